@@ -1,0 +1,24 @@
+"""mgc — music genre classification on GTZAN, with models you can inspect.
+
+    >>> import mgc
+    >>> prediction = mgc.classify("song.mp3")          # the CRNN, trained on the random split
+    >>> prediction.genre, prediction.confidence
+    >>> prediction.timeline                           # per-window probabilities over the track
+
+Errors from bad input are `mgc.AudioError`, with a message a person can act on.
+"""
+from .audio import Audio, load_audio
+from .dataset import GENRES, GTZAN
+from .errors import AudioError, CheckpointError, DatasetError, MgcError
+
+__all__ = ["GENRES", "GTZAN", "Audio", "AudioError", "CheckpointError", "DatasetError", "MgcError",
+           "Prediction", "classify", "load_audio"]
+
+
+def __getattr__(name):
+    # The prediction API pulls in torch; import it only when asked for, so `import mgc` stays light.
+    if name in ("classify", "Prediction"):
+        from . import prediction
+
+        return getattr(prediction, name)
+    raise AttributeError(f"module 'mgc' has no attribute {name!r}")

@@ -1,0 +1,94 @@
+"""Where trained models and their cached results live, and how they are saved and loaded.
+
+Layout: `checkpoints/<model>/<split>/` holds `model.pt` (weights + config + representation
+version + genre list), `history.csv`, `training.json`, `predictions.csv` and `metrics.json`.
+Weights are loaded with `torch.load(weights_only=True)`: a checkpoint cannot run code.
+"""
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from .dataset import GENRES, REPO_ROOT
+from .errors import CheckpointError
+
+
+def checkpoints_root() -> Path:
+    """`$MGC_CHECKPOINTS`, else the repository's `checkpoints/`."""
+    return Path(os.environ.get("MGC_CHECKPOINTS", REPO_ROOT / "checkpoints"))
+
+
+def run_dir(model: str, split: str, root: Path | None = None) -> Path:
+    """The folder of one model trained on one split."""
+    return Path(root or checkpoints_root()) / model / split
+
+
+def available_runs(root: Path | None = None) -> list[tuple[str, str]]:
+    """(model, split) pairs that have cached metrics, sorted."""
+    root = Path(root or checkpoints_root())
+    return sorted((p.parent.parent.name, p.parent.name) for p in root.glob("*/*/metrics.json"))
+
+
+def save_model(path: Path, family: str, model, split: str, extra: dict | None = None) -> None:
+    """Save weights with everything needed to rebuild and trust them."""
+    import torch
+
+    from . import representation
+    from .models import model_config
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({
+        "family": family,
+        "config": json.loads(json.dumps(model_config(model))),
+        "state_dict": model.state_dict(),
+        "representation": representation.VERSION,
+        "genres": list(GENRES),
+        "split": split,
+        **(extra or {}),
+    }, path)
+
+
+@lru_cache(maxsize=16)
+def _load_picture_model(path: str, mtime: float):
+    import torch
+
+    from . import representation
+    from .models import build_model
+
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise CheckpointError(f"cannot load {path}: {error}") from None
+    if saved.get("representation") != representation.VERSION:
+        raise CheckpointError(
+            f"{path} was trained on representation {saved.get('representation')!r}, "
+            f"this code draws {representation.VERSION!r}: retrain it"
+        )
+    if tuple(saved.get("genres", ())) != GENRES:
+        raise CheckpointError(f"{path} has genres {saved.get('genres')}, expected {list(GENRES)}")
+    model = build_model(saved["family"], saved["config"])
+    model.load_state_dict(saved["state_dict"])
+    model.eval()
+    return model, saved
+
+
+def load_picture_model(model: str, split: str = "random", root: Path | None = None):
+    """The trained picture model and its saved record (cached per file), ready for inference."""
+    path = run_dir(model, split, root) / "model.pt"
+    if not path.is_file():
+        raise CheckpointError(
+            f"no trained '{model}' for the {split} split at {path}: "
+            f"train it with `python -m mgc train --model {model} --split {split}`"
+        )
+    return _load_picture_model(str(path), path.stat().st_mtime)
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")

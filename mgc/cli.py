@@ -1,0 +1,70 @@
+"""`python -m mgc …`: train, evaluate, predict, data."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import MgcError
+
+
+def _add_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=None,
+                        help="GTZAN folder in the Kaggle layout (default: $MGC_DATA, else ../shared/gtzan)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mgc", description="Music genre classification on GTZAN.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model on one split and save its checkpoint")
+    train.add_argument("--model", default="crnn")
+    train.add_argument("--split", choices=["random", "filtered"], default="random")
+    train.add_argument("--epochs", type=int, default=None, help="upper bound on epochs (early stopping may end sooner)")
+    train.add_argument("--device", default="cpu", help="cpu or cuda")
+    train.add_argument("--out", type=Path, default=None, help="run folder (default checkpoints/<model>/<split>)")
+    _add_data(train)
+
+    evaluate = commands.add_parser("evaluate", help="cache test predictions and metrics of a trained model")
+    evaluate.add_argument("--model", default="crnn")
+    evaluate.add_argument("--split", choices=["random", "filtered"], default="random")
+    _add_data(evaluate)
+
+    predict = commands.add_parser("predict", help="classify an audio file or every audio file in a folder")
+    predict.add_argument("path", type=Path)
+    predict.add_argument("--model", default="crnn")
+    predict.add_argument("--split", choices=["random", "filtered"], default="random",
+                         help="which trained copy of the model to use")
+    predict.add_argument("--csv", type=Path, default=None, help="write one row per file to this CSV")
+
+    data = commands.add_parser("data", help="say what a GTZAN folder holds")
+    _add_data(data)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            from .training import train
+
+            train(args.model, args.split, data=args.data, epochs=args.epochs, device=args.device, out_dir=args.out)
+        elif args.command == "evaluate":
+            from .evaluation import evaluate
+
+            metrics = evaluate(args.model, args.split, data=args.data)
+            print(f"{args.model} on the {args.split} split: accuracy {metrics['accuracy']:.3f}, "
+                  f"macro F1 {metrics['macro_f1']:.3f}, macro ROC-AUC {metrics['macro_roc_auc']:.3f} "
+                  f"over {metrics['test_tracks']} test tracks")
+        elif args.command == "predict":
+            from .prediction import predict_command
+
+            return predict_command(args.path, args.model, args.split, args.csv)
+        elif args.command == "data":
+            from .dataset import GTZAN
+
+            print(GTZAN(args.data).describe())
+    except MgcError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,88 @@
+"""Test-set evaluation: cached per-track predictions and metrics, computed with scikit-learn.
+
+`checkpoints/<model>/<split>/predictions.csv` has one row per test track (track, true genre, one
+probability column per genre; a track's probabilities are the mean over its windows), and
+`metrics.json` everything the Evaluation and Model comparison pages show.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .checkpoints import load_picture_model, read_json, run_dir, write_json
+from .dataset import GENRES, GTZAN, labels_of
+from .errors import DatasetError
+
+
+def compute_metrics(true: np.ndarray, probabilities: np.ndarray) -> dict:
+    """Accuracy, macro/weighted P/R/F1, per-class P/R/F1/support, ROC-AUC, AP and confusion matrix."""
+    from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix,
+                                 precision_recall_fscore_support, roc_auc_score)
+    from sklearn.preprocessing import label_binarize
+
+    labels = list(range(len(GENRES)))
+    predicted = probabilities.argmax(axis=1)
+    onehot = label_binarize(true, classes=labels)
+    metrics: dict = {"accuracy": float(accuracy_score(true, predicted))}
+    for average in ("macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(true, predicted, labels=labels, average=average, zero_division=0)
+        metrics.update({f"{average}_precision": float(p), f"{average}_recall": float(r), f"{average}_f1": float(f)})
+    p, r, f, support = precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
+    present = onehot.sum(axis=0) > 0
+    auc = [float(roc_auc_score(onehot[:, k], probabilities[:, k])) if present[k] and not onehot[:, k].all() else None
+           for k in labels]
+    ap = [float(average_precision_score(onehot[:, k], probabilities[:, k])) if present[k] else None for k in labels]
+    metrics["macro_roc_auc"] = float(np.mean([a for a in auc if a is not None]))
+    metrics["macro_average_precision"] = float(np.mean([a for a in ap if a is not None]))
+    metrics["per_class"] = {
+        genre: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]), "support": int(support[k]),
+                "roc_auc": auc[k], "average_precision": ap[k]}
+        for k, genre in enumerate(GENRES)
+    }
+    metrics["confusion_matrix"] = confusion_matrix(true, predicted, labels=labels).tolist()
+    metrics["genres"] = list(GENRES)
+    return metrics
+
+
+def predictions_table(tracks, probabilities: np.ndarray) -> pd.DataFrame:
+    """One row per track: track, true genre, predicted genre, one probability column per genre."""
+    table = pd.DataFrame(probabilities, columns=list(GENRES))
+    table.insert(0, "predicted", [GENRES[k] for k in probabilities.argmax(axis=1)])
+    table.insert(0, "genre", [GENRES[k] for k in labels_of(tracks)])
+    table.insert(0, "track", list(tracks))
+    return table
+
+
+def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
+    """Predict the test part of `split` with the trained `model`; write predictions.csv and metrics.json."""
+    from .inference import track_outputs
+    from .models import parameter_count
+    from .representation import track_pictures
+
+    dataset = GTZAN(data)
+    test = dataset.split(split).test
+    found = track_pictures(dataset.root, test)
+    tracks, missing = [t for t in test if t in found], [t for t in test if t not in found]
+    pictures = [found[t] for t in tracks]
+    if not tracks:
+        raise DatasetError(f"none of the {split} split's test tracks has a picture or audio in {dataset.root}")
+    network, saved = load_picture_model(model, split)
+    started = time.perf_counter()
+    probabilities, _ = track_outputs(network, pictures)
+    seconds = time.perf_counter() - started
+    out = run_dir(model, split)
+    predictions_table(tracks, probabilities).to_csv(out / "predictions.csv", index=False, float_format="%.6f")
+    metrics = compute_metrics(labels_of(tracks), probabilities)
+    training = out / "training.json"
+    metrics.update({
+        "model": model, "split": split, "test_tracks": len(tracks), "test_tracks_missing": missing,
+        "parameters": parameter_count(network),
+        "model_ms_per_clip": round(1000 * seconds / len(tracks), 2),
+        "train_seconds": read_json(training)["train_seconds"] if training.is_file() else None,
+        "best_epoch": saved.get("best_epoch"),
+    })
+    write_json(out / "metrics.json", metrics)
+    return metrics

@@ -1,0 +1,47 @@
+"""Applying a picture model to pictures of any width: sliding windows, batched, averaged per track."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+WINDOW_COLUMNS = 112  # ≈ 10 s: the widest crop the picture models are trained on
+WINDOW_HOP = 28  # ≈ 2.5 s
+
+
+def window_starts(columns: int, width: int = WINDOW_COLUMNS, hop: int = WINDOW_HOP) -> np.ndarray:
+    """First column of each window; the last window ends at the last column. One window if narrower."""
+    if columns <= width:
+        return np.array([0])
+    starts = np.arange(0, columns - width + 1, hop)
+    if starts[-1] != columns - width:
+        starts = np.append(starts, columns - width)
+    return starts
+
+
+def picture_windows(picture: np.ndarray, width: int = WINDOW_COLUMNS, hop: int = WINDOW_HOP) -> torch.Tensor:
+    """(128, columns) → (windows, 128, min(width, columns)) uint8 tensor."""
+    picture = torch.as_tensor(np.ascontiguousarray(picture))
+    starts = window_starts(picture.shape[1], width, hop)
+    width = min(width, picture.shape[1])
+    return torch.stack([picture[:, s : s + width] for s in starts])
+
+
+@torch.inference_mode()
+def window_outputs(model: nn.Module, picture: np.ndarray, width: int = WINDOW_COLUMNS,
+                   hop: int = WINDOW_HOP) -> tuple[np.ndarray, np.ndarray]:
+    """Per-window class probabilities (windows, classes) and embeddings (windows, dim) of one picture."""
+    model.eval()
+    out = model(picture_windows(picture, width, hop))
+    return torch.softmax(out["logits"], dim=1).numpy(), out["embedding"].numpy()
+
+
+def track_outputs(model: nn.Module, pictures: list[np.ndarray], width: int = WINDOW_COLUMNS,
+                  hop: int = WINDOW_HOP) -> tuple[np.ndarray, np.ndarray]:
+    """Track-level probabilities (tracks, classes) and embeddings: the mean over each track's windows."""
+    probabilities, embeddings = [], []
+    for picture in pictures:
+        p, e = window_outputs(model, picture, width, hop)
+        probabilities.append(p.mean(axis=0))
+        embeddings.append(e.mean(axis=0))
+    return np.stack(probabilities), np.stack(embeddings)

@@ -1,0 +1,68 @@
+"""Shared fixtures: synthetic signals, a tiny synthetic GTZAN folder, and the real one when present."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from mgc.dataset import GENRES, GTZAN, default_data_dir
+
+SR = 22050
+
+
+def sine_chord(seconds: float, freqs=(220.0, 277.2, 329.6), sr: int = SR, seed: int = 0) -> np.ndarray:
+    """A steady chord with a little noise: deterministic, clearly not silence."""
+    t = np.arange(int(seconds * sr)) / sr
+    rng = np.random.default_rng(seed)
+    y = sum(np.sin(2 * np.pi * f * t) for f in freqs) / len(freqs) * 0.5
+    return (y + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def encode(samples: np.ndarray, sr: int = SR, format: str = "WAV", subtype: str | None = None) -> bytes:
+    """Audio samples → file bytes in `format` (WAV, FLAC, OGG, MP3)."""
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, sr, format=format, subtype=subtype)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def real_data() -> GTZAN:
+    """The real GTZAN folder ($MGC_DATA or ../shared/gtzan); tests using it skip when it is absent."""
+    root = default_data_dir()
+    if root is None or not root.is_dir():
+        pytest.skip("the GTZAN folder is absent (set MGC_DATA or put it at ../shared/gtzan)")
+    return GTZAN(root)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """Every test session caches pictures in its own folder, never in the user's ~/.cache."""
+    monkeypatch.setenv("MGC_CACHE", str(tmp_path_factory.getbasetemp() / "mgc-cache"))
+
+
+def genre_signal(genre: str, index: int, seconds: float = 4.0) -> np.ndarray:
+    """A clip whose spectrum depends on its genre: a chord rooted on a genre-specific pitch."""
+    k = GENRES.index(genre)
+    root = 110.0 * 2 ** (k / 3)
+    return sine_chord(seconds, freqs=(root, root * 1.5, root * 2.01), seed=100 * k + index)
+
+
+@pytest.fixture(scope="session")
+def synthetic_data(tmp_path_factory) -> Path:
+    """A tiny GTZAN folder in the Kaggle layout: 4 clips of 4 s per genre, audio only, with split lists."""
+    root = tmp_path_factory.mktemp("gtzan")
+    lines = {"train": [], "valid": [], "test": []}
+    for genre in GENRES:
+        (root / "genres_original" / genre).mkdir(parents=True)
+        for i in range(4):
+            name = f"{genre}.{i:05d}.wav"
+            soundfile.write(root / "genres_original" / genre / name, genre_signal(genre, i), SR)
+            part = "train" if i < 2 else ("valid" if i == 2 else "test")
+            lines[part].append(f"{genre}/{name}")
+    (root / "splits").mkdir()
+    for part, names in lines.items():
+        (root / "splits" / f"{part}_filtered.txt").write_text("\n".join(names) + "\n")
+    return root

@@ -1,0 +1,53 @@
+"""Model shapes, normalisation inside the module, and a tiny training run that learns."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mgc.checkpoints import load_picture_model
+from mgc.inference import window_starts
+from mgc.models import build_model, parameter_count
+from mgc.training import TrainConfig, train
+
+
+@pytest.mark.parametrize("columns", [11, 34, 112, 334])
+def test_crnn_gives_logits_and_an_embedding_for_any_width(columns):
+    model = build_model("crnn").eval()
+    out = model(torch.randint(0, 256, (3, 128, columns), dtype=torch.uint8))
+    assert out["logits"].shape == (3, 10) and out["embedding"].shape == (3, 128)
+
+
+def test_crnn_normalises_its_own_uint8_input():
+    model = build_model("crnn")
+    pictures = [np.full((128, 50), 200, dtype=np.uint8), np.full((128, 50), 100, dtype=np.uint8)]
+    model.normalise.fit(pictures)
+    assert torch.allclose(model.normalise.mean, torch.full((128,), 150.0))
+    normalised = model.normalise(torch.from_numpy(pictures[0])[None])
+    assert torch.allclose(normalised, torch.ones_like(normalised), atol=0.02)
+
+
+def test_config_round_trips_through_a_plain_dict():
+    model = build_model("crnn", {"gru_hidden": 16, "channels": [8, 8, 8, 8, 8]})
+    assert model.config.gru_hidden == 16 and model.config.channels == (8, 8, 8, 8, 8)
+    assert parameter_count(model) < parameter_count(build_model("crnn"))
+
+
+def test_windows_cover_the_whole_picture():
+    starts = window_starts(334, 112, 28)
+    assert starts[0] == 0 and starts[-1] == 334 - 112 and len(starts) == 9
+    assert list(window_starts(50, 112, 28)) == [0]
+
+
+def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(synthetic_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
+    config = TrainConfig(epochs=8, lr=3e-3, mixup_alpha=0.0, crops_per_track=4, patience=100)
+    small = {"channels": [8, 16, 16, 32, 32], "gru_hidden": 16}
+    out = train("crnn", "filtered", data=synthetic_data, config=config, model_config=small,
+                out_dir=tmp_path / "crnn" / "filtered")
+    history = pd.read_csv(out / "history.csv")
+    assert len(history) == 8
+    assert history["train_loss"].iloc[-2:].mean() < 0.9 * history["train_loss"].iloc[0]
+    assert history["valid_loss"].min() < history["valid_loss"].iloc[0]
+    model, saved = load_picture_model("crnn", "filtered")
+    assert saved["representation"] == "kaggle-mel-v1" and saved["genres"][0] == "blues"
+    assert model.config.gru_hidden == 16
