@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="which trained copy of the model to use")
     predict.add_argument("--csv", type=Path, default=None, help="write one row per file to this CSV")
 
+    commands.add_parser("report", help="print the results table of every model in checkpoints/ (markdown)")
+
     data = commands.add_parser("data", help="say what a GTZAN folder holds")
     _add_data(data)
     return parser
@@ -60,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             from .prediction import predict_command
 
             return predict_command(args.path, args.model, args.split, args.csv)
+        elif args.command == "report":
+            from .evaluation import markdown_table, results_table
+
+            print(markdown_table(results_table()))
         elif args.command == "data":
             from .dataset import GTZAN
 

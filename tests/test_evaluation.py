@@ -45,3 +45,20 @@ def test_predictions_table_has_a_probability_column_per_genre():
     table = predictions_table(["blues.00001", "rock.00002"], one_hot_probabilities([0, 3]))
     assert list(table.columns) == ["track", "genre", "predicted", *GENRES]
     assert list(table["predicted"]) == ["blues", "disco"] and list(table["genre"]) == ["blues", "rock"]
+
+
+def test_results_table_has_a_row_per_model_and_columns_per_split(tmp_path):
+    from mgc.checkpoints import write_json
+    from mgc.evaluation import markdown_table, results_table
+
+    true = np.repeat(np.arange(10), 2)
+    for split, accuracy_goal in (("random", 1.0), ("filtered", 0.95)):
+        predicted = true.copy()
+        if accuracy_goal < 1:
+            predicted[0] = 1
+        metrics = compute_metrics(true, one_hot_probabilities(predicted))
+        write_json(tmp_path / "crnn" / split / "metrics.json", {**metrics, "test_tracks": 20, "parameters": 5})
+    table = results_table(tmp_path)
+    assert list(table["model"]) == ["crnn"]
+    assert table.loc[0, "random accuracy"] == 1.0 and table.loc[0, "filtered accuracy"] == pytest.approx(0.95)
+    assert "| crnn | 100.0 % |" in markdown_table(table[["model", "random accuracy"]])
