@@ -4,6 +4,7 @@
     >>> prediction = mgc.classify("song.mp3")          # the CRNN, trained on the random split
     >>> prediction.genre, prediction.confidence
     >>> prediction.timeline                           # per-window probabilities over the track
+    >>> mgc.classify("song.mp3", model="mlp")         # or a model on Kaggle's 57 features (mlp, logreg, …)
 
 Errors from bad input are `mgc.AudioError`, with a message a person can act on.
 """

@@ -35,15 +35,14 @@ def save_model(path: Path, family: str, model, split: str, extra: dict | None = 
     """Save weights with everything needed to rebuild and trust them."""
     import torch
 
-    from . import representation
-    from .models import model_config
+    from .models import input_version, model_config
 
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({
         "family": family,
         "config": json.loads(json.dumps(model_config(model))),
         "state_dict": model.state_dict(),
-        "representation": representation.VERSION,
+        "representation": input_version(family),
         "genres": list(GENRES),
         "split": split,
         **(extra or {}),
@@ -51,38 +50,55 @@ def save_model(path: Path, family: str, model, split: str, extra: dict | None = 
 
 
 @lru_cache(maxsize=16)
-def _load_picture_model(path: str, mtime: float):
+def _load_model(path: str, mtime: float):
     import torch
 
-    from . import representation
-    from .models import build_model
+    from .models import MODELS, build_model, input_version
 
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
         raise CheckpointError(f"cannot load {path}: {error}") from None
-    if saved.get("representation") != representation.VERSION:
+    family = saved.get("family")
+    if family not in MODELS:
+        raise CheckpointError(f"{path} holds a model of family {family!r}, which this code does not know "
+                              f"(known: {', '.join(MODELS)})")
+    if saved.get("representation") != input_version(family):
         raise CheckpointError(
             f"{path} was trained on representation {saved.get('representation')!r}, "
-            f"this code draws {representation.VERSION!r}: retrain it"
+            f"this code computes {input_version(family)!r}: retrain it"
         )
     if tuple(saved.get("genres", ())) != GENRES:
         raise CheckpointError(f"{path} has genres {saved.get('genres')}, expected {list(GENRES)}")
-    model = build_model(saved["family"], saved["config"])
+    model = build_model(family, saved["config"])
     model.load_state_dict(saved["state_dict"])
     model.eval()
     return model, saved
 
 
-def load_picture_model(model: str, split: str = "random", root: Path | None = None):
-    """The trained picture model and its saved record (cached per file), ready for inference."""
+def load_model(model: str, split: str = "random", root: Path | None = None):
+    """The trained model of run `model` (any family) and its saved record (cached per file), ready for inference.
+
+    `saved["family"]` says which input it reads: `mgc.models.PICTURE_MODELS` or `FEATURE_MODELS`.
+    """
     path = run_dir(model, split, root) / "model.pt"
     if not path.is_file():
         raise CheckpointError(
             f"no trained '{model}' for the {split} split at {path}: "
             f"train it with `python -m mgc train --model {model} --split {split}`"
         )
-    return _load_picture_model(str(path), path.stat().st_mtime)
+    return _load_model(str(path), path.stat().st_mtime)
+
+
+def load_picture_model(model: str, split: str = "random", root: Path | None = None):
+    """`load_model` for a run that must be a picture model (for what needs the picture, e.g. saliency)."""
+    from .models import PICTURE_MODELS
+
+    network, saved = load_model(model, split, root)
+    if saved["family"] not in PICTURE_MODELS:
+        raise CheckpointError(f"'{model}' is a {saved['family']} model: it reads the 57 tabular features, "
+                              "not a mel picture")
+    return network, saved
 
 
 def read_json(path: Path) -> dict:

@@ -18,7 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on one split and save its checkpoint")
-    train.add_argument("--model", default="crnn")
+    train.add_argument("--model", default="crnn",
+                       help="crnn; mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and mlp-1024-rmsprop, ships the "
+                            "best by validation accuracy as mlp) or one of those; logreg (scikit-learn baseline)")
     train.add_argument("--split", choices=["random", "filtered"], default="random")
     train.add_argument("--epochs", type=int, default=None, help="upper bound on epochs (early stopping may end sooner)")
     train.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -26,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(train)
 
     evaluate = commands.add_parser("evaluate", help="cache test predictions and metrics of a trained model")
-    evaluate.add_argument("--model", default="crnn")
+    evaluate.add_argument("--model", default="crnn", help="any trained run: crnn, mlp, mlp-256, …, logreg")
     evaluate.add_argument("--split", choices=["random", "filtered"], default="random")
     _add_data(evaluate)
 

@@ -1,7 +1,8 @@
 """Test-set evaluation: cached per-track predictions and metrics, computed with scikit-learn.
 
 `checkpoints/<model>/<split>/predictions.csv` has one row per test track (track, true genre, one
-probability column per genre; a track's probabilities are the mean over its windows), and
+probability column per genre; for a picture model a track's probabilities are the mean over its
+windows, for a feature model they come from the track's row of Kaggle's feature table), and
 `metrics.json` everything the Evaluation and Model comparison pages show.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .checkpoints import load_picture_model, read_json, run_dir, write_json
+from .checkpoints import read_json, run_dir, write_json
 from .dataset import GENRES, GTZAN, labels_of
 from .errors import DatasetError
 
@@ -57,35 +58,87 @@ def predictions_table(tracks, probabilities: np.ndarray) -> pd.DataFrame:
 
 
 def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
-    """Predict the test part of `split` with the trained `model`; write predictions.csv and metrics.json."""
-    from .inference import track_outputs
-    from .models import parameter_count
-    from .representation import track_pictures
+    """Predict the test part of `split` with the trained run `model`; write predictions.csv and metrics.json.
+
+    Picture models read each test track's picture; feature models its row of Kaggle's feature table.
+    `model_ms_per_clip` is the model's time per test track for picture models, and for feature
+    models the time to extract the 57 features from a real 30-s clip and run the model on them.
+    """
+    from .checkpoints import load_model
+    from .models import PICTURE_MODELS, parameter_count
 
     dataset = GTZAN(data)
     test = dataset.split(split).test
-    found = track_pictures(dataset.root, test)
-    tracks, missing = [t for t in test if t in found], [t for t in test if t not in found]
-    pictures = [found[t] for t in tracks]
-    if not tracks:
-        raise DatasetError(f"none of the {split} split's test tracks has a picture or audio in {dataset.root}")
-    network, saved = load_picture_model(model, split)
-    started = time.perf_counter()
-    probabilities, _ = track_outputs(network, pictures)
-    seconds = time.perf_counter() - started
+    network, saved = load_model(model, split)
+    outputs = _picture_outputs if saved["family"] in PICTURE_MODELS else _feature_outputs
+    tracks, missing, probabilities, timing = outputs(network, dataset, test)
     out = run_dir(model, split)
     predictions_table(tracks, probabilities).to_csv(out / "predictions.csv", index=False, float_format="%.6f")
     metrics = compute_metrics(labels_of(tracks), probabilities)
     training = out / "training.json"
     metrics.update({
         "model": model, "split": split, "test_tracks": len(tracks), "test_tracks_missing": missing,
-        "parameters": parameter_count(network),
-        "model_ms_per_clip": round(1000 * seconds / len(tracks), 2),
+        "parameters": parameter_count(network), **timing,
         "train_seconds": read_json(training)["train_seconds"] if training.is_file() else None,
         "best_epoch": saved.get("best_epoch"),
     })
     write_json(out / "metrics.json", metrics)
     return metrics
+
+
+def _picture_outputs(network, dataset: GTZAN, test) -> tuple[list, list, np.ndarray, dict]:
+    from .inference import track_outputs
+    from .representation import track_pictures
+
+    found = track_pictures(dataset.root, test)
+    tracks, missing = [t for t in test if t in found], [t for t in test if t not in found]
+    if not tracks:
+        raise DatasetError(f"none of the test tracks has a picture or audio in {dataset.root}")
+    started = time.perf_counter()
+    probabilities, _ = track_outputs(network, [found[t] for t in tracks])
+    seconds = time.perf_counter() - started
+    return tracks, missing, probabilities, {"model_ms_per_clip": round(1000 * seconds / len(tracks), 2)}
+
+
+def _feature_outputs(network, dataset: GTZAN, test) -> tuple[list, list, np.ndarray, dict]:
+    from .features import table_features
+    from .inference import feature_outputs
+
+    table = dataset.features
+    tracks, missing = [t for t in test if t in table.index], [t for t in test if t not in table.index]
+    if not tracks:
+        raise DatasetError(f"none of the test tracks has a row in {dataset.root / 'features_30_sec.csv'}")
+    probabilities, _ = feature_outputs(network, table_features(table, tracks))
+    return tracks, missing, probabilities, clip_timing(network, dataset)
+
+
+def clip_timing(network, dataset: GTZAN, repeats: int = 3) -> dict:
+    """Milliseconds to extract the 57 features of a real 30-s clip and run a feature model on them.
+
+    Measured on the dataset's first clip with audio, after one warm-up call (librosa's one-off
+    loading), as the median of `repeats` runs on however many threads torch and librosa use here.
+    Without audio in the folder the times are None.
+    """
+    from .audio import load_audio
+    from .features import extract_features
+    from .inference import feature_outputs
+
+    if not dataset.audio:
+        return {"model_ms_per_clip": None, "features_ms_per_clip": None, "timing_clip": None}
+    clip = sorted(dataset.audio)[0]
+    samples = load_audio(dataset.audio[clip]).samples
+    feature_outputs(network, extract_features(samples))
+    features_ms, total_ms = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        row = extract_features(samples)
+        extracted = time.perf_counter()
+        feature_outputs(network, row)
+        done = time.perf_counter()
+        features_ms.append(1000 * (extracted - started))
+        total_ms.append(1000 * (done - started))
+    return {"model_ms_per_clip": round(float(np.median(total_ms)), 2),
+            "features_ms_per_clip": round(float(np.median(features_ms)), 2), "timing_clip": clip}
 
 
 def results_table(root: Path | None = None) -> pd.DataFrame:

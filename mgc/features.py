@@ -37,8 +37,13 @@ import warnings
 
 import librosa
 import numpy as np
+import pandas as pd
 import scipy.ndimage
 
+from .errors import DatasetError
+
+VERSION = "kaggle-features-30s-v1"
+"""Checkpoints of the feature models record the feature version they were trained on."""
 SAMPLE_RATE = 22050
 N_FFT = 2048
 HOP_LENGTH = 512
@@ -147,6 +152,17 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     for band in mfcc:
         values += [float(np.mean(band)), float(np.var(band))]
     return np.asarray(values, dtype=np.float64)
+
+
+def table_features(table: pd.DataFrame, tracks) -> np.ndarray:
+    """Rows of Kaggle's feature table (`GTZAN.features`) for `tracks`: float64 (tracks, 57) in `FEATURE_NAMES` order."""
+    missing_columns = [name for name in FEATURE_NAMES if name not in table.columns]
+    if missing_columns:
+        raise DatasetError(f"the feature table lacks the columns {missing_columns}")
+    missing_tracks = [t for t in tracks if t not in table.index]
+    if missing_tracks:
+        raise DatasetError(f"the feature table has no row for {len(missing_tracks)} tracks, e.g. {missing_tracks[:3]}")
+    return table.loc[list(tracks), list(FEATURE_NAMES)].to_numpy(dtype=np.float64)
 
 
 def _hpss(D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

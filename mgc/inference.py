@@ -1,4 +1,4 @@
-"""Applying a picture model to pictures of any width: sliding windows, batched, averaged per track."""
+"""Applying a model to its input: picture models over sliding windows, averaged per track; feature models to rows."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,3 +45,14 @@ def track_outputs(model: nn.Module, pictures: list[np.ndarray], width: int = WIN
         probabilities.append(p.mean(axis=0))
         embeddings.append(e.mean(axis=0))
     return np.stack(probabilities), np.stack(embeddings)
+
+
+@torch.inference_mode()
+def feature_outputs(model: nn.Module, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities (rows, classes) and embeddings of a feature model on raw rows of the 57 features.
+
+    One row per track or clip: a feature model sees a whole input at once, there are no windows.
+    """
+    model.eval()
+    out = model(torch.as_tensor(np.atleast_2d(rows), dtype=torch.float64))
+    return torch.softmax(out["logits"], dim=1).numpy(), out["embedding"].numpy()

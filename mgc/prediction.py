@@ -1,7 +1,9 @@
 """Classifying audio: `classify(file)` → `Prediction`, and the `predict` command.
 
-A track is cut into windows of ≈ 10 s with ≈ 2.5-s hop (one window for shorter audio); the
-model's probabilities per window are the *timeline*, and their mean is the track's answer.
+For a picture model, a track is cut into windows of ≈ 10 s with ≈ 2.5-s hop (one window for
+shorter audio); the model's probabilities per window are the *timeline*, and their mean is the
+track's answer. A feature model reads Kaggle's 57 features of the whole input
+(`mgc.features.extract_features`): its timeline is one row covering the whole input.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import pandas as pd
 from .audio import Audio, load_audio
 from .dataset import AUDIO_EXTENSIONS, GENRES
 from .errors import AudioError, MgcError
-from .inference import WINDOW_COLUMNS, WINDOW_HOP, window_outputs, window_starts
+from .inference import WINDOW_COLUMNS, WINDOW_HOP, feature_outputs, window_outputs, window_starts
 from .representation import COLUMN_SECONDS, render_audio
 
 
@@ -27,11 +29,13 @@ class Prediction:
     probabilities: dict[str, float]
     """Genre → probability, over the whole input (mean of the windows)."""
     timeline: pd.DataFrame
-    """One row per window: `start`, `end` (seconds), then one probability column per genre."""
+    """One row per window: `start`, `end` (seconds), then one probability column per genre.
+    A feature model has one row, covering the whole input."""
     embedding: np.ndarray
-    """The model's embedding of the input (mean over windows)."""
+    """The model's embedding of the input (mean over windows; a feature model's last hidden layer)."""
     picture: np.ndarray
-    """The representation the model saw: (128 mel bands, columns) of colour indices."""
+    """The mel picture of the input: (128 mel bands, columns) of colour indices. What a picture model
+    saw; drawn for a feature model too, so the input can be shown the same way."""
     seconds: float
     """Duration analysed, in seconds."""
     elapsed: float
@@ -53,27 +57,46 @@ class Prediction:
         return sorted(self.probabilities.items(), key=lambda item: -item[1])[:k]
 
 
-def _timeline(window_probabilities: np.ndarray, columns: int) -> pd.DataFrame:
-    starts = window_starts(columns, WINDOW_COLUMNS, WINDOW_HOP)
-    width = min(WINDOW_COLUMNS, columns)
+def _picture_model_outputs(network, picture: np.ndarray):
+    """Per-window probabilities and embeddings of a picture model, and the windows' start and end seconds."""
+    probabilities, embeddings = window_outputs(network, picture)
+    starts = window_starts(picture.shape[1], WINDOW_COLUMNS, WINDOW_HOP)
+    ends = starts + min(WINDOW_COLUMNS, picture.shape[1])
+    return probabilities, embeddings, starts * COLUMN_SECONDS, ends * COLUMN_SECONDS
+
+
+def _feature_model_outputs(network, audio: Audio):
+    """A feature model's probabilities and embedding of the whole input: one "window" from 0 to its end."""
+    from .features import extract_features
+
+    probabilities, embeddings = feature_outputs(network, extract_features(audio.samples, audio.sample_rate))
+    return probabilities, embeddings, np.array([0.0]), np.array([audio.seconds])
+
+
+def _timeline(window_probabilities: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pd.DataFrame:
     table = pd.DataFrame(window_probabilities, columns=list(GENRES))
-    table.insert(0, "end", (starts + width) * COLUMN_SECONDS)
-    table.insert(0, "start", starts * COLUMN_SECONDS)
+    table.insert(0, "end", ends)
+    table.insert(0, "start", starts)
     return table
 
 
 def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
     """Classify audio (a path, bytes or binary file; wav, flac, ogg, opus, mp3, m4a with ffmpeg).
 
-    Raises `AudioError` for input that cannot be classified, with a message for the person.
+    `model` is any trained run (`crnn`, `mlp`, `logreg`, …) of `split`. Raises `AudioError` for
+    input that cannot be classified, with a message for the person.
     """
-    from .checkpoints import load_picture_model
+    from .checkpoints import load_model
+    from .models import PICTURE_MODELS
 
     started = time.perf_counter()
-    network, _ = load_picture_model(model, split)
+    network, saved = load_model(model, split)
     audio = source if isinstance(source, Audio) else load_audio(source)
     picture = render_audio(audio.samples)
-    window_probabilities, window_embeddings = window_outputs(network, picture)
+    if saved["family"] in PICTURE_MODELS:
+        window_probabilities, window_embeddings, starts, ends = _picture_model_outputs(network, picture)
+    else:
+        window_probabilities, window_embeddings, starts, ends = _feature_model_outputs(network, audio)
     notices = []
     if audio.truncated:
         notices.append(f"Only the first {audio.seconds / 60:.0f} minutes of {audio.source_seconds / 60:.0f} were analysed.")
@@ -81,7 +104,7 @@ def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
     return Prediction(
         model=model,
         probabilities={g: float(p) for g, p in zip(GENRES, mean)},
-        timeline=_timeline(window_probabilities, picture.shape[1]),
+        timeline=_timeline(window_probabilities, starts, ends),
         embedding=window_embeddings.mean(axis=0),
         picture=picture,
         seconds=audio.seconds,

@@ -45,6 +45,34 @@ class TrainConfig:
     seed: int = 0
 
 
+def save_run(out_dir: Path, name: str, family: str, model: nn.Module, split: str, history: list[dict],
+             train_config: dict, **record) -> None:
+    """Write a trained run: model.pt (weights, config, best epoch), history.csv (a row per epoch), training.json.
+
+    `history` rows have at least epoch, train_loss, train_accuracy, valid_loss, valid_accuracy;
+    the best epoch is the one with the best validation accuracy (then loss), whose weights `model` holds.
+    `record` adds run facts (device, train_seconds, train_tracks, …) to training.json.
+    """
+    best = max(history, key=lambda r: (r["valid_accuracy"], -r["valid_loss"]))
+    save_model(out_dir / "model.pt", family, model, split, {"train_config": train_config, "best_epoch": best["epoch"]})
+    with open(out_dir / "history.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)
+    if "train_seconds" in record:
+        record["train_seconds"] = round(record["train_seconds"], 1)
+    write_json(out_dir / "training.json", {
+        "model": name, "family": family, "split": split, "threads": torch.get_num_threads(), **record,
+        "epochs_run": len(history), "best_epoch": best["epoch"], "best_valid_accuracy": best["valid_accuracy"],
+        "best_valid_loss": best["valid_loss"], "parameters": parameter_count(model), "train_config": train_config,
+        "model_config": json.loads(json.dumps(model.config.__dict__)),
+    })
+    seconds = record.get("train_seconds", 0)
+    took = f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+    print(f"{name} on the {split} split: trained in {took}; best epoch "
+          f"{best['epoch']} (valid accuracy {best['valid_accuracy']:.3f}); wrote {out_dir}")
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -84,7 +112,19 @@ def random_crops(pictures: list[np.ndarray], labels: np.ndarray, width: int,
 def train(family: str, split: str, data: str | Path | None = None, epochs: int | None = None,
           device: str = "cpu", out_dir: Path | None = None, config: TrainConfig | None = None,
           model_config: dict | None = None) -> Path:
-    """Train `family` on `split` of the GTZAN folder `data`; returns the run folder it wrote."""
+    """Train `family` on `split` of the GTZAN folder `data`; returns the run folder it wrote.
+
+    The feature models (`mlp`, its variants `mlp-256` …, `logreg`) are trained by
+    `mgc.tabular_training.train_tabular`, with their own recipes; `config` and `model_config` are
+    for the picture models.
+    """
+    from .tabular_training import TABULAR_RUNS, train_tabular
+
+    if family in TABULAR_RUNS:
+        if config is not None or model_config is not None:
+            raise ValueError(f"config and model_config are for picture models; {family!r} trains with "
+                             "mgc.tabular_training's recipes (call train_tabular to change them)")
+        return train_tabular(family, split, data=data, epochs=epochs, device=device, out_dir=out_dir)
     config = config or TrainConfig()
     if epochs is not None:
         config.epochs = epochs
@@ -165,19 +205,6 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
 
     model.load_state_dict(best_state)
     model.cpu().eval()
-    best_epoch = max(history, key=lambda r: (r["valid_accuracy"], -r["valid_loss"]))["epoch"]
-    save_model(out_dir / "model.pt", family, model, split,
-               {"train_config": asdict(config), "best_epoch": best_epoch})
-    with open(out_dir / "history.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(history[0]))
-        writer.writeheader()
-        writer.writerows(history)
-    write_json(out_dir / "training.json", {
-        "model": family, "split": split, "device": device, "threads": torch.get_num_threads(),
-        "train_seconds": round(seconds, 1), "epochs_run": len(history), "best_epoch": best_epoch,
-        "best_valid_accuracy": best[0], "train_tracks": len(train_tracks), "valid_tracks": len(valid_tracks),
-        "parameters": parameter_count(model), "train_config": asdict(config),
-        "model_config": json.loads(json.dumps(model.config.__dict__)),
-    })
-    print(f"trained in {seconds / 60:.1f} min; best epoch {best_epoch} (valid accuracy {best[0]:.3f}); wrote {out_dir}")
+    save_run(out_dir, family, family, model, split, history, asdict(config), device=device,
+             train_seconds=seconds, train_tracks=len(train_tracks), valid_tracks=len(valid_tracks))
     return out_dir

@@ -1,7 +1,8 @@
 """The registry of model families: one name → one class with a `Config` dataclass.
 
-Every picture model takes a uint8 mel picture batch (batch, 128, columns) and returns
-`{"logits", "embedding"}`; its input normalisation is inside the module.
+Every model returns `{"logits", "embedding"}` and normalises its own input inside the module.
+Picture models take a uint8 mel picture batch (batch, 128, columns) (`mgc.representation`);
+feature models take raw rows of Kaggle's 57 features (batch, 57) (`mgc.features`).
 """
 from __future__ import annotations
 
@@ -10,15 +11,30 @@ from dataclasses import asdict, fields
 from torch import nn
 
 from .crnn import CRNN
+from .logreg import SoftmaxRegression
+from .mlp import MLP
 
 PICTURE_MODELS: dict[str, type[nn.Module]] = {"crnn": CRNN}
+FEATURE_MODELS: dict[str, type[nn.Module]] = {"mlp": MLP, "logreg": SoftmaxRegression}
+MODELS: dict[str, type[nn.Module]] = {**PICTURE_MODELS, **FEATURE_MODELS}
+
+
+def input_version(family: str) -> str:
+    """The version of the front end `family` reads, recorded in and checked against its checkpoints."""
+    if family in PICTURE_MODELS:
+        from ..representation import VERSION
+    elif family in FEATURE_MODELS:
+        from ..features import VERSION
+    else:
+        raise KeyError(f"unknown model family {family!r}; known: {', '.join(MODELS)}")
+    return VERSION
 
 
 def build_model(family: str, config: dict | None = None) -> nn.Module:
     """A fresh model of `family`, with `config` overriding its defaults (as saved in a checkpoint)."""
-    if family not in PICTURE_MODELS:
-        raise KeyError(f"unknown model family {family!r}; known: {', '.join(PICTURE_MODELS)}")
-    cls = PICTURE_MODELS[family]
+    if family not in MODELS:
+        raise KeyError(f"unknown model family {family!r}; known: {', '.join(MODELS)}")
+    cls = MODELS[family]
     values = {}
     for field in fields(cls.Config):
         if config and field.name in config:

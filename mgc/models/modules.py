@@ -1,6 +1,7 @@
-"""Blocks shared by the picture models: input normalisation, conv blocks, time pooling."""
+"""Blocks shared by the models: input normalisation (pictures, feature rows), conv blocks, time pooling."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -29,6 +30,36 @@ class PictureNormalisation(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.float()
         return (x - self.mean[:, None]) / self.std[:, None]
+
+
+class FeatureStandardisation(nn.Module):
+    """Raw feature rows (batch, features) → standardised float32, per feature column.
+
+    The tabular counterpart of `PictureNormalisation`: mean and standard deviation per column are
+    buffers, set once from the training part (`fit`) and saved with the weights, so a model is fed
+    raw features (Kaggle's CSV row, or `mgc.features.extract_features` of an upload) and cannot
+    drift from training. The buffers and the subtraction are float64: raw columns span 1e-9
+    (`harmony_mean`) to 1e7 (`rolloff_var`), more than float32 carries.
+    """
+
+    def __init__(self, features: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(features, dtype=torch.float64))
+        self.register_buffer("std", torch.ones(features, dtype=torch.float64))
+
+    @torch.no_grad()
+    def fit(self, rows: np.ndarray) -> None:
+        """Set the per-column statistics from training rows (n, features), as scikit-learn's StandardScaler does.
+
+        Population standard deviation (ddof 0); a constant column gets 1, so it standardises to 0.
+        """
+        rows = np.asarray(rows, dtype=np.float64)
+        std = rows.std(axis=0)
+        self.mean.copy_(torch.from_numpy(rows.mean(axis=0)))
+        self.std.copy_(torch.from_numpy(np.where(std > 0, std, 1.0)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return ((x.to(torch.float64) - self.mean) / self.std).float()
 
 
 class ConvBlock(nn.Sequential):

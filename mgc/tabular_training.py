@@ -1,0 +1,247 @@
+"""Training the feature models on Kaggle's 57 features (`features_30_sec.csv`), one split at a time.
+
+Reads top to bottom: the split's train and valid rows → a model whose standardisation is fitted on
+the train rows only → mini-batch epochs with validation after each, early stopping, the best
+epoch's weights kept (or, for `logreg`, one scikit-learn fit) → the same run files as a picture
+model (`mgc.training.save_run`: model.pt, history.csv, training.json). `python -m mgc evaluate`
+then adds predictions.csv and metrics.json.
+
+Run names: `mlp-256`, `mlp-512-adam`, `mlp-512-sgd`, `mlp-1024-rmsprop` are the tabular seed's four
+MLP recipes (`MLP_VARIANTS`); `mlp` trains all four and ships the one with the best validation
+accuracy under that name; `logreg` is the scikit-learn baseline.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .checkpoints import read_json, run_dir, write_json
+from .dataset import GTZAN, labels_of
+from .features import table_features
+from .inference import feature_outputs
+from .models import build_model
+from .training import save_run, seed_everything
+
+
+@dataclass
+class TabularTrainConfig:
+    """One MLP recipe: batch 128, at most 600 epochs, early stopping on the valid part."""
+
+    optimiser: str = "adam"  # adam | sgd | rmsprop
+    lr: float = 1e-3  # Keras's defaults: 1e-3 for Adam and RMSprop, 1e-2 for SGD
+    momentum: float = 0.0  # SGD only
+    epochs: int = 600
+    batch_size: int = 128
+    patience: int = 50  # epochs without validation improvement before stopping
+    seed: int = 0
+
+
+MLP_VARIANTS: dict[str, tuple[dict, TabularTrainConfig]] = {
+    "mlp-256": ({"hidden": (256, 128, 64)}, TabularTrainConfig("adam", 1e-3)),
+    "mlp-512-adam": ({"hidden": (512, 256, 128, 64)}, TabularTrainConfig("adam", 1e-3)),
+    # Keras's plain SGD crawls; momentum 0.9 lets it converge within the epoch budget.
+    "mlp-512-sgd": ({"hidden": (512, 256, 128, 64)}, TabularTrainConfig("sgd", 1e-2, momentum=0.9)),
+    "mlp-1024-rmsprop": ({"hidden": (1024, 512, 256, 128, 64)}, TabularTrainConfig("rmsprop", 1e-3)),
+}
+"""Run name → (MLP config, training recipe): the four MLPs of the tabular seed."""
+TABULAR_RUNS: tuple[str, ...] = ("mlp", *MLP_VARIANTS, "logreg")
+LOGREG_C = 1.0  # scikit-learn's default regularisation
+LOGREG_MAX_ITER = 5000
+
+
+@dataclass
+class FeatureParts:
+    """The train and valid rows of one split: track ids, raw features (tracks, 57), genre indices."""
+
+    train_tracks: list[str]
+    train_rows: np.ndarray
+    valid_tracks: list[str]
+    valid_rows: np.ndarray
+
+    @property
+    def train_labels(self) -> np.ndarray:
+        return labels_of(self.train_tracks)
+
+    @property
+    def valid_labels(self) -> np.ndarray:
+        return labels_of(self.valid_tracks)
+
+
+def feature_parts(dataset: GTZAN, split: str) -> FeatureParts:
+    """The train and valid parts of `split` as rows of the feature table (tracks without a row are left out)."""
+    parts, table = dataset.split(split), dataset.features
+    train = [t for t in parts.train if t in table.index]
+    valid = [t for t in parts.valid if t in table.index]
+    return FeatureParts(train, table_features(table, train), valid, table_features(table, valid))
+
+
+def train_tabular(name: str, split: str, data: str | Path | None = None, epochs: int | None = None,
+                  device: str = "cpu", out_dir: Path | None = None) -> Path:
+    """Train run `name` (see `TABULAR_RUNS`) on `split` of the GTZAN folder `data`; returns its run folder.
+
+    `out_dir` is the folder of `name` (default `checkpoints/<name>/<split>`); for `mlp`, the four
+    variants are written beside it, in `<out_dir>/../../<variant>/<split>`.
+    """
+    out_dir = Path(out_dir or run_dir(name, split))
+    if name == "logreg":
+        return train_logreg(split, data=data, out_dir=out_dir)
+    if name in MLP_VARIANTS:
+        return train_mlp(name, split, data=data, epochs=epochs, device=device, out_dir=out_dir)
+    if name == "mlp":
+        root = out_dir.parent.parent
+        runs = {variant: train_mlp(variant, split, data=data, epochs=epochs, device=device,
+                                   out_dir=run_dir(variant, split, root))
+                for variant in MLP_VARIANTS}
+        return ship_best(runs, out_dir)
+    raise KeyError(f"unknown tabular model {name!r}; known: {', '.join(TABULAR_RUNS)}")
+
+
+def _optimiser(config: TabularTrainConfig, parameters) -> torch.optim.Optimizer:
+    if config.optimiser == "adam":
+        return torch.optim.Adam(parameters, lr=config.lr)
+    if config.optimiser == "sgd":
+        return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum)
+    if config.momentum:
+        raise ValueError(f"momentum is for SGD; {config.optimiser} has its own")
+    if config.optimiser == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=config.lr, alpha=0.9)  # Keras's rho
+    raise ValueError(f"unknown optimiser {config.optimiser!r}; use adam, sgd or rmsprop")
+
+
+def train_mlp(name: str, split: str, data: str | Path | None = None, epochs: int | None = None,
+              device: str = "cpu", out_dir: Path | None = None, config: TabularTrainConfig | None = None,
+              model_config: dict | None = None) -> Path:
+    """Train one MLP recipe of `MLP_VARIANTS` (`config` / `model_config` override it); returns the run folder."""
+    recipe_model, recipe_config = MLP_VARIANTS[name]
+    config = replace(config or recipe_config)
+    if epochs is not None:
+        config.epochs = epochs
+    seed_everything(config.seed)
+    parts = feature_parts(GTZAN(data), split)
+    model = build_model("mlp", {**recipe_model, **(model_config or {})})
+    model.normalise.fit(parts.train_rows)
+    model.to(device)
+    optimiser = _optimiser(config, model.parameters())
+    loss_fn = nn.CrossEntropyLoss()
+    x_train = torch.from_numpy(parts.train_rows).to(device)
+    y_train = torch.from_numpy(parts.train_labels).to(device)
+    x_valid = torch.from_numpy(parts.valid_rows).to(device)
+    y_valid = torch.from_numpy(parts.valid_labels).to(device)
+    generator = torch.Generator().manual_seed(config.seed)
+    out_dir = Path(out_dir or run_dir(name, split))
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    history, best, best_state, stale = [], None, None, 0
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        loss_sum, correct = 0.0, 0
+        for batch in torch.randperm(len(y_train), generator=generator).split(config.batch_size):
+            batch = batch.to(device)
+            logits = model(x_train[batch])["logits"]
+            loss = loss_fn(logits, y_train[batch])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            loss_sum += loss.item() * len(batch)
+            correct += (logits.argmax(1) == y_train[batch]).sum().item()
+        model.eval()
+        with torch.no_grad():
+            logits = model(x_valid)["logits"]
+            valid_loss = loss_fn(logits, y_valid).item()
+            valid_acc = (logits.argmax(1) == y_valid).double().mean().item()
+        history.append({"epoch": epoch, "train_loss": loss_sum / len(y_train), "train_accuracy": correct / len(y_train),
+                        "valid_loss": valid_loss, "valid_accuracy": valid_acc, "lr": config.lr,
+                        "seconds": time.perf_counter() - started})
+        if best is None or (valid_acc, -valid_loss) > best:
+            best, stale = (valid_acc, -valid_loss), 0
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= config.patience:
+                break
+    seconds = time.perf_counter() - started
+
+    model.load_state_dict(best_state)
+    model.cpu().eval()
+    save_run(out_dir, name, "mlp", model, split, history, asdict(config), device=device, train_seconds=seconds,
+             train_tracks=len(parts.train_tracks), valid_tracks=len(parts.valid_tracks))
+    return out_dir
+
+
+def ship_best(runs: dict[str, Path], out_dir: Path) -> Path:
+    """Copy the run with the best validation accuracy (then loss) to `out_dir`, saying which it was and why.
+
+    training.json of the shipped copy names the `variant` and every candidate's validation accuracy;
+    stale predictions.csv / metrics.json there are removed (evaluate the shipped model again).
+    """
+    records = {name: read_json(folder / "training.json") for name, folder in runs.items()}
+    chosen = max(records, key=lambda n: (records[n]["best_valid_accuracy"], -records[n]["best_valid_loss"]))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("predictions.csv", "metrics.json"):
+        (out_dir / stale).unlink(missing_ok=True)
+    for file in ("model.pt", "history.csv"):
+        shutil.copyfile(runs[chosen] / file, out_dir / file)
+    write_json(out_dir / "training.json", {
+        **records[chosen], "model": out_dir.parent.name, "variant": chosen,
+        "candidates_valid_accuracy": {n: r["best_valid_accuracy"] for n, r in records.items()},
+        "candidates_train_seconds": round(sum(r["train_seconds"] for r in records.values()), 1),
+    })
+    print(f"shipped {chosen} as {out_dir.parent.name} (valid accuracy {records[chosen]['best_valid_accuracy']:.3f}) "
+          f"in {out_dir}")
+    return out_dir
+
+
+def fit_logreg(train_rows: np.ndarray, train_labels: np.ndarray, C: float = LOGREG_C):
+    """scikit-learn's StandardScaler + multinomial LogisticRegression on the train rows.
+
+    Returns the fitted scikit-learn pipeline and the equivalent `SoftmaxRegression` module.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=LOGREG_MAX_ITER))
+    pipeline.fit(train_rows, train_labels)
+    model = build_model("logreg")
+    model.load_sklearn(pipeline[0], pipeline[-1])
+    return pipeline, model.eval()
+
+
+def train_logreg(split: str, data: str | Path | None = None, out_dir: Path | None = None) -> Path:
+    """Fit the scikit-learn baseline on the train part of `split`; returns the run folder.
+
+    history.csv has one row (one fit); training.json records how far the torch module's
+    probabilities are from scikit-learn's `predict_proba` on the train and valid rows.
+    """
+    from sklearn.metrics import log_loss
+
+    parts = feature_parts(GTZAN(data), split)
+    out_dir = Path(out_dir or run_dir("logreg", split))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    pipeline, model = fit_logreg(parts.train_rows, parts.train_labels)
+    seconds = time.perf_counter() - started
+    labels = list(range(model.config.classes))
+    row = {"epoch": 1}
+    difference = 0.0
+    for part, rows, truth in (("train", parts.train_rows, parts.train_labels),
+                              ("valid", parts.valid_rows, parts.valid_labels)):
+        probabilities, _ = feature_outputs(model, rows)
+        difference = max(difference, float(np.abs(probabilities - pipeline.predict_proba(rows)).max()))
+        row[f"{part}_loss"] = float(log_loss(truth, probabilities, labels=labels))
+        row[f"{part}_accuracy"] = float((probabilities.argmax(1) == truth).mean())
+    row.update({"lr": None, "seconds": seconds})
+    config = {"C": LOGREG_C, "max_iter": LOGREG_MAX_ITER, "solver": "lbfgs",
+              "iterations": int(pipeline[-1].n_iter_.max())}
+    save_run(out_dir, "logreg", "logreg", model, split, [row], config, device="cpu", train_seconds=seconds,
+             train_tracks=len(parts.train_tracks), valid_tracks=len(parts.valid_tracks),
+             sklearn_max_abs_difference=difference)
+    return out_dir
