@@ -157,7 +157,11 @@ def results_table(root: Path | None = None) -> pd.DataFrame:
         row["parameters"] = metrics.get("parameters")
         row[f"{split} train s"] = metrics.get("train_seconds")
         row["ms per clip"] = metrics.get("model_ms_per_clip")
-    return pd.DataFrame(list(rows.values()))
+    table = pd.DataFrame(list(rows.values()))
+    order = ["model"] + [f"{split} {what}" for what in ("accuracy", "macro-F1", "macro AUC", "test tracks")
+                         for split in ("random", "filtered")]
+    order += ["parameters", "random train s", "filtered train s", "ms per clip"]
+    return table[[c for c in order if c in table.columns]]
 
 
 def markdown_table(table: pd.DataFrame) -> str:
