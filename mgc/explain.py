@@ -5,8 +5,8 @@
   model towards a genre.
 * `music_check` — measurable reasons to doubt that the input is music at all: a genre classifier
   always answers with one of its ten genres, even for a vacuum cleaner.
-* `EmbeddingMap` — the GTZAN test tracks placed in 2-D by PCA of a model's embeddings, cached as
-  plain files in the run folder, and the same projection for a new piece of audio.
+* `EmbeddingMap` — the GTZAN test tracks placed in 2-D by PCA of a model's embeddings, written
+  into the run folder by `python -m mgc evaluate`, and the same projection for a new piece of audio.
 """
 from __future__ import annotations
 
@@ -17,11 +17,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .checkpoints import read_json, run_dir, write_json
+from .checkpoints import read_json, write_json
 from .dataset import GENRES, genre_of
 
 # ---------------------------------------------------------------------------------------------
 # Saliency
+
+
+def saliency_model(model: str, split: str) -> str | None:
+    """The run whose picture model explains `model`'s answers: the model itself when it reads the mel
+    picture, an ensemble's first picture member, None for a model of tabular features."""
+    from .checkpoints import load_model
+    from .ensembles import is_ensemble, load_ensemble
+    from .models import PICTURE_MODELS
+
+    candidates = load_ensemble(model, split).members if is_ensemble(model, split) else (model,)
+    return next((m for m in candidates if load_model(m, split)[1]["family"] in PICTURE_MODELS), None)
+
+
+SALIENCY_BATCH = 16
+"""Windows per backward pass: bounds memory for a 10-minute upload (≈ 240 windows)."""
 
 
 def saliency(model, picture: np.ndarray, genre: str | int) -> np.ndarray:
@@ -29,26 +44,29 @@ def saliency(model, picture: np.ndarray, genre: str | int) -> np.ndarray:
 
     The picture is cut into the same windows the model classifies (see `mgc.inference`); each
     window's gradient lands on its own columns, and columns covered by several windows get the mean.
-    Positive values pushed the model towards `genre`, negative ones away from it.
+    Positive values pushed the model towards `genre`, negative ones away from it. The model must be
+    in eval mode (as `load_picture_model` returns it), or dropout makes the map random.
     """
     import torch
 
-    from .inference import window_starts, WINDOW_COLUMNS, WINDOW_HOP
+    from .inference import WINDOW_COLUMNS, WINDOW_HOP, window_starts
 
     index = GENRES.index(genre) if isinstance(genre, str) else int(genre)
     picture = np.asarray(picture)
     inputs = torch.tensor(picture, dtype=torch.float32, requires_grad=True)
     starts = window_starts(picture.shape[1], WINDOW_COLUMNS, WINDOW_HOP)
     width = min(WINDOW_COLUMNS, picture.shape[1])
-    model.eval()
+    total = torch.zeros_like(inputs)
     with torch.enable_grad():
-        windows = torch.stack([inputs[:, s : s + width] for s in starts])
-        logits = model(windows)["logits"]
-        logits[:, index].sum().backward()
+        for first in range(0, len(starts), SALIENCY_BATCH):
+            windows = torch.stack([inputs[:, s : s + width] for s in starts[first : first + SALIENCY_BATCH]])
+            score = model(windows)["logits"][:, index].sum()
+            # autograd.grad, not backward(): the model is shared between sessions, its .grad stays untouched
+            total += torch.autograd.grad(score, inputs)[0]
     coverage = np.zeros(picture.shape[1])
     for s in starts:
         coverage[s : s + width] += 1
-    gradient = inputs.grad.numpy() / np.maximum(coverage, 1)[None, :]
+    gradient = total.numpy() / np.maximum(coverage, 1)[None, :]
     return (gradient * picture).astype(np.float32)
 
 
@@ -57,7 +75,8 @@ def saliency(model, picture: np.ndarray, genre: str | int) -> np.ndarray:
 
 UNSURE_ENTROPY = 0.85
 """Normalised entropy (0 = one genre certain, 1 = all ten equally likely) above which the model
-cannot tell the genres apart: the input is unlike anything it was trained on."""
+cannot tell the genres apart: the input is unlike anything it was trained on. Measured with the
+random-split CRNN (79.5 %): GTZAN clips and 2–3-s excerpts stay below 0.81 (median 0.32 and 0.46)."""
 NOISE_FLATNESS = 0.25
 """Median spectral flatness (Wiener entropy) above which a sound is noise-like: white noise is
 ≈ 0.56, GTZAN music stays below ≈ 0.1."""
@@ -182,32 +201,3 @@ class EmbeddingMap:
         saved = read_json(folder / EMBEDDING_PROJECTION_FILE)
         return cls(pd.read_csv(folder / EMBEDDING_MAP_FILE), np.array(saved["mean"]),
                    np.array(saved["components"]), tuple(saved["explained"]))
-
-
-def embedding_map(model: str, split: str, data=None) -> EmbeddingMap:
-    """The run's embedding map: read from its folder, else computed from the test pictures and saved.
-
-    Computing needs the GTZAN folder (`data`, default $MGC_DATA or ../shared/gtzan) and the run's
-    picture model; it runs the model once over the test part of the split.
-    """
-    folder = run_dir(model, split)
-    cached = EmbeddingMap.load(folder)
-    if cached is not None:
-        return cached
-    from .checkpoints import load_picture_model
-    from .dataset import GTZAN
-    from .errors import DatasetError
-    from .inference import track_outputs
-    from .representation import track_pictures
-
-    dataset = GTZAN(data)
-    test = dataset.split(split).test
-    pictures = track_pictures(dataset.root, test)
-    tracks = [t for t in test if t in pictures]
-    if len(tracks) < 3:
-        raise DatasetError(f"too few test pictures in {dataset.root} to draw an embedding map")
-    network, _ = load_picture_model(model, split)
-    _, embeddings = track_outputs(network, [pictures[t] for t in tracks])
-    built = EmbeddingMap.fit(tracks, embeddings)
-    built.save(folder)
-    return built

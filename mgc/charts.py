@@ -1,0 +1,381 @@
+"""Every chart and table the app shows, as pure functions: data in, plotly figure or DataFrame out.
+
+Nothing here draws on a screen or knows about Streamlit, so each chart is tested by looking at its
+traces. Genres keep one colour everywhere (`GENRE_COLOURS`), so a class can follow "blue is blues"
+from one chart to the next.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .dataset import GENRES, genre_of
+from .representation import COLUMN_SECONDS
+
+GENRE_COLOURS: dict[str, str] = dict(zip(GENRES, px.colors.qualitative.T10))
+SPLIT_LABELS = {"random": "random split", "filtered": "fault-filtered split"}
+_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), font=dict(size=15))
+
+
+def _styled(figure: go.Figure, title: str, **layout) -> go.Figure:
+    figure.update_layout(title=title, **{**_LAYOUT, **layout})
+    return figure
+
+
+# --- one prediction ----------------------------------------------------------------------------
+
+
+def waveform_figure(samples: np.ndarray, sample_rate: int, points: int = 1500) -> go.Figure:
+    """The waveform as its min/max envelope over `points` time steps (a 10-minute file stays light)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    buckets = max(1, min(points, len(samples)))
+    edges = np.linspace(0, len(samples), buckets + 1).astype(int)
+    low = np.minimum.reduceat(samples, edges[:-1])
+    high = np.maximum.reduceat(samples, edges[:-1])
+    seconds = edges[:-1] / sample_rate
+    figure = go.Figure([
+        go.Scatter(x=seconds, y=high, mode="lines", line=dict(width=0.5, color="#4c78a8"), name="max",
+                   showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=seconds, y=low, mode="lines", line=dict(width=0.5, color="#4c78a8"), name="min",
+                   fill="tonexty", showlegend=False, hoverinfo="skip"),
+    ])
+    figure.update_xaxes(title="seconds")
+    figure.update_yaxes(title="amplitude", range=[-1, 1])
+    return _styled(figure, "Waveform", height=220)
+
+
+@lru_cache(maxsize=1)
+def magma_colourscale() -> list[list]:
+    """Matplotlib's 256 magma colours as a plotly colourscale of rgb() strings.
+
+    The exact colours the pictures were drawn in; rgb() rather than hex because the plotly.js in
+    Streamlit misreads magma's first colour "#000004" and paints zero pink.
+    """
+    from matplotlib import colormaps
+
+    rgb = np.round(colormaps["magma"](np.arange(256))[:, :3] * 255).astype(int)
+    return [[i / 255, f"rgb({r},{g},{b})"] for i, (r, g, b) in enumerate(rgb)]
+
+
+def picture_figure(picture: np.ndarray, title: str = "What the model sees: the mel spectrogram") -> go.Figure:
+    """The model's input: 128 mel bands (low at the bottom) over time, in the magma colours it was drawn in."""
+    figure = go.Figure(go.Heatmap(
+        z=np.asarray(picture, dtype=np.float32),  # the browser misreads uint8 arrays
+        x=np.arange(picture.shape[1]) * COLUMN_SECONDS, y=np.arange(picture.shape[0]),
+        colorscale=magma_colourscale(), zmin=0, zmax=255, colorbar=dict(title="level"),
+        hovertemplate="%{x:.1f} s, band %{y}: %{z}<extra></extra>",
+    ))
+    figure.update_xaxes(title="seconds")
+    figure.update_yaxes(title="mel band (low → high)")
+    return _styled(figure, title, height=330)
+
+
+def saliency_figure(saliency: np.ndarray, genre: str) -> go.Figure:
+    """Gradient × input: red pushed the model towards `genre`, blue away from it."""
+    limit = float(np.percentile(np.abs(saliency), 99)) or 1.0
+    figure = go.Figure(go.Heatmap(
+        z=saliency, x=np.arange(saliency.shape[1]) * COLUMN_SECONDS, y=np.arange(saliency.shape[0]),
+        colorscale="RdBu_r", zmin=-limit, zmax=limit, zmid=0, colorbar=dict(title="towards"),
+        hovertemplate="%{x:.1f} s, band %{y}: %{z:.3g}<extra></extra>",
+    ))
+    figure.update_xaxes(title="seconds")
+    figure.update_yaxes(title="mel band (low → high)")
+    return _styled(figure, f"Where the model heard “{genre}” (red: for, blue: against)", height=330)
+
+
+def top_genres_figure(probabilities: dict[str, float], k: int = 5) -> go.Figure:
+    """Horizontal bars of the `k` most probable genres, best on top, labelled with percentages."""
+    top = sorted(probabilities.items(), key=lambda item: -item[1])[:k][::-1]
+    genres = [g for g, _ in top]
+    values = [p for _, p in top]
+    figure = go.Figure(go.Bar(
+        x=values, y=genres, orientation="h", marker_color=[GENRE_COLOURS[g] for g in genres],
+        text=[f"{p:.0%}" for p in values], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+    ))
+    figure.update_xaxes(range=[0, 1.12], tickformat=".0%", title="confidence")
+    return _styled(figure, "Top genres", height=60 + 45 * len(genres), margin=dict(l=10, r=40, t=50, b=10))
+
+
+def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
+    """Genre probabilities over time as stacked areas, one point per ≈10-s window at its centre."""
+    if len(timeline) == 1:  # one window: draw it flat across its span, or the area has no width
+        x = [timeline["start"].iloc[0], timeline["end"].iloc[0]]
+        rows = pd.concat([timeline, timeline])
+    else:
+        x = ((timeline["start"] + timeline["end"]) / 2).tolist()
+        rows = timeline
+    figure = go.Figure([
+        go.Scatter(x=x, y=rows[genre], name=genre, stackgroup="genres", mode="lines",
+                   line=dict(width=0.5, color=GENRE_COLOURS[genre]),
+                   hovertemplate=f"{genre}: %{{y:.0%}} at %{{x:.1f}} s<extra></extra>")
+        for genre in GENRES
+    ])
+    figure.update_xaxes(title="seconds (window centre)")
+    figure.update_yaxes(title="probability", range=[0, 1], tickformat=".0%")
+    return _styled(figure, "Genre over time", height=330)
+
+
+def embedding_map_figure(points: pd.DataFrame, new_point: tuple[float, float] | None = None,
+                         new_label: str = "your audio") -> go.Figure:
+    """GTZAN test tracks in 2-D, coloured by genre, track names on hover, and the new audio as a star."""
+    figure = go.Figure([
+        go.Scatter(x=group["x"], y=group["y"], mode="markers", name=genre, text=group["track"],
+                   marker=dict(color=GENRE_COLOURS[genre], size=9, opacity=0.75),
+                   hovertemplate="%{text}<extra></extra>")
+        for genre in GENRES if len(group := points[points["genre"] == genre])
+    ])
+    if new_point is not None:
+        figure.add_trace(go.Scatter(
+            x=[new_point[0]], y=[new_point[1]], mode="markers+text", name=new_label, text=[new_label],
+            textposition="top center", marker=dict(symbol="star", size=22, color="black", line=dict(color="white", width=1)),
+            hovertemplate=f"{new_label}<extra></extra>",
+        ))
+    figure.update_xaxes(title="first principal axis", zeroline=False)
+    figure.update_yaxes(title="second principal axis", zeroline=False)
+    return _styled(figure, "Where it sits among the GTZAN test tracks (model embeddings, PCA)", height=480)
+
+
+# --- evaluation of one run -----------------------------------------------------------------------
+
+
+def confusion_figure(matrix, genres=GENRES, normalise: bool = False) -> go.Figure:
+    """Confusion matrix (rows: true genre, columns: predicted), as counts or as fractions of each row."""
+    counts = np.asarray(matrix, dtype=float)
+    values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalise else counts
+    text = [[f"{v:.0%}" if normalise else f"{v:.0f}" for v in row] for row in values]
+    figure = go.Figure(go.Heatmap(
+        z=values, x=list(genres), y=list(genres), text=text, texttemplate="%{text}", colorscale="Blues",
+        zmin=0, zmax=1 if normalise else None, showscale=False,
+        hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+    ))
+    figure.update_xaxes(title="predicted genre", side="bottom")
+    figure.update_yaxes(title="true genre", autorange="reversed")
+    return _styled(figure, "Confusion matrix" + (" (fraction of each true genre)" if normalise else " (test tracks)"),
+                   height=560)
+
+
+def _truth_and_scores(predictions: pd.DataFrame, genre: str) -> tuple[np.ndarray, np.ndarray]:
+    return (predictions["genre"] == genre).to_numpy(), predictions[genre].to_numpy()
+
+
+def roc_figure(predictions: pd.DataFrame) -> go.Figure:
+    """One-vs-rest ROC curve per genre with its AUC, and the macro-average curve (mean TPR over a FPR grid)."""
+    from sklearn.metrics import auc, roc_curve
+
+    grid = np.linspace(0, 1, 201)
+    figure, mean_tpr, aucs = go.Figure(), [], []
+    for genre in GENRES:
+        truth, scores = _truth_and_scores(predictions, genre)
+        if truth.all() or not truth.any():
+            continue
+        fpr, tpr, _ = roc_curve(truth, scores)
+        area = auc(fpr, tpr)
+        aucs.append(area)
+        mean_tpr.append(np.interp(grid, fpr, tpr))
+        figure.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{genre} (AUC {area:.2f})",
+                                    line=dict(color=GENRE_COLOURS[genre], width=2)))
+    if mean_tpr:
+        macro = np.mean(mean_tpr, axis=0)
+        macro[0] = 0.0
+        figure.add_trace(go.Scatter(x=grid, y=macro, mode="lines", name=f"macro average (AUC {np.mean(aucs):.2f})",
+                                    line=dict(color="black", width=4, dash="dash")))
+    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", showlegend=False,
+                                line=dict(color="grey", width=1, dash="dot"), hoverinfo="skip"))
+    figure.update_xaxes(title="false positive rate", range=[0, 1])
+    figure.update_yaxes(title="true positive rate", range=[0, 1.02])
+    return _styled(figure, "ROC per genre (one vs rest)", height=520)
+
+
+def precision_recall_figure(predictions: pd.DataFrame) -> go.Figure:
+    """Precision-recall curve per genre with its average precision (AP), one vs rest."""
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    figure, aps = go.Figure(), []
+    for genre in GENRES:
+        truth, scores = _truth_and_scores(predictions, genre)
+        if not truth.any():
+            continue
+        precision, recall, _ = precision_recall_curve(truth, scores)
+        ap = average_precision_score(truth, scores)
+        aps.append(ap)
+        figure.add_trace(go.Scatter(x=recall, y=precision, mode="lines", name=f"{genre} (AP {ap:.2f})",
+                                    line=dict(color=GENRE_COLOURS[genre], width=2, shape="hv")))
+    figure.update_xaxes(title="recall", range=[0, 1])
+    figure.update_yaxes(title="precision", range=[0, 1.02])
+    title = "Precision-recall per genre" + (f" (mean AP {np.mean(aps):.2f})" if aps else "")
+    return _styled(figure, title, height=520)
+
+
+def classification_report(metrics: dict) -> pd.DataFrame:
+    """Per-genre precision, recall, F1, ROC-AUC, AP and support, then macro and weighted averages."""
+    rows = {genre: {key: values[key] for key in ("precision", "recall", "f1", "roc_auc", "average_precision", "support")}
+            for genre, values in metrics["per_class"].items()}
+    support = sum(values["support"] for values in metrics["per_class"].values())
+    for average in ("macro", "weighted"):
+        rows[f"{average} average"] = {
+            "precision": metrics[f"{average}_precision"], "recall": metrics[f"{average}_recall"],
+            "f1": metrics[f"{average}_f1"], "support": support,
+            "roc_auc": metrics["macro_roc_auc"] if average == "macro" else None,
+            "average_precision": metrics["macro_average_precision"] if average == "macro" else None,
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "genre"
+    return table.rename(columns={"roc_auc": "ROC AUC", "average_precision": "AP"})
+
+
+def misclassified(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Test tracks the model got wrong, most confidently wrong first."""
+    wrong = predictions[predictions["genre"] != predictions["predicted"]]
+    rows = pd.DataFrame({
+        "track": wrong["track"],
+        "genre": wrong["genre"],
+        "predicted": wrong["predicted"],
+        "confidence": [row[row["predicted"]] for _, row in wrong.iterrows()],
+        "p(true genre)": [row[row["genre"]] for _, row in wrong.iterrows()],
+    })
+    return rows.sort_values("confidence", ascending=False).reset_index(drop=True)
+
+
+# --- comparing runs ------------------------------------------------------------------------------
+
+
+def comparison_table(metrics: dict[tuple[str, str], dict]) -> pd.DataFrame:
+    """One row per model: accuracy, macro-F1 and macro ROC-AUC on each split, size and speed.
+
+    `metrics` maps (model, split) to that run's metrics.json. Parameters, training time and
+    milliseconds per 30-s clip are from the random-split run when there is one.
+    """
+    rows: dict[str, dict] = {}
+    for (model, split), m in sorted(metrics.items()):
+        row = rows.setdefault(model, {})
+        row[f"accuracy ({split})"] = m.get("accuracy")
+        row[f"macro F1 ({split})"] = m.get("macro_f1")
+        row[f"macro AUC ({split})"] = m.get("macro_roc_auc")
+        if split == "random" or "parameters" not in row:
+            row["parameters"] = m.get("parameters")
+            row["train minutes"] = m["train_seconds"] / 60 if m.get("train_seconds") is not None else None
+            row["ms per clip"] = m.get("model_ms_per_clip")
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    order = [f"{name} ({split})" for name in ("accuracy", "macro F1", "macro AUC") for split in ("random", "filtered")]
+    columns = [c for c in order if c in table] + ["parameters", "train minutes", "ms per clip"]
+    table = table.reindex(columns=columns).astype(float)  # a run without a number shows as NaN, not None
+    table.index.name = "model"
+    return table
+
+
+def f1_radar_figure(metrics: dict[str, dict]) -> go.Figure:
+    """Per-genre F1 of each labelled run as a closed polygon on a radar chart."""
+    figure = go.Figure()
+    for label, m in metrics.items():
+        values = [m["per_class"][g]["f1"] for g in GENRES]
+        figure.add_trace(go.Scatterpolar(r=values + values[:1], theta=list(GENRES) + [GENRES[0]], name=label,
+                                         mode="lines+markers", line=dict(width=3),
+                                         fill="toself" if len(metrics) <= 2 else "none", opacity=0.7))
+    figure.update_layout(polar=dict(radialaxis=dict(range=[0, 1], tickformat=".1f")))
+    return _styled(figure, "F1 per genre", height=520)
+
+
+def comparison_bars_figure(metrics: dict[tuple[str, str], dict], metric: str = "accuracy") -> go.Figure:
+    """Grouped bars: one group per model, one bar per split, for a top-level metric of metrics.json."""
+    figure = go.Figure()
+    models = sorted({model for model, _ in metrics})
+    for split in ("random", "filtered"):
+        values = [metrics.get((model, split), {}).get(metric) for model in models]
+        if all(v is None for v in values):
+            continue
+        figure.add_trace(go.Bar(x=models, y=values, name=SPLIT_LABELS[split],
+                                text=[f"{v:.2f}" if v is not None else "" for v in values], textposition="outside"))
+    figure.update_yaxes(title=metric.replace("_", " "), range=[0, 1.08])
+    return _styled(figure, f"{metric.replace('_', ' ').capitalize()} by model and split", barmode="group", height=420)
+
+
+def training_curves_figure(histories: dict[str, pd.DataFrame]) -> go.Figure:
+    """Loss and accuracy per epoch for each labelled run: training dashed, validation solid."""
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"))
+    colours = px.colors.qualitative.Dark24
+    for i, (label, history) in enumerate(histories.items()):
+        colour = colours[i % len(colours)]
+        for column, name, dash in (("train", "train", "dash"), ("valid", "validation", "solid")):
+            for col, quantity in ((1, "loss"), (2, "accuracy")):
+                key = f"{column}_{quantity}"
+                if key not in history:
+                    continue
+                figure.add_trace(go.Scatter(
+                    x=history["epoch"], y=history[key], mode="lines" if len(history) > 1 else "markers",
+                    name=f"{label} · {name}",
+                    legendgroup=label, showlegend=col == 1, line=dict(color=colour, dash=dash),
+                ), row=1, col=col)
+    figure.update_xaxes(title="epoch")
+    return _styled(figure, "Training curves", height=420)
+
+
+def ensemble_gain_table(metrics: dict[tuple[str, str], dict], members: dict[str, list[str]]) -> pd.DataFrame:
+    """For each ensemble and split: its accuracy, its best member's, and the difference (the gain)."""
+    rows = []
+    for ensemble, names in members.items():
+        for split in ("random", "filtered"):
+            if (ensemble, split) not in metrics:
+                continue
+            member_accuracy = {n: metrics[(n, split)]["accuracy"] for n in names if (n, split) in metrics}
+            if not member_accuracy:
+                continue
+            best = max(member_accuracy, key=member_accuracy.get)
+            accuracy = metrics[(ensemble, split)]["accuracy"]
+            rows.append({"ensemble": ensemble, "split": split, "members": ", ".join(names), "accuracy": accuracy,
+                         "best member": best, "best member accuracy": member_accuracy[best],
+                         "gain": accuracy - member_accuracy[best]})
+    return pd.DataFrame(rows, columns=["ensemble", "split", "members", "accuracy", "best member",
+                                       "best member accuracy", "gain"])
+
+
+# --- the dataset ---------------------------------------------------------------------------------
+
+
+def genre_balance_figure(tracks: dict[str, list[str]]) -> go.Figure:
+    """Clips per genre for each labelled collection of track ids (e.g. pictures, audio, features)."""
+    figure = go.Figure([
+        go.Bar(x=list(GENRES), y=[sum(genre_of(t) == g for t in ids) for g in GENRES], name=label)
+        for label, ids in tracks.items()
+    ])
+    figure.update_yaxes(title="clips")
+    return _styled(figure, "Clips per genre", barmode="group", height=400)
+
+
+def split_composition_figure(splits: dict) -> go.Figure:
+    """Tracks per genre in train / valid / test of each split (`splits`: name → mgc Split)."""
+    rows = [{"split": SPLIT_LABELS.get(name, name), "part": part, "genre": genre_of(track)}
+            for name, split in splits.items() for part in ("train", "valid", "test") for track in split.part(part)]
+    counts = pd.DataFrame(rows).value_counts().rename("tracks").reset_index()
+    figure = px.bar(counts, x="part", y="tracks", color="genre", facet_col="split",
+                    category_orders={"part": ["train", "valid", "test"], "genre": list(GENRES)},
+                    color_discrete_map=GENRE_COLOURS)
+    figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    return _styled(figure, "Split composition", height=420)
+
+
+def feature_correlation_figure(features: pd.DataFrame) -> go.Figure:
+    """Pearson correlation between the numeric hand-crafted features (Kaggle's features_30_sec.csv)."""
+    numeric = features.select_dtypes("number").drop(columns=["length"], errors="ignore")
+    correlation = numeric.corr()
+    figure = go.Figure(go.Heatmap(z=correlation.to_numpy(), x=correlation.columns, y=correlation.index,
+                                  colorscale="RdBu_r", zmin=-1, zmax=1, zmid=0,
+                                  hovertemplate="%{y} × %{x}: %{z:.2f}<extra></extra>"))
+    figure.update_yaxes(autorange="reversed", tickfont=dict(size=9))
+    figure.update_xaxes(tickfont=dict(size=9))
+    return _styled(figure, "Correlation between the 30-s features", height=760)
+
+
+def tempo_figure(features: pd.DataFrame) -> go.Figure:
+    """Box plot of the estimated tempo (BPM) per genre."""
+    table = pd.DataFrame({"genre": features["label"], "tempo": features["tempo"]})
+    figure = px.box(table, x="genre", y="tempo", color="genre", points="outliers",
+                    category_orders={"genre": list(GENRES)}, color_discrete_map=GENRE_COLOURS)
+    figure.update_layout(showlegend=False)
+    figure.update_yaxes(title="tempo (BPM)")
+    return _styled(figure, "Tempo per genre", height=420)

@@ -1,0 +1,110 @@
+"""What the pages load once per server — trained models, cached results, the dataset — and the run picker.
+
+Files are read through `st.cache_data` keyed by path and modification time, so a re-evaluated run
+shows its new numbers without a restart, and a model that appears in checkpoints/ shows up at once.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+import mgc
+from mgc import explain
+from mgc.charts import SPLIT_LABELS
+from mgc.checkpoints import available_runs, load_picture_model, read_json, run_dir
+from mgc.dataset import default_data_dir
+
+DEFAULT_MODEL = "crnn"
+
+
+@st.cache_data(show_spinner=False)
+def _read_json(path: str, modified: float) -> dict:
+    return read_json(Path(path))
+
+
+@st.cache_data(show_spinner=False)
+def _read_csv(path: str, modified: float) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def _file(model: str, split: str, name: str) -> Path | None:
+    path = run_dir(model, split) / name
+    return path if path.is_file() else None
+
+
+def metrics(model: str, split: str) -> dict:
+    """A run's metrics.json."""
+    path = run_dir(model, split) / "metrics.json"
+    return _read_json(str(path), path.stat().st_mtime)
+
+
+def all_metrics() -> dict[tuple[str, str], dict]:
+    """(model, split) → metrics.json, for every run in checkpoints/."""
+    return {run: metrics(*run) for run in available_runs()}
+
+
+def predictions(model: str, split: str) -> pd.DataFrame:
+    """A run's cached test predictions (predictions.csv)."""
+    path = run_dir(model, split) / "predictions.csv"
+    return _read_csv(str(path), path.stat().st_mtime)
+
+
+def history(model: str, split: str) -> pd.DataFrame | None:
+    """A run's history.csv (loss and accuracy per epoch), or None when it has none."""
+    path = _file(model, split, "history.csv")
+    return _read_csv(str(path), path.stat().st_mtime) if path else None
+
+
+def training_record(model: str, split: str) -> dict:
+    """A run's training.json, or {} when it has none."""
+    path = _file(model, split, "training.json")
+    return _read_json(str(path), path.stat().st_mtime) if path else {}
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def picture_model(model: str, split: str):
+    """The trained picture model of a run, loaded once per server."""
+    network, _ = load_picture_model(model, split)
+    return network
+
+
+@st.cache_resource(show_spinner=False)
+def embedding_map(model: str, split: str, modified: float) -> explain.EmbeddingMap | None:
+    return explain.EmbeddingMap.load(run_dir(model, split))
+
+
+def cached_embedding_map(model: str, split: str) -> explain.EmbeddingMap | None:
+    """The run's embedding map when its files exist (see `mgc.explain.embedding_map`), else None."""
+    path = _file(model, split, explain.EMBEDDING_MAP_FILE)
+    return embedding_map(model, split, path.stat().st_mtime) if path else None
+
+
+@st.cache_resource(show_spinner=False)
+def dataset() -> mgc.GTZAN | None:
+    """The GTZAN folder ($MGC_DATA or ../shared/gtzan), or None where there is none (the hosted demo)."""
+    root = default_data_dir()
+    if root is None or not root.is_dir():
+        return None
+    return mgc.GTZAN(root)
+
+
+def run_label(model: str, split: str) -> str:
+    return f"{model} · {SPLIT_LABELS.get(split, split)}"
+
+
+def pick_run(key: str, container=st) -> tuple[str, str] | None:
+    """Model and split selectboxes over the runs in checkpoints/ (crnn on the random split first)."""
+    runs = available_runs()
+    if not runs:
+        container.warning("No trained models yet: checkpoints/ holds no run with a metrics.json. "
+                          "Train one with `python -m mgc train` and `python -m mgc evaluate`.")
+        return None
+    models = sorted({m for m, _ in runs}, key=lambda m: (m != DEFAULT_MODEL, m))
+    left, right = container.columns(2)
+    model = left.selectbox("Model", models, key=f"{key}_model")
+    splits = sorted((s for m, s in runs if m == model), key=lambda s: (s != "random", s))
+    split = right.selectbox("Trained and tested on", splits, key=f"{key}_split",
+                            format_func=lambda s: SPLIT_LABELS.get(s, s))
+    return model, split

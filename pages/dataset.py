@@ -1,0 +1,40 @@
+"""Dataset: what GTZAN holds here — genre balance, the two splits, and the hand-crafted features."""
+import streamlit as st
+
+import mgc
+from mgc import charts
+from pages.cached import dataset
+
+st.title("Dataset")
+st.markdown("GTZAN (Tzanetakis & Cook, 2002): 1000 clips of 30 s, 100 per genre, collected around 2000 from "
+            "CDs, radio and microphone recordings. It is the most used dataset for music genre "
+            "classification, and the one with the best-documented faults.")
+data = dataset()
+if data is None:
+    st.info("The GTZAN folder is not available on this server, so there is nothing to show here. Run the app "
+            "where the dataset lies beside the project (`../shared/gtzan`) or set `MGC_DATA` to a folder in the "
+            "Kaggle layout (“GTZAN Dataset - Music Genre Classification”).")
+else:
+    collections = {"mel pictures": list(data.pictures), "audio": list(data.audio)}
+    try:
+        features = data.features
+        collections = {"30-s features": list(features.index), **collections}
+    except mgc.MgcError:
+        features = None
+    st.plotly_chart(charts.genre_balance_figure(collections), key="balance")
+    st.caption(f"{len(data.pictures)} mel pictures, audio for {len(data.audio)} clips in this folder.")
+
+    splits = {}
+    for name in ("random", "filtered"):
+        try:
+            splits[name] = data.split(name)
+        except mgc.MgcError as error:
+            st.caption(f"No {name} split: {error}")
+    if splits:
+        st.plotly_chart(charts.split_composition_figure(splits), key="splits")
+
+    if features is None:
+        st.caption("features_30_sec.csv is missing, so the feature charts are not shown.")
+    else:
+        st.plotly_chart(charts.tempo_figure(features), key="tempo")
+        st.plotly_chart(charts.feature_correlation_figure(features), key="correlation")

@@ -1,0 +1,46 @@
+"""Evaluation: how one trained model does on its split's test tracks, from cached predictions only."""
+import mimetypes
+
+import streamlit as st
+
+from mgc import charts
+from pages.cached import dataset, metrics, pick_run, predictions
+
+st.title("Evaluation")
+st.markdown("How one model does on the test tracks of its split — music it never heard in training. "
+            "Everything here is read from the model's cached test predictions; nothing is recomputed.")
+run = pick_run("evaluation")
+if run is not None:
+    model, split = run
+    scores, table = metrics(model, split), predictions(model, split)
+    accuracy, f1, auc = st.columns(3)
+    accuracy.metric("Accuracy", f"{scores['accuracy']:.1%}", help=f"on {len(table)} test tracks; chance is 10 %")
+    f1.metric("Macro F1", f"{scores['macro_f1']:.3f}")
+    auc.metric("Macro ROC AUC", f"{scores['macro_roc_auc']:.3f}")
+
+    normalise = st.toggle("Show each row as fractions of the true genre", key="normalise")
+    st.plotly_chart(charts.confusion_figure(scores["confusion_matrix"], scores.get("genres"), normalise=normalise),
+                    key="confusion")
+
+    roc, pr = st.columns(2)
+    roc.plotly_chart(charts.roc_figure(table), key="roc")
+    pr.plotly_chart(charts.precision_recall_figure(table), key="precision_recall")
+
+    st.subheader("Classification report")
+    st.dataframe(charts.classification_report(scores).style.format(precision=3, na_rep="—"), key="report",
+                 height="content")
+
+    st.subheader("Misclassified test tracks")
+    wrong = charts.misclassified(table)
+    st.dataframe(wrong.style.format({"confidence": "{:.0%}", "p(true genre)": "{:.0%}"}), hide_index=True,
+                 key="misclassified")
+    audio = dataset().audio if dataset() is not None else {}
+    audible = [track for track in wrong["track"] if track in audio]
+    if audible:
+        track = st.selectbox(f"Listen to a misclassified track ({len(audible)} of {len(wrong)} have audio here)",
+                             audible, key="listen")
+        row = wrong.set_index("track").loc[track]
+        st.caption(f"{track}: labelled **{row['genre']}**, predicted **{row['predicted']}** ({row['confidence']:.0%}).")
+        st.audio(audio[track].read_bytes(), format=mimetypes.guess_type(audio[track].name)[0] or "audio/wav")
+    elif len(wrong):
+        st.caption("The dataset folder's audio is not available here, so the tracks cannot be played.")

@@ -1,0 +1,64 @@
+"""Model comparison: every trained model side by side, on both splits, from cached metrics."""
+import streamlit as st
+
+from mgc import charts
+from mgc.charts import SPLIT_LABELS
+from pages.cached import DEFAULT_MODEL, all_metrics, history, run_label, training_record
+
+st.title("Model comparison")
+runs = all_metrics()
+if not runs:
+    st.warning("No trained models yet: checkpoints/ holds no run with a metrics.json.")
+else:
+    table = charts.comparison_table(runs)
+    number = st.column_config.NumberColumn
+    st.dataframe(table, key="comparison", column_config={
+        **{column: number(format="%.3f") for column in table.columns if "(" in column},
+        "parameters": number(format="localized"), "train minutes": number(format="%.1f"),
+        "ms per clip": number(format="%.1f"),
+    })
+    st.caption("Accuracy, macro F1 and macro ROC AUC on each split's test tracks; parameters, training time "
+               "and milliseconds per 30-s clip (CPU) of the random-split run.")
+
+    with st.container(border=True):
+        st.markdown(
+            "**Why is the fault-filtered split lower?** GTZAN holds several clips of the same artist, and even "
+            "of the same recording. A random split puts some of them in training and others in the test, so "
+            "a model is rewarded for recognising the artist or the recording rather than the genre, and the "
+            "score is inflated. The fault-filtered split of Kereliuk, Sturm & Larsen (2015) keeps each artist "
+            "on one side and drops GTZAN's repeated and mislabelled clips (Sturm, 2013, *The GTZAN dataset: "
+            "its contents, its faults, their effects on evaluation, and its future use*). Its lower number is "
+            "the honest one for music by an artist the model has never heard."
+        )
+
+    metric = st.radio("Bars show", ["accuracy", "macro_f1", "macro_roc_auc"], horizontal=True, key="bar_metric",
+                      format_func=lambda m: {"accuracy": "accuracy", "macro_f1": "macro F1",
+                                             "macro_roc_auc": "macro ROC AUC"}[m])
+    st.plotly_chart(charts.comparison_bars_figure(runs, metric), key="bars")
+
+    splits = sorted({split for _, split in runs}, key=lambda s: (s != "random", s))
+    radar_split = st.radio("Radar chart of", splits, horizontal=True, key="radar_split",
+                           format_func=lambda s: SPLIT_LABELS.get(s, s))
+    st.plotly_chart(charts.f1_radar_figure({model: m for (model, split), m in runs.items() if split == radar_split}),
+                    key="radar")
+
+    labels = {run_label(*run): run for run in sorted(runs, key=lambda run: (run[0] != DEFAULT_MODEL, run))
+              if history(*run) is not None}
+    first_model = [label for label, (model, _) in labels.items() if model == next(iter(labels.values()))[0]]
+    chosen = st.multiselect("Training curves of", list(labels), default=first_model, key="curves")
+    if chosen:
+        st.plotly_chart(charts.training_curves_figure({label: history(*labels[label]) for label in chosen}),
+                        key="training_curves")
+
+    # An ensemble names its members in its training.json (or metrics.json) as "members": [model, ...].
+    members = {}
+    for model, split in runs:
+        names = training_record(model, split).get("members") or runs[(model, split)].get("members")
+        if names:
+            members[model] = list(names)
+    if members:
+        st.subheader("What ensembling gains")
+        gains = charts.ensemble_gain_table(runs, members)
+        st.dataframe(gains.style.format({"accuracy": "{:.1%}", "best member accuracy": "{:.1%}", "gain": "{:+.1%}"}),
+                     hide_index=True, key="ensemble_gain")
+        st.caption("Gain is the ensemble's test accuracy minus that of its best member on the same split.")

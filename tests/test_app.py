@@ -1,0 +1,189 @@
+"""The Streamlit app, page by page, through Streamlit's AppTest (no browser).
+
+Pages that classify need a trained crnn for the random split in checkpoints/ (or $MGC_CHECKPOINTS);
+pages that read the dataset use the real GTZAN folder when it is here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import mgc
+from mgc.checkpoints import available_runs
+from tests.conftest import encode, sine_chord
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/home.py", "pages/classify.py", "pages/evaluation.py", "pages/model_comparison.py", "pages/dataset.py"]
+TIMEOUT = 180  # seconds; the CI machine has 2 cores
+
+
+def open_app(page: str = "pages/home.py") -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    if page != "pages/home.py":
+        app.switch_page(page)
+        app.run()
+    return app
+
+
+def plotly_charts(app: AppTest) -> dict[str, dict]:
+    """Key → plotly figure (as JSON) of every chart on the page."""
+    return {chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec) for chart in app.get("plotly_chart")}
+
+
+def metric(app: AppTest, label: str) -> str:
+    return next(m.value for m in app.metric if m.label == label)
+
+
+def assert_no_exception(app: AppTest) -> None:
+    assert not app.exception, [e.value for e in app.exception]
+
+
+@pytest.fixture
+def trained_crnn():
+    if ("crnn", "random") not in available_runs():
+        pytest.skip("no trained crnn for the random split in checkpoints/ (or $MGC_CHECKPOINTS)")
+
+
+@pytest.fixture
+def no_dataset(monkeypatch, tmp_path):
+    """The app as on the hosted demo: no GTZAN folder."""
+    monkeypatch.setenv("MGC_DATA", str(tmp_path / "absent"))
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_an_exception(page):
+    app = open_app(page)
+    assert_no_exception(app)
+    assert app.title, f"{page} shows no title"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_the_dataset(page, no_dataset):
+    assert_no_exception(open_app(page))
+
+
+def test_home_shows_the_ten_genres_and_the_best_accuracy_per_split():
+    app = open_app()
+    text = " ".join(m.value for m in app.markdown)
+    assert all(genre in text for genre in mgc.GENRES)
+    if available_runs():
+        assert any(m.label.startswith("Best accuracy") and m.value.endswith("%") for m in app.metric)
+
+
+@pytest.mark.real_data
+def test_uploading_a_real_clip_shows_its_top_genre_and_the_charts(real_data, trained_crnn):
+    clip = sorted(real_data.audio.values())[0]
+    app = open_app("pages/classify.py")
+    app.file_uploader(key="upload").upload(clip.name, clip.read_bytes(), "audio/flac")
+    app.run()
+    assert_no_exception(app)
+    assert not app.error
+    assert metric(app, "Top genre") == mgc.classify(clip).genre
+    charts = plotly_charts(app)
+    assert {"top_genres", "timeline", "waveform", "picture", "saliency"} <= set(charts)
+    assert len(charts["timeline"]["data"]) == len(mgc.GENRES)
+    assert metric(app, "Classified in").endswith(" s")
+
+
+def test_a_recording_in_session_state_is_classified(trained_crnn):
+    app = open_app("pages/classify.py")
+    app.radio(key="source").set_value("Record")
+    app.session_state["recording"] = encode(sine_chord(4.0))
+    app.run()
+    assert_no_exception(app)
+    assert metric(app, "Top genre") in mgc.GENRES
+    assert "top_genres" in plotly_charts(app)
+
+
+def test_streamlits_recorder_is_classified(trained_crnn):
+    app = open_app("pages/classify.py")
+    app.radio(key="source").set_value("Record")
+    app.run()
+    app.audio_input(key="audio_input").upload("take.wav", encode(sine_chord(3.0)))
+    app.run()
+    assert metric(app, "Top genre") in mgc.GENRES
+
+
+def test_white_noise_is_classified_with_a_may_not_be_music_warning(trained_crnn):
+    import numpy as np
+
+    noise = (0.3 * np.random.default_rng(0).standard_normal(22050 * 4)).astype(np.float32)
+    app = open_app("pages/classify.py")
+    app.file_uploader(key="upload").upload("noise.wav", encode(noise), "audio/wav")
+    app.run()
+    assert any("may not be music" in w.value for w in app.warning)
+
+
+@pytest.mark.parametrize("name, content", [("broken.mp3", b"this is not audio " * 200), ("empty.wav", b"")])
+def test_a_bad_upload_shows_an_error_and_no_traceback(trained_crnn, name, content):
+    app = open_app("pages/classify.py")
+    app.file_uploader(key="upload").upload(name, content)
+    app.run()
+    assert_no_exception(app)
+    assert app.error and ("not audio" in app.error[0].value or "empty" in app.error[0].value)
+    assert not app.metric
+
+
+@pytest.mark.real_data
+def test_examples_come_from_the_dataset_folder(real_data, trained_crnn):
+    app = open_app("pages/classify.py")
+    app.radio(key="source").set_value("Try an example")
+    app.run()
+    track = app.selectbox(key="example").value
+    assert track in real_data.audio
+    assert metric(app, "Top genre") in mgc.GENRES
+
+
+def test_examples_are_not_offered_without_the_dataset(no_dataset):
+    app = open_app("pages/classify.py")
+    assert "Try an example" not in app.radio(key="source").options
+
+
+def test_the_evaluation_split_picker_changes_the_numbers():
+    if {("crnn", "random"), ("crnn", "filtered")} - set(available_runs()):
+        pytest.skip("needs crnn evaluated on both splits")
+    app = open_app("pages/evaluation.py")
+    random_accuracy = metric(app, "Accuracy")
+    app.selectbox(key="evaluation_split").set_value("filtered")
+    app.run()
+    assert_no_exception(app)
+    filtered = mgc.checkpoints.read_json(mgc.checkpoints.run_dir("crnn", "filtered") / "metrics.json")
+    assert metric(app, "Accuracy") == f"{filtered['accuracy']:.1%}" != random_accuracy
+
+
+def test_the_confusion_toggle_switches_counts_to_fractions(trained_crnn):
+    app = open_app("pages/evaluation.py")
+    counts = plotly_charts(app)["confusion"]["data"][0]["z"]
+    app.toggle(key="normalise").set_value(True)
+    app.run()
+    fractions = plotly_charts(app)["confusion"]["data"][0]
+    assert fractions["zmax"] == 1 and counts != fractions["z"]
+    assert {"roc", "precision_recall"} <= set(plotly_charts(app))
+
+
+def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn):
+    app = open_app("pages/model_comparison.py")
+    table = app.dataframe[0].value
+    assert set(table.index) == {model for model, _ in available_runs()}
+    assert any("fault-filtered split lower" in m.value for m in app.markdown)
+    assert {"bars", "radar"} <= set(plotly_charts(app))
+
+
+@pytest.mark.real_data
+def test_dataset_page_draws_balance_splits_tempo_and_correlation(real_data):
+    app = open_app("pages/dataset.py")
+    assert {"balance", "splits", "tempo", "correlation"} <= set(plotly_charts(app))
+
+
+def test_dataset_page_explains_its_absence(no_dataset):
+    app = open_app("pages/dataset.py")
+    assert any("not available on this server" in i.value for i in app.info)
+    assert not plotly_charts(app)

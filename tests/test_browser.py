@@ -1,0 +1,208 @@
+"""End to end in a real browser: Debian's chromium, driven by Playwright, against `streamlit run app.py`.
+
+Uploads an mp3, waits for the top genre, visits every page, records through a fake microphone that
+plays a music file, and saves a screenshot of each step to $MGC_SCREENSHOTS (default
+/tmp/mgc-screenshots) for a person to look at.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from mgc import GENRES
+from mgc.checkpoints import available_runs
+from tests.conftest import SR, encode, sine_chord
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parent.parent
+SECONDS_TO_WAIT = 120_000  # ms: the CI machine has 2 cores and the first classification loads torch
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian's chromium is not installed at /usr/bin/chromium "
+                                                      "(apt-get install chromium); the browser test needs it"),
+]
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    folder = Path(os.environ.get("MGC_SCREENSHOTS", "/tmp/mgc-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`streamlit run app.py` on a free local port, until the module's tests are done."""
+    if ("crnn", "random") not in available_runs():
+        pytest.skip("no trained crnn for the random split in checkpoints/ (or $MGC_CHECKPOINTS)")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"streamlit did not start:\n{process.stdout.read().decode(errors='replace')[-3000:]}")
+        time.sleep(0.5)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def music(seconds: float) -> np.ndarray:
+    """A real GTZAN clip's opening when the dataset is here, else a synthetic chord."""
+    from mgc.dataset import default_data_dir
+
+    root = default_data_dir()
+    clips = sorted((root / "genres_original").rglob("*.flac")) if root and root.is_dir() else []
+    if clips:
+        samples, rate = soundfile.read(clips[0], dtype="float32", frames=int(seconds * SR))
+        if rate == SR:
+            return samples
+    return sine_chord(seconds)
+
+
+@pytest.fixture(scope="module")
+def browser_page(tmp_path_factory):
+    """A chromium page whose microphone plays a music file (fake media stream)."""
+    from playwright.sync_api import sync_playwright
+
+    folder = tmp_path_factory.mktemp("browser")
+    microphone = folder / "microphone.wav"
+    soundfile.write(microphone, music(12.0), SR, subtype="PCM_16")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-audio-capture={microphone}"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(SECONDS_TO_WAIT)
+        yield page
+        context.close()
+        browser.close()
+
+
+def open_page(page, title: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    page.wait_for_load_state("networkidle")
+
+
+def wait_until_rendered(page) -> None:
+    """Streamlit shows a running indicator while the script runs; wait until it is gone."""
+    page.wait_for_timeout(500)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SECONDS_TO_WAIT)
+
+
+def screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls an inner container, so grow the viewport to its height first."""
+    size = page.viewport_size
+    height = size["height"]
+    for _ in range(5):  # the height settles once charts and tables have laid out at the new size
+        page.wait_for_timeout(1000)
+        content = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        if content <= height:
+            break
+        height = min(content, 12000)
+        page.set_viewport_size({"width": size["width"], "height": height})
+    page.screenshot(path=path)
+    page.set_viewport_size(size)
+
+
+def top_genre(page) -> str:
+    metric = page.get_by_test_id("stMetric").filter(has_text="Top genre")
+    metric.wait_for()
+    return metric.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def assert_no_exception(page) -> None:
+    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
+
+
+def test_upload_pages_and_microphone_in_a_real_browser(server, browser_page, screenshots, tmp_path):
+    page = browser_page
+    page.goto(server)
+    page.get_by_text("Which genre is this music?").wait_for()
+    wait_until_rendered(page)
+    screenshot(page, screenshots / "1-home.png")
+    assert_no_exception(page)
+
+    # Upload an mp3 through the page and wait for the answer.
+    clip = tmp_path / "clip.mp3"
+    clip.write_bytes(encode(music(15.0), format="MP3"))
+    open_page(page, "Classify")
+    page.locator("input[type=file]").set_input_files(clip)
+    genre = top_genre(page)
+    assert genre in GENRES
+    page.get_by_test_id("stPlotlyChart").nth(3).wait_for()
+    wait_until_rendered(page)
+    screenshot(page, screenshots / "2-classify-upload.png")
+    assert_no_exception(page)
+
+    # Every other page renders its charts without an exception.
+    for title, file in (("Evaluation", "3-evaluation"), ("Model comparison", "4-model-comparison"),
+                        ("Dataset", "5-dataset")):
+        open_page(page, title)
+        page.get_by_role("heading", name=title).wait_for()
+        wait_until_rendered(page)
+        if title != "Dataset" or page.get_by_text("is not available on this server").count() == 0:
+            page.get_by_test_id("stPlotlyChart").first.wait_for()
+        screenshot(page, screenshots / f"{file}.png")
+        assert_no_exception(page)
+
+    # Record a few seconds through Streamlit's recorder; the fake microphone plays music.
+    open_page(page, "Classify")
+    page.get_by_test_id("stRadio").get_by_text("Record", exact=True).click()
+    recorder = page.get_by_test_id("stAudioInput")
+    recorder.wait_for()
+    recorder.get_by_role("button", name="Record").click()
+    page.wait_for_timeout(5000)
+    recorder.get_by_role("button", name="Stop recording").click()
+    assert top_genre(page) in GENRES
+    wait_until_rendered(page)
+    screenshot(page, screenshots / "6-classify-microphone.png")
+    assert_no_exception(page)
+
+    # And through the audio_recorder_streamlit component (an iframe), in a fresh session.
+    page.goto(f"{server}/classify")
+    page.get_by_test_id("stRadio").get_by_text("Record", exact=True).click()
+    microphone_icon = page.frame_locator("iframe[title*='audio_recorder']").locator("svg")
+    microphone_icon.click()
+    page.wait_for_timeout(5000)
+    microphone_icon.click()
+    assert top_genre(page) in GENRES
+    wait_until_rendered(page)
+    screenshot(page, screenshots / "7-classify-audio-recorder.png")
+    assert_no_exception(page)

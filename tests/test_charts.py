@@ -1,0 +1,185 @@
+"""The app's charts and tables, checked as data: traces, values and labels, no browser."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from mgc import GENRES, charts
+from mgc.dataset import Split
+from tests.conftest import SR, sine_chord
+
+
+def probabilities_favouring(genre: str, p: float = 0.55) -> dict[str, float]:
+    rest = (1 - p) / (len(GENRES) - 1)
+    return {g: (p if g == genre else rest) for g in GENRES}
+
+
+def predictions_table(correct_per_genre: int = 3, wrong_per_genre: int = 1) -> pd.DataFrame:
+    """A small predictions.csv: per genre, some tracks right and some confused with the next genre."""
+    rows = []
+    for k, genre in enumerate(GENRES):
+        for i in range(correct_per_genre + wrong_per_genre):
+            predicted = genre if i < correct_per_genre else GENRES[(k + 1) % len(GENRES)]
+            p = probabilities_favouring(predicted, 0.6 + 0.05 * i)
+            rows.append({"track": f"{genre}.{i:05d}", "genre": genre, "predicted": predicted, **p})
+    return pd.DataFrame(rows)
+
+
+def metrics_for(accuracy: float, f1: float = 0.5, **extra) -> dict:
+    per_class = {g: {"precision": f1, "recall": f1, "f1": f1, "support": 20, "roc_auc": 0.9,
+                     "average_precision": 0.7} for g in GENRES}
+    return {"accuracy": accuracy, "macro_f1": f1, "macro_precision": f1, "macro_recall": f1, "weighted_f1": f1,
+            "weighted_precision": f1, "weighted_recall": f1, "macro_roc_auc": 0.9, "macro_average_precision": 0.7,
+            "per_class": per_class, "parameters": 1000, "train_seconds": 120.0, "model_ms_per_clip": 12.5, **extra}
+
+
+def test_top_genres_puts_the_most_probable_genre_on_top_with_its_percentage():
+    figure = charts.top_genres_figure(probabilities_favouring("metal", 0.7), k=3)
+    bars = figure.data[0]
+    assert list(bars.y)[-1] == "metal" and len(bars.y) == 3  # horizontal bars draw the last one on top
+    assert bars.text[-1] == "70%"
+
+
+def test_timeline_stacks_one_area_per_genre_at_window_centres():
+    timeline = pd.DataFrame({"start": [0.0, 2.5], "end": [10.0, 12.5],
+                             **{g: [0.1, 0.1] for g in GENRES}})
+    figure = charts.timeline_figure(timeline)
+    assert [trace.name for trace in figure.data] == list(GENRES)
+    assert {trace.stackgroup for trace in figure.data} == {"genres"}
+    assert list(figure.data[0].x) == [5.0, 7.5]
+
+
+def test_timeline_of_a_single_window_spans_the_window():
+    timeline = pd.DataFrame({"start": [0.0], "end": [4.0], **{g: [0.1] for g in GENRES}})
+    assert list(charts.timeline_figure(timeline).data[0].x) == [0.0, 4.0]
+
+
+def test_waveform_envelope_stays_small_for_long_audio_and_keeps_the_peaks():
+    samples = sine_chord(60.0)
+    figure = charts.waveform_figure(samples, SR, points=500)
+    high, low = figure.data
+    assert len(high.x) == 500
+    assert max(high.y) == pytest.approx(samples.max()) and min(low.y) == pytest.approx(samples.min())
+
+
+def test_picture_heatmap_uses_magma_over_the_full_colour_index_range():
+    picture = np.arange(128 * 20, dtype=np.int64).reshape(128, 20) % 256
+    heatmap = charts.picture_figure(picture.astype(np.uint8)).data[0]
+    assert (heatmap.zmin, heatmap.zmax) == (0, 255)
+    assert heatmap.colorscale[0][1] == "rgb(0,0,4)" and len(heatmap.colorscale) == 256  # matplotlib's magma
+    assert heatmap.x[1] == pytest.approx(charts.COLUMN_SECONDS)
+
+
+def test_saliency_heatmap_is_symmetric_around_zero():
+    heatmap = charts.saliency_figure(np.linspace(-3, 1, 128 * 10).reshape(128, 10), "rock").data[0]
+    assert heatmap.zmin == -heatmap.zmax and heatmap.zmid == 0
+
+
+def test_embedding_map_has_one_trace_per_genre_with_track_names_and_a_star_for_the_new_audio():
+    points = pd.DataFrame({"track": ["blues.00001", "rock.00002"], "genre": ["blues", "rock"],
+                           "x": [0.0, 1.0], "y": [1.0, 0.0]})
+    figure = charts.embedding_map_figure(points, (0.5, 0.5))
+    assert [trace.name for trace in figure.data] == ["blues", "rock", "your audio"]
+    assert list(figure.data[0].text) == ["blues.00001"]
+    assert figure.data[-1].marker.symbol == "star" and figure.data[-1].x == (0.5,)
+
+
+def test_confusion_matrix_counts_or_fractions_of_each_row():
+    matrix = np.diag([4] * 10)
+    matrix[0, 1] = 4
+    counts = charts.confusion_figure(matrix).data[0]
+    fractions = charts.confusion_figure(matrix, normalise=True).data[0]
+    assert counts.z[0][0] == 4
+    assert fractions.z[0][0] == pytest.approx(0.5) and fractions.z[1][1] == pytest.approx(1.0)
+    assert list(counts.x) == list(GENRES) and counts.text[0][1] == "4"
+
+
+def test_roc_has_a_curve_per_genre_and_a_macro_average_whose_auc_is_in_the_legend():
+    figure = charts.roc_figure(predictions_table())
+    names = [trace.name for trace in figure.data]
+    assert sum(name.split(" ")[0] in GENRES for name in names) == 10
+    assert any(name.startswith("macro average (AUC") for name in names)
+    macro = next(trace for trace in figure.data if trace.name.startswith("macro"))
+    assert macro.y[-1] == pytest.approx(1.0) and macro.y[0] == 0
+
+
+def test_perfect_scores_give_auc_and_ap_of_one():
+    table = predictions_table(correct_per_genre=3, wrong_per_genre=0)
+    assert all("(AUC 1.00)" in trace.name for trace in charts.roc_figure(table).data if trace.showlegend is not False)
+    assert all("(AP 1.00)" in trace.name for trace in charts.precision_recall_figure(table).data)
+
+
+def test_classification_report_has_every_genre_then_the_averages():
+    report = charts.classification_report(metrics_for(0.5))
+    assert list(report.index) == [*GENRES, "macro average", "weighted average"]
+    assert report.loc["macro average", "support"] == 200
+    assert {"precision", "recall", "f1", "ROC AUC", "AP", "support"} <= set(report.columns)
+
+
+def test_misclassified_lists_only_wrong_tracks_most_confident_first():
+    wrong = charts.misclassified(predictions_table())
+    assert len(wrong) == 10
+    assert (wrong["genre"] != wrong["predicted"]).all()
+    assert wrong["confidence"].is_monotonic_decreasing
+
+
+def test_comparison_table_has_a_row_per_model_and_columns_per_split():
+    runs = {("crnn", "random"): metrics_for(0.8), ("crnn", "filtered"): metrics_for(0.5),
+            ("mlp", "random"): metrics_for(0.7)}
+    table = charts.comparison_table(runs)
+    assert list(table.index) == ["crnn", "mlp"]
+    assert table.loc["crnn", "accuracy (random)"] == 0.8 and table.loc["crnn", "accuracy (filtered)"] == 0.5
+    assert pd.isna(table.loc["mlp", "accuracy (filtered)"])
+    assert table.loc["crnn", "train minutes"] == 2.0
+
+
+def test_grouped_bars_have_one_trace_per_split():
+    runs = {("crnn", "random"): metrics_for(0.8), ("crnn", "filtered"): metrics_for(0.5)}
+    figure = charts.comparison_bars_figure(runs, "accuracy")
+    assert [trace.name for trace in figure.data] == ["random split", "fault-filtered split"]
+    assert figure.data[0].y == (0.8,) and figure.layout.barmode == "group"
+
+
+def test_radar_closes_each_polygon_over_the_ten_genres():
+    figure = charts.f1_radar_figure({"crnn": metrics_for(0.8, f1=0.6)})
+    trace = figure.data[0]
+    assert len(trace.theta) == 11 and trace.theta[0] == trace.theta[-1] and trace.r[0] == 0.6
+
+
+def test_training_curves_draw_train_and_validation_loss_and_accuracy():
+    history = pd.DataFrame({"epoch": [1, 2], "train_loss": [2.0, 1.0], "valid_loss": [2.1, 1.5],
+                            "train_accuracy": [0.2, 0.5], "valid_accuracy": [0.2, 0.4]})
+    figure = charts.training_curves_figure({"crnn": history})
+    assert len(figure.data) == 4
+    assert sorted(trace.name for trace in figure.data if trace.showlegend) == ["crnn · train", "crnn · validation"]
+
+
+def test_ensemble_gain_is_accuracy_over_the_best_member():
+    runs = {("cnn", "random"): metrics_for(0.7), ("rnn", "random"): metrics_for(0.75),
+            ("ensemble", "random"): metrics_for(0.8)}
+    gains = charts.ensemble_gain_table(runs, {"ensemble": ["cnn", "rnn"]})
+    assert len(gains) == 1
+    assert gains.loc[0, "best member"] == "rnn" and gains.loc[0, "gain"] == pytest.approx(0.05)
+
+
+def test_genre_balance_counts_clips_per_genre_for_each_collection():
+    figure = charts.genre_balance_figure({"audio": ["blues.00001", "blues.00002", "rock.00001"]})
+    counts = dict(zip(figure.data[0].x, figure.data[0].y))
+    assert counts["blues"] == 2 and counts["rock"] == 1 and counts["jazz"] == 0
+
+
+def test_split_composition_counts_tracks_per_part_and_genre():
+    split = Split("random", train=("blues.00001", "blues.00002"), valid=("rock.00001",), test=("rock.00002",))
+    figure = charts.split_composition_figure({"random": split})
+    blues = next(trace for trace in figure.data if trace.name == "blues")
+    assert dict(zip(blues.x, blues.y)) == {"train": 2}
+
+
+def test_features_charts_read_kaggle_columns():
+    features = pd.DataFrame({"filename": ["a", "b", "c", "d"], "length": [1, 1, 1, 1],
+                             "tempo": [120.0, 90.0, 100.0, 140.0], "rms_mean": [0.1, 0.2, 0.3, 0.4],
+                             "zero_crossing_rate_mean": [0.4, 0.3, 0.2, 0.1], "label": ["blues", "blues", "rock", "rock"]})
+    correlation = charts.feature_correlation_figure(features).data[0]
+    assert list(correlation.x) == ["tempo", "rms_mean", "zero_crossing_rate_mean"]  # length is left out
+    assert correlation.z[1][2] == pytest.approx(-1.0)
+    boxes = charts.tempo_figure(features).data
+    assert {trace.name for trace in boxes} == {"blues", "rock"}
