@@ -31,6 +31,13 @@ def available_runs(root: Path | None = None) -> list[tuple[str, str]]:
     return sorted((p.parent.parent.name, p.parent.name) for p in root.glob("*/*/metrics.json"))
 
 
+def trained_models(split: str, root: Path | None = None) -> list[str]:
+    """Models trained on `split`: run folders with weights (model.pt) or an ensemble recipe (ensemble.json)."""
+    root = Path(root or checkpoints_root())
+    return sorted(p.parent.parent.name for p in root.glob(f"*/{split}/*")
+                  if p.name in ("model.pt", "ensemble.json"))
+
+
 def save_model(path: Path, family: str, model, split: str, extra: dict | None = None) -> None:
     """Save weights with everything needed to rebuild and trust them."""
     import torch

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from .errors import MgcError
 
+ZOO = ("crnn", "cnn", "lstm", "mlp", "logreg", "ensemble-sum", "ensemble-product", "ensemble-vote", "ensemble-best")
+"""What `train --all` trains, in order: the ensembles come last, they are built from the others."""
+
 
 def _add_data(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=None,
@@ -17,19 +20,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mgc", description="Music genre classification on GTZAN.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    train = commands.add_parser("train", help="train a model on one split and save its checkpoint")
-    train.add_argument("--model", default="crnn",
-                       help="crnn; mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and mlp-1024-rmsprop, ships the "
-                            "best by validation accuracy as mlp) or one of those; logreg (scikit-learn baseline)")
-    train.add_argument("--split", choices=["random", "filtered"], default="random")
+    train = commands.add_parser("train", help="train a model (or the whole zoo) on a split and save its checkpoint")
+    which = train.add_mutually_exclusive_group()
+    which.add_argument("--model", default="crnn",
+                       help="crnn, cnn or lstm (picture models); mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and "
+                            "mlp-1024-rmsprop, ships the best by validation accuracy as mlp) or one of those; logreg "
+                            "(scikit-learn baseline); ensemble-sum, ensemble-product, ensemble-vote or ensemble-best "
+                            "(built from the trained members' validation predictions)")
+    which.add_argument("--all", action="store_true", help="the whole zoo: " + ", ".join(ZOO))
+    train.add_argument("--split", choices=["random", "filtered", "both"], default="random")
     train.add_argument("--epochs", type=int, default=None, help="upper bound on epochs (early stopping may end sooner)")
     train.add_argument("--device", default="cpu", help="cpu or cuda")
     train.add_argument("--out", type=Path, default=None, help="run folder (default checkpoints/<model>/<split>)")
     _add_data(train)
 
     evaluate = commands.add_parser("evaluate", help="cache test predictions and metrics of a trained model")
-    evaluate.add_argument("--model", default="crnn", help="any trained run: crnn, mlp, mlp-256, …, logreg")
-    evaluate.add_argument("--split", choices=["random", "filtered"], default="random")
+    which = evaluate.add_mutually_exclusive_group()
+    which.add_argument("--model", default="crnn", help="any trained run: crnn, mlp, mlp-256, …, logreg, ensemble-sum, …")
+    which.add_argument("--all", action="store_true", help="every trained run in checkpoints/")
+    evaluate.add_argument("--split", choices=["random", "filtered", "both"], default="random")
     _add_data(evaluate)
 
     predict = commands.add_parser("predict", help="classify an audio file or every audio file in a folder")
@@ -49,17 +58,29 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        splits = ("random", "filtered") if getattr(args, "split", None) == "both" else (getattr(args, "split", None),)
         if args.command == "train":
             from .training import train
 
-            train(args.model, args.split, data=args.data, epochs=args.epochs, device=args.device, out_dir=args.out)
+            if args.all and args.out is not None:
+                raise MgcError("--out names one run's folder; with --all every run goes to checkpoints/<model>/<split>")
+            for split in splits:
+                for model in (ZOO if args.all else (args.model,)):
+                    train(model, split, data=args.data, epochs=args.epochs, device=args.device, out_dir=args.out)
         elif args.command == "evaluate":
+            from .checkpoints import trained_models
             from .evaluation import evaluate
 
-            metrics = evaluate(args.model, args.split, data=args.data)
-            print(f"{args.model} on the {args.split} split: accuracy {metrics['accuracy']:.3f}, "
-                  f"macro F1 {metrics['macro_f1']:.3f}, macro ROC-AUC {metrics['macro_roc_auc']:.3f} "
-                  f"over {metrics['test_tracks']} test tracks")
+            for split in splits:
+                if args.all:  # single models first: an ensemble's parameter count reads its members
+                    models = sorted(trained_models(split), key=lambda m: (m.startswith("ensemble-"), m))
+                else:
+                    models = [args.model]
+                for model in models:
+                    metrics = evaluate(model, split, data=args.data)
+                    print(f"{model} on the {split} split: accuracy {metrics['accuracy']:.3f}, "
+                          f"macro F1 {metrics['macro_f1']:.3f}, macro ROC-AUC {metrics['macro_roc_auc']:.3f} "
+                          f"over {metrics['test_tracks']} test tracks")
         elif args.command == "predict":
             from .prediction import predict_command
 

@@ -16,6 +16,7 @@ import pandas as pd
 from .checkpoints import read_json, run_dir, write_json
 from .dataset import GENRES, GTZAN, labels_of
 from .errors import DatasetError
+from .explain import EmbeddingMap
 
 
 def compute_metrics(true: np.ndarray, probabilities: np.ndarray) -> dict:
@@ -58,58 +59,76 @@ def predictions_table(tracks, probabilities: np.ndarray) -> pd.DataFrame:
 
 
 def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
-    """Predict the test part of `split` with the trained run `model`; write predictions.csv and metrics.json.
+    """Predict the test part of `split` with the trained run `model`; write predictions.csv, metrics.json
+    and the embedding map of its test tracks (`mgc.explain.EmbeddingMap`, shown by the Classify page).
 
-    Picture models read each test track's picture; feature models its row of Kaggle's feature table.
-    `model_ms_per_clip` is the model's time per test track for picture models, and for feature
-    models the time to extract the 57 features from a real 30-s clip and run the model on them.
+    Picture models read each test track's picture; feature models its row of Kaggle's feature table;
+    an ensemble (`mgc.ensembles`) combines what its members say. `model_ms_per_clip` is the model's
+    time per test track for picture models, and for feature models the time to extract the 57
+    features from a real 30-s clip and run the model on them.
     """
+    from . import ensembles
     from .checkpoints import load_model
     from .models import PICTURE_MODELS, parameter_count
 
     dataset = GTZAN(data)
     test = dataset.split(split).test
-    network, saved = load_model(model, split)
-    outputs = _picture_outputs if saved["family"] in PICTURE_MODELS else _feature_outputs
-    tracks, missing, probabilities, timing = outputs(network, dataset, test)
     out = run_dir(model, split)
+    started = time.perf_counter()
+    if ensembles.is_ensemble(model, split):
+        ensemble = ensembles.load_ensemble(model, split)
+        tracks, missing, probabilities, embeddings = ensemble.outputs(split, dataset, test)
+        timing = {"model_ms_per_clip": round(1000 * (time.perf_counter() - started) / len(tracks), 2)}
+        facts = {"parameters": ensemble.parameters(split), "members": list(ensemble.members), "rule": ensemble.rule}
+    else:
+        network, saved = load_model(model, split)
+        tracks, missing, probabilities, embeddings = run_outputs(network, saved["family"], dataset, test)
+        if saved["family"] in PICTURE_MODELS:
+            timing = {"model_ms_per_clip": round(1000 * (time.perf_counter() - started) / len(tracks), 2)}
+        else:
+            timing = clip_timing(network, dataset)
+        facts = {"parameters": parameter_count(network), "best_epoch": saved.get("best_epoch")}
     predictions_table(tracks, probabilities).to_csv(out / "predictions.csv", index=False, float_format="%.6f")
+    if len(tracks) >= 3:  # two principal axes need three points
+        EmbeddingMap.fit(tracks, embeddings).save(out)
     metrics = compute_metrics(labels_of(tracks), probabilities)
     training = out / "training.json"
     metrics.update({
-        "model": model, "split": split, "test_tracks": len(tracks), "test_tracks_missing": missing,
-        "parameters": parameter_count(network), **timing,
+        "model": model, "split": split, "test_tracks": len(tracks), "test_tracks_missing": missing, **facts, **timing,
         "train_seconds": read_json(training)["train_seconds"] if training.is_file() else None,
-        "best_epoch": saved.get("best_epoch"),
     })
     write_json(out / "metrics.json", metrics)
     return metrics
 
 
-def _picture_outputs(network, dataset: GTZAN, test) -> tuple[list, list, np.ndarray, dict]:
-    from .inference import track_outputs
-    from .representation import track_pictures
+def run_outputs(network, family: str, dataset: GTZAN, tracks) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """A trained model on dataset tracks: (tracks found, tracks missing, probabilities, embeddings).
 
-    found = track_pictures(dataset.root, test)
-    tracks, missing = [t for t in test if t in found], [t for t in test if t not in found]
-    if not tracks:
-        raise DatasetError(f"none of the test tracks has a picture or audio in {dataset.root}")
-    started = time.perf_counter()
-    probabilities, _ = track_outputs(network, [found[t] for t in tracks])
-    seconds = time.perf_counter() - started
-    return tracks, missing, probabilities, {"model_ms_per_clip": round(1000 * seconds / len(tracks), 2)}
+    A picture model reads each track's picture (PNG, else rendered audio) and averages its windows;
+    a feature model reads the track's row of Kaggle's `features_30_sec.csv`.
+    """
+    from .inference import feature_outputs, track_outputs
+    from .models import PICTURE_MODELS
 
+    if family in PICTURE_MODELS:
+        from .representation import track_pictures
 
-def _feature_outputs(network, dataset: GTZAN, test) -> tuple[list, list, np.ndarray, dict]:
-    from .features import table_features
-    from .inference import feature_outputs
+        found = track_pictures(dataset.root, tracks)
+        what = "a picture or audio"
+    else:
+        from .features import table_features
 
-    table = dataset.features
-    tracks, missing = [t for t in test if t in table.index], [t for t in test if t not in table.index]
-    if not tracks:
-        raise DatasetError(f"none of the test tracks has a row in {dataset.root / 'features_30_sec.csv'}")
-    probabilities, _ = feature_outputs(network, table_features(table, tracks))
-    return tracks, missing, probabilities, clip_timing(network, dataset)
+        table = dataset.features
+        found = set(table.index)
+        what = "a row in features_30_sec.csv"
+    present, missing = [t for t in tracks if t in found], [t for t in tracks if t not in found]
+    if not present:
+        raise DatasetError(f"none of the {len(tracks)} tracks asked for has {what} in {dataset.root}")
+    if family in PICTURE_MODELS:
+        probabilities, embeddings = track_outputs(network, [found[t] for t in present])
+    else:
+        probabilities, embeddings = feature_outputs(network, table_features(table, present))
+    return present, missing, probabilities, embeddings
 
 
 def clip_timing(network, dataset: GTZAN, repeats: int = 3) -> dict:

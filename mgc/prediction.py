@@ -83,34 +83,59 @@ def _timeline(window_probabilities: np.ndarray, starts: np.ndarray, ends: np.nda
 def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
     """Classify audio (a path, bytes or binary file; wav, flac, ogg, opus, mp3, m4a with ffmpeg).
 
-    `model` is any trained run (`crnn`, `mlp`, `logreg`, …) of `split`. Raises `AudioError` for
-    input that cannot be classified, with a message for the person.
+    `model` is any trained run (`crnn`, `mlp`, `logreg`, `ensemble-sum`, …) of `split`. Raises
+    `AudioError` for input that cannot be classified, with a message for the person.
     """
-    from .checkpoints import load_model
-    from .models import PICTURE_MODELS
+    from . import ensembles
 
     started = time.perf_counter()
-    network, saved = load_model(model, split)
+    if ensembles.is_ensemble(model, split):
+        members = ensembles.load_ensemble(model, split).members
+    else:
+        from .checkpoints import load_model
+
+        load_model(model, split)  # a missing or stale checkpoint is reported before the audio is decoded
+        members = None
     audio = source if isinstance(source, Audio) else load_audio(source)
     picture = render_audio(audio.samples)
-    if saved["family"] in PICTURE_MODELS:
-        window_probabilities, window_embeddings, starts, ends = _picture_model_outputs(network, picture)
+    if members is None:
+        window_probabilities, embedding, starts, ends = _model_outputs(model, split, audio, picture)
+        probabilities = window_probabilities.mean(axis=0)
     else:
-        window_probabilities, window_embeddings, starts, ends = _feature_model_outputs(network, audio)
+        rule = ensembles.load_ensemble(model, split).rule
+        outputs = [_model_outputs(member, split, audio, picture) for member in members]
+        # Picture members share one grid of windows; a feature member's single row holds for every window.
+        _, _, starts, ends = max(outputs, key=lambda output: len(output[2]))
+        windows = np.stack([np.broadcast_to(p, (len(starts), p.shape[1])) for p, _, _, _ in outputs])
+        window_probabilities = ensembles.combine(windows, rule)
+        probabilities = ensembles.combine(np.stack([p.mean(axis=0) for p, _, _, _ in outputs])[:, None], rule)[0]
+        embedding = np.concatenate([e for _, e, _, _ in outputs])
     notices = []
     if audio.truncated:
         notices.append(f"Only the first {audio.seconds / 60:.0f} minutes of {audio.source_seconds / 60:.0f} were analysed.")
-    mean = window_probabilities.mean(axis=0)
     return Prediction(
         model=model,
-        probabilities={g: float(p) for g, p in zip(GENRES, mean)},
+        probabilities={g: float(p) for g, p in zip(GENRES, probabilities)},
         timeline=_timeline(window_probabilities, starts, ends),
-        embedding=window_embeddings.mean(axis=0),
+        embedding=embedding,
         picture=picture,
         seconds=audio.seconds,
         elapsed=time.perf_counter() - started,
         notices=notices,
     )
+
+
+def _model_outputs(model: str, split: str, audio: Audio, picture: np.ndarray):
+    """One trained model on the input: per-window probabilities, the mean embedding, window starts and ends (s)."""
+    from .checkpoints import load_model
+    from .models import PICTURE_MODELS
+
+    network, saved = load_model(model, split)
+    if saved["family"] in PICTURE_MODELS:
+        probabilities, embeddings, starts, ends = _picture_model_outputs(network, picture)
+    else:
+        probabilities, embeddings, starts, ends = _feature_model_outputs(network, audio)
+    return probabilities, embeddings.mean(axis=0), starts, ends
 
 
 def audio_files(folder: Path) -> list[Path]:

@@ -115,11 +115,14 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
     """Train `family` on `split` of the GTZAN folder `data`; returns the run folder it wrote.
 
     The feature models (`mlp`, its variants `mlp-256` …, `logreg`) are trained by
-    `mgc.tabular_training.train_tabular`, with their own recipes; `config` and `model_config` are
-    for the picture models.
+    `mgc.tabular_training.train_tabular`, with their own recipes, and ensembles (`ensemble-sum` …)
+    are chosen by `mgc.ensembles.build_ensemble`; `config` and `model_config` are for the picture models.
     """
+    from .ensembles import ENSEMBLES, build_ensemble
     from .tabular_training import TABULAR_RUNS, train_tabular
 
+    if family in ENSEMBLES:
+        return build_ensemble(family, split, data=data, out_dir=out_dir)
     if family in TABULAR_RUNS:
         if config is not None or model_config is not None:
             raise ValueError(f"config and model_config are for picture models; {family!r} trains with "

@@ -6,15 +6,25 @@ import torch
 
 from mgc.checkpoints import load_picture_model
 from mgc.inference import window_starts
-from mgc.models import build_model, parameter_count
+from mgc.models import PICTURE_MODELS, build_model, parameter_count
 from mgc.training import TrainConfig, train
 
 
+EMBEDDING_SIZE = {"crnn": 128, "cnn": 256, "lstm": 384}
+SMALL = {"crnn": {"channels": [8, 16, 16, 32, 32], "gru_hidden": 16}, "cnn": {"channels": [8, 16, 16, 32, 32]},
+         "lstm": {"hidden": 16}}
+
+
+def test_every_picture_model_is_tested_here():
+    assert set(EMBEDDING_SIZE) == set(PICTURE_MODELS) == set(SMALL)
+
+
+@pytest.mark.parametrize("family", sorted(EMBEDDING_SIZE))
 @pytest.mark.parametrize("columns", [11, 34, 112, 334])
-def test_crnn_gives_logits_and_an_embedding_for_any_width(columns):
-    model = build_model("crnn").eval()
+def test_picture_models_give_logits_and_an_embedding_for_any_width(family, columns):
+    model = build_model(family).eval()
     out = model(torch.randint(0, 256, (3, 128, columns), dtype=torch.uint8))
-    assert out["logits"].shape == (3, 10) and out["embedding"].shape == (3, 128)
+    assert out["logits"].shape == (3, 10) and out["embedding"].shape == (3, EMBEDDING_SIZE[family])
 
 
 def test_crnn_normalises_its_own_uint8_input():
@@ -38,16 +48,17 @@ def test_windows_cover_the_whole_picture():
     assert list(window_starts(50, 112, 28)) == [0]
 
 
-def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(synthetic_data, tmp_path, monkeypatch):
+@pytest.mark.parametrize("family", sorted(SMALL))
+def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(family, synthetic_data, tmp_path,
+                                                                              monkeypatch):
     monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
     config = TrainConfig(epochs=8, lr=3e-3, mixup_alpha=0.0, crops_per_track=4, patience=100)
-    small = {"channels": [8, 16, 16, 32, 32], "gru_hidden": 16}
-    out = train("crnn", "filtered", data=synthetic_data, config=config, model_config=small,
-                out_dir=tmp_path / "crnn" / "filtered")
+    out = train(family, "filtered", data=synthetic_data, config=config, model_config=SMALL[family],
+                out_dir=tmp_path / family / "filtered")
     history = pd.read_csv(out / "history.csv")
     assert len(history) == 8
     assert history["train_loss"].iloc[-2:].mean() < 0.9 * history["train_loss"].iloc[0]
     assert history["valid_loss"].min() < history["valid_loss"].iloc[0]
-    model, saved = load_picture_model("crnn", "filtered")
+    model, saved = load_picture_model(family, "filtered")
     assert saved["representation"] == "kaggle-mel-v1" and saved["genres"][0] == "blues"
-    assert model.config.gru_hidden == 16
+    assert saved["family"] == family and model.config == build_model(family, SMALL[family]).config

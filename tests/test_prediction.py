@@ -7,6 +7,7 @@ import soundfile
 import mgc
 from mgc.cli import main
 from mgc.dataset import GENRES
+from mgc.explain import EmbeddingMap
 from mgc.training import TrainConfig, train
 from tests.conftest import SR, encode, genre_signal, sine_chord
 
@@ -91,6 +92,20 @@ def test_evaluate_command_writes_predictions_and_metrics(synthetic_data, small_m
     assert len(table) == 10 and metrics["test_tracks"] == 10
     assert metrics["accuracy"] == pytest.approx((table["genre"] == table["predicted"]).mean())
     assert "accuracy" in capsys.readouterr().out
+    test_map = EmbeddingMap.load(small_model / "crnn" / "filtered")
+    assert test_map.points["track"].tolist() == table["track"].tolist()
+
+
+def test_the_embedding_map_places_a_test_track_where_its_embedding_lands(synthetic_data, small_model):
+    from mgc.evaluation import evaluate
+
+    evaluate("crnn", "filtered", data=synthetic_data)
+    test_map = EmbeddingMap.load(small_model / "crnn" / "filtered")
+    clip = synthetic_data / "genres_original" / "jazz" / "jazz.00003.wav"  # a test clip of the split
+    point = test_map.points.set_index("track").loc["jazz.00003"]
+    prediction = mgc.classify(clip, model="crnn", split="filtered")
+    # the map was drawn from the picture of the clip; the upload is rendered from its audio: same place
+    assert test_map.project(prediction.embedding) == pytest.approx((point.x, point.y), abs=0.05)
 
 
 def test_data_command_describes_the_folder(synthetic_data, capsys):

@@ -10,11 +10,13 @@ from dataclasses import asdict, fields
 
 from torch import nn
 
+from .cnn import CNN
 from .crnn import CRNN
 from .logreg import SoftmaxRegression
+from .lstm import LSTM
 from .mlp import MLP
 
-PICTURE_MODELS: dict[str, type[nn.Module]] = {"crnn": CRNN}
+PICTURE_MODELS: dict[str, type[nn.Module]] = {"crnn": CRNN, "cnn": CNN, "lstm": LSTM}
 FEATURE_MODELS: dict[str, type[nn.Module]] = {"mlp": MLP, "logreg": SoftmaxRegression}
 MODELS: dict[str, type[nn.Module]] = {**PICTURE_MODELS, **FEATURE_MODELS}
 

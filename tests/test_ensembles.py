@@ -1,0 +1,142 @@
+"""Ensembles: the combination rules on known probability tables, subset choice on validation, and new audio."""
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mgc
+from mgc import ensembles
+from mgc.checkpoints import read_json, run_dir
+from mgc.dataset import GENRES
+from mgc.evaluation import evaluate
+from mgc.training import TrainConfig, train
+from tests.conftest import encode, sine_chord
+
+
+def table(*rows):
+    """Probability rows over three 'genres' for one member: shape (rows, 3)."""
+    return np.array(rows, dtype=np.float64)
+
+
+A = table([0.6, 0.3, 0.1], [0.2, 0.5, 0.3])
+B = table([0.1, 0.8, 0.1], [0.3, 0.3, 0.4])
+C = table([0.5, 0.4, 0.1], [0.1, 0.8, 0.1])
+
+
+def test_sum_is_the_mean_probability():
+    combined = ensembles.combine(np.stack([A, B, C]), "sum")
+    np.testing.assert_allclose(combined, (A + B + C) / 3)
+
+
+def test_product_is_the_normalised_geometric_mean():
+    combined = ensembles.combine(np.stack([A, B]), "product")
+    expected = np.sqrt(A * B)
+    np.testing.assert_allclose(combined, expected / expected.sum(axis=1, keepdims=True), rtol=1e-5)
+
+
+def test_product_lets_one_member_veto_a_genre_that_sum_would_pick():
+    sure, vetoing = table([0.9, 0.1, 0.0]), table([0.0, 0.6, 0.4])
+    members = np.stack([sure, vetoing])
+    assert ensembles.combine(members, "sum").argmax() == 0
+    assert ensembles.combine(members, "product").argmax() == 1
+
+
+def test_vote_weights_each_members_top_genre_by_its_confidence():
+    combined = ensembles.combine(np.stack([A, B, C]), "vote")
+    # row 0: A votes genre 0 (0.6), B genre 1 (0.8), C genre 0 (0.5): 1.1 against 0.8 of 1.9
+    assert combined[0].argmax() == 0
+    assert combined[0][0] == pytest.approx(1.1 / 1.9, abs=2e-3) and combined[0][2] == pytest.approx(0.0, abs=2e-3)
+    # row 1: A genre 1 (0.5), B genre 2 (0.4), C genre 1 (0.8)
+    assert combined[1].argmax() == 1
+
+
+def test_a_tied_vote_goes_to_the_genre_with_more_probability():
+    first, second = table([0.5, 0.45, 0.05]), table([0.05, 0.5, 0.45])
+    combined = ensembles.combine(np.stack([first, second]), "vote")
+    # one vote each (0.5 and 0.5) for genres 0 and 1; genre 1 has the larger mean probability
+    assert combined[0].argmax() == 1
+    assert combined[0][0] == pytest.approx(combined[0][1], abs=2e-3)
+
+
+def test_every_rule_gives_rows_that_sum_to_one():
+    members = np.random.default_rng(0).dirichlet(np.ones(10), size=(4, 7))
+    for rule in ensembles.RULES:
+        combined = ensembles.combine(members, rule)
+        assert combined.shape == (7, 10)
+        np.testing.assert_allclose(combined.sum(axis=1), 1.0)
+
+
+def test_an_unknown_rule_is_refused():
+    with pytest.raises(ValueError, match="unknown ensemble rule"):
+        ensembles.combine(np.stack([A, B]), "median")
+
+
+# --- ensembles of trained models -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_members(synthetic_data, tmp_path_factory):
+    """A small CRNN and a small CNN trained on the synthetic folder (different seeds), evaluated, in their own checkpoints root."""
+    root = tmp_path_factory.mktemp("checkpoints")
+    for name, seed in (("crnn", 0), ("cnn", 1)):
+        train(name, "filtered", data=synthetic_data, out_dir=root / name / "filtered",
+              config=TrainConfig(epochs=3, mixup_alpha=0.0, seed=seed),
+              model_config={"channels": [8, 8, 16, 16, 16], "gru_hidden": 8})
+    return root
+
+
+@pytest.fixture
+def members_root(two_members, synthetic_data, monkeypatch):
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(two_members))
+    for name in ("crnn", "cnn"):
+        evaluate(name, "filtered", data=synthetic_data)
+    return two_members
+
+
+def test_the_best_subset_is_chosen_on_validation_and_recorded(members_root, synthetic_data):
+    out = train("ensemble-best", "filtered", data=synthetic_data)
+    saved = read_json(out / "training.json")
+    assert saved["members"] == ["crnn", "cnn"] and saved["subsets_tried"] == 1  # two members: one subset
+    assert saved["valid_tracks"] == 10 and 0 <= saved["best_valid_accuracy"] <= 1
+    assert ensembles.load_ensemble("ensemble-best", "filtered").rule == "best"
+
+
+@pytest.mark.parametrize("name", ["ensemble-sum", "ensemble-product", "ensemble-vote"])
+def test_an_ensemble_is_evaluated_from_its_members_test_predictions(name, members_root, synthetic_data):
+    train(name, "filtered", data=synthetic_data)
+    metrics = evaluate(name, "filtered", data=synthetic_data)
+    table_of = {m: pd.read_csv(run_dir(m, "filtered") / "predictions.csv") for m in ("crnn", "cnn", name)}
+    members = np.stack([table_of[m][list(GENRES)].to_numpy() for m in ("crnn", "cnn")])
+    expected = ensembles.combine(members, ensembles.ENSEMBLES[name])
+    np.testing.assert_allclose(table_of[name][list(GENRES)].to_numpy(), expected, atol=2e-6)
+    assert metrics["members"] == ["crnn", "cnn"] and metrics["test_tracks"] == 10
+    assert metrics["parameters"] == sum(read_json(run_dir(m, "filtered") / "metrics.json")["parameters"]
+                                        for m in ("crnn", "cnn"))
+
+
+def test_an_ensemble_classifies_new_audio_by_its_rule(members_root, synthetic_data):
+    train("ensemble-product", "filtered", data=synthetic_data)
+    audio = encode(sine_chord(20.0))
+    together = mgc.classify(audio, model="ensemble-product", split="filtered")
+    apart = [mgc.classify(audio, model=m, split="filtered") for m in ("crnn", "cnn")]
+    members = np.stack([[list(p.probabilities.values())] for p in apart])
+    expected = ensembles.combine(members, "product")[0]
+    np.testing.assert_allclose(list(together.probabilities.values()), expected, atol=1e-6)
+    assert len(together.timeline) == len(apart[0].timeline)
+    assert together.embedding.shape == (apart[0].embedding.size + apart[1].embedding.size,)
+
+
+def test_an_ensemble_needs_two_trained_members(tmp_path, monkeypatch, synthetic_data, two_members):
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
+    shutil.copytree(two_members / "crnn", tmp_path / "crnn")
+    with pytest.raises(mgc.CheckpointError, match="two or more trained members"):
+        train("ensemble-sum", "filtered", data=synthetic_data)
+
+
+def test_an_ensembles_saliency_is_drawn_by_its_first_picture_member(members_root, synthetic_data):
+    from mgc.explain import saliency_model
+
+    train("ensemble-sum", "filtered", data=synthetic_data)
+    assert saliency_model("ensemble-sum", "filtered") == "crnn"
+    assert saliency_model("cnn", "filtered") == "cnn"
