@@ -7,7 +7,6 @@ windows, for a feature model they come from the track's row of Kaggle's feature 
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -63,30 +62,23 @@ def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
     and the embedding map of its test tracks (`mgc.explain.EmbeddingMap`, shown by the Classify page).
 
     Picture models read each test track's picture; feature models its row of Kaggle's feature table;
-    an ensemble (`mgc.ensembles`) combines what its members say. `model_ms_per_clip` is the model's
-    time per test track for picture models, and for feature models the time to extract the 57
-    features from a real 30-s clip and run the model on them.
+    an ensemble (`mgc.ensembles`) combines what its members say. `model_ms_per_clip` is the time
+    to classify a decoded 30-s clip (`clip_timing`).
     """
     from . import ensembles
     from .checkpoints import load_model
-    from .models import PICTURE_MODELS, parameter_count
+    from .models import parameter_count
 
     dataset = GTZAN(data)
     test = dataset.split(split).test
     out = run_dir(model, split)
-    started = time.perf_counter()
     if ensembles.is_ensemble(model, split):
         ensemble = ensembles.load_ensemble(model, split)
         tracks, missing, probabilities, embeddings = ensemble.outputs(split, dataset, test)
-        timing = {"model_ms_per_clip": round(1000 * (time.perf_counter() - started) / len(tracks), 2)}
         facts = {"parameters": ensemble.parameters(split), "members": list(ensemble.members), "rule": ensemble.rule}
     else:
         network, saved = load_model(model, split)
         tracks, missing, probabilities, embeddings = run_outputs(network, saved["family"], dataset, test)
-        if saved["family"] in PICTURE_MODELS:
-            timing = {"model_ms_per_clip": round(1000 * (time.perf_counter() - started) / len(tracks), 2)}
-        else:
-            timing = clip_timing(network, dataset)
         facts = {"parameters": parameter_count(network), "best_epoch": saved.get("best_epoch")}
     predictions_table(tracks, probabilities).to_csv(out / "predictions.csv", index=False, float_format="%.6f")
     if len(tracks) >= 3:  # two principal axes need three points
@@ -94,7 +86,8 @@ def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
     metrics = compute_metrics(labels_of(tracks), probabilities)
     training = out / "training.json"
     metrics.update({
-        "model": model, "split": split, "test_tracks": len(tracks), "test_tracks_missing": missing, **facts, **timing,
+        "model": model, "split": split, "test_tracks": len(tracks), "test_tracks_missing": missing, **facts,
+        **clip_timing(model, split, dataset),
         "train_seconds": read_json(training)["train_seconds"] if training.is_file() else None,
     })
     write_json(out / "metrics.json", metrics)
@@ -131,33 +124,25 @@ def run_outputs(network, family: str, dataset: GTZAN, tracks) -> tuple[list, lis
     return present, missing, probabilities, embeddings
 
 
-def clip_timing(network, dataset: GTZAN, repeats: int = 3) -> dict:
-    """Milliseconds to extract the 57 features of a real 30-s clip and run a feature model on them.
+def clip_timing(model: str, split: str, dataset: GTZAN, repeats: int = 5) -> dict:
+    """Milliseconds `mgc.classify` takes for a real 30-s clip that is already decoded: the front end
+    (mel picture, or the 57 features), the model over its windows and the timeline; the same
+    measure for every kind of model.
 
-    Measured on the dataset's first clip with audio, after one warm-up call (librosa's one-off
-    loading), as the median of `repeats` runs on however many threads torch and librosa use here.
-    Without audio in the folder the times are None.
+    Measured on the dataset's first clip with audio, after one warm-up call (librosa's and torch's
+    one-off loading), as the median of `repeats` runs on however many threads torch uses here.
+    Without audio in the folder the time is None.
     """
     from .audio import load_audio
-    from .features import extract_features
-    from .inference import feature_outputs
+    from .prediction import classify
 
     if not dataset.audio:
-        return {"model_ms_per_clip": None, "features_ms_per_clip": None, "timing_clip": None}
+        return {"model_ms_per_clip": None, "timing_clip": None}
     clip = sorted(dataset.audio)[0]
-    samples = load_audio(dataset.audio[clip]).samples
-    feature_outputs(network, extract_features(samples))
-    features_ms, total_ms = [], []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        row = extract_features(samples)
-        extracted = time.perf_counter()
-        feature_outputs(network, row)
-        done = time.perf_counter()
-        features_ms.append(1000 * (extracted - started))
-        total_ms.append(1000 * (done - started))
-    return {"model_ms_per_clip": round(float(np.median(total_ms)), 2),
-            "features_ms_per_clip": round(float(np.median(features_ms)), 2), "timing_clip": clip}
+    audio = load_audio(dataset.audio[clip])
+    classify(audio, model, split)
+    elapsed = [classify(audio, model, split).elapsed for _ in range(repeats)]
+    return {"model_ms_per_clip": round(1000 * float(np.median(elapsed)), 2), "timing_clip": clip}
 
 
 def results_table(root: Path | None = None) -> pd.DataFrame:

@@ -93,6 +93,22 @@ def test_uploading_a_real_clip_shows_its_top_genre_and_the_charts(real_data, tra
     assert metric(app, "Classified in").endswith(" s")
 
 
+@pytest.mark.parametrize("model", ["mlp", "ensemble-best"])
+def test_a_feature_model_and_an_ensemble_classify_from_the_picker(model, trained_crnn):
+    if (model, "random") not in available_runs():
+        pytest.skip(f"no evaluated {model} for the random split in checkpoints/")
+    app = open_app("pages/classify.py")
+    app.selectbox(key="classify_model").set_value(model)
+    app.file_uploader(key="upload").upload("chord.wav", encode(sine_chord(12.0)), "audio/wav")
+    app.run()
+    assert_no_exception(app)
+    assert not app.error
+    assert metric(app, "Top genre") == mgc.classify(encode(sine_chord(12.0)), model=model).genre
+    charts = plotly_charts(app)
+    assert {"top_genres", "timeline", "picture", "embedding_map"} <= set(charts)
+    assert ("saliency" in charts) == (model != "mlp")
+
+
 def test_a_recording_in_session_state_is_classified(trained_crnn):
     app = open_app("pages/classify.py")
     app.radio(key="source").set_value("Record")
