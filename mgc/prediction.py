@@ -90,20 +90,20 @@ def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
 
     started = time.perf_counter()
     if ensembles.is_ensemble(model, split):
-        members = ensembles.load_ensemble(model, split).members
+        ensemble = ensembles.load_ensemble(model, split)
     else:
         from .checkpoints import load_model
 
         load_model(model, split)  # a missing or stale checkpoint is reported before the audio is decoded
-        members = None
+        ensemble = None
     audio = source if isinstance(source, Audio) else load_audio(source)
     picture = render_audio(audio.samples)
-    if members is None:
+    if ensemble is None:
         window_probabilities, embedding, starts, ends = _model_outputs(model, split, audio, picture)
         probabilities = window_probabilities.mean(axis=0)
     else:
-        rule = ensembles.load_ensemble(model, split).rule
-        outputs = [_model_outputs(member, split, audio, picture) for member in members]
+        rule = ensemble.rule
+        outputs = [_model_outputs(member, split, audio, picture) for member in ensemble.members]
         # Picture members share one grid of windows; a feature member's single row holds for every window.
         _, _, starts, ends = max(outputs, key=lambda output: len(output[2]))
         windows = np.stack([np.broadcast_to(p, (len(starts), p.shape[1])) for p, _, _, _ in outputs])
