@@ -2,10 +2,13 @@
 
 Layout: `checkpoints/<model>/<split>/` holds `model.pt` (weights + config + representation
 version + genre list), `history.csv`, `training.json`, `predictions.csv` and `metrics.json`.
-Weights are loaded with `torch.load(weights_only=True)`: a checkpoint cannot run code.
+Weights are loaded with `torch.load(weights_only=True)`: a checkpoint cannot run code. A hybrid's
+`model.pt` holds only its head; `load_model` attaches the picture run it names, after checking that
+run's weights are the ones the head was trained on (`weights_digest`).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from functools import lru_cache
@@ -86,7 +89,8 @@ def _load_model(path: str, mtime: float):
 def load_model(model: str, split: str = "random", root: Path | None = None):
     """The trained model of run `model` (any family) and its saved record (cached per file), ready for inference.
 
-    `saved["family"]` says which input it reads: `mgc.models.PICTURE_MODELS` or `FEATURE_MODELS`.
+    `saved["family"]` says which input it reads: `mgc.models.PICTURE_MODELS`, `FEATURE_MODELS` or
+    `HYBRID_MODELS` (both; its picture run is attached here, or refused when it has changed).
     """
     path = run_dir(model, split, root) / "model.pt"
     if not path.is_file():
@@ -94,7 +98,49 @@ def load_model(model: str, split: str = "random", root: Path | None = None):
             f"no trained '{model}' for the {split} split at {path}: "
             f"train it with `python -m mgc train --model {model} --split {split}`"
         )
-    return _load_model(str(path), path.stat().st_mtime)
+    network, saved = _load_model(str(path), path.stat().st_mtime)
+    if saved["family"] == "hybrid":
+        network.attach_picture(_hybrid_picture(model, network.config, split, root))
+    return network, saved
+
+
+def weights_digest(state_dict) -> str:
+    """sha256 of a state dict's names, dtypes, shapes and values: the same weights give the same digest,
+    whenever and wherever they were saved."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(state_dict.items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        digest.update(tensor.numpy().tobytes())
+    return "sha256:" + digest.hexdigest()
+
+
+def run_digest(model: str, split: str, root: Path | None = None) -> str:
+    """`weights_digest` of the saved weights of run `model` (cached per file and modification time)."""
+    path = run_dir(model, split, root) / "model.pt"
+    if not path.is_file():
+        raise CheckpointError(f"no trained '{model}' for the {split} split at {path}")
+    return _weights_digest(str(path), path.stat().st_mtime)
+
+
+@lru_cache(maxsize=16)
+def _weights_digest(path: str, mtime: float) -> str:
+    import torch
+
+    return weights_digest(torch.load(path, map_location="cpu", weights_only=True)["state_dict"])
+
+
+def _hybrid_picture(model: str, config, split: str, root: Path | None):
+    """The picture run a hybrid reads, checked against the digest the hybrid was trained with."""
+    path = run_dir(config.picture_model, split, root) / "model.pt"
+    if not path.is_file():
+        raise CheckpointError(f"'{model}' reads the embedding of the '{config.picture_model}' run of the {split} "
+                              f"split, which is missing at {path}: train that run, then retrain '{model}'")
+    if run_digest(config.picture_model, split, root) != config.picture_digest:
+        raise CheckpointError(f"the '{config.picture_model}' run of the {split} split has changed since '{model}' "
+                              f"was trained on its embedding: retrain it with "
+                              f"`python -m mgc train --model {model} --split {split}`")
+    return load_picture_model(config.picture_model, split, root)[0]
 
 
 def load_picture_model(model: str, split: str = "random", root: Path | None = None):
@@ -102,6 +148,9 @@ def load_picture_model(model: str, split: str = "random", root: Path | None = No
     from .models import PICTURE_MODELS
 
     network, saved = load_model(model, split, root)
+    if saved["family"] == "hybrid":
+        raise CheckpointError(f"'{model}' is a hybrid model: it reads the mel picture through its "
+                              f"'{network.config.picture_model}' run, and the 57 tabular features")
     if saved["family"] not in PICTURE_MODELS:
         raise CheckpointError(f"'{model}' is a {saved['family']} model: it reads the 57 tabular features, "
                               "not a mel picture")

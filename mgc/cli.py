@@ -1,4 +1,4 @@
-"""`python -m mgc …`: train, evaluate, predict, data."""
+"""`python -m mgc …`: train, evaluate, predict, report, bench, data."""
 from __future__ import annotations
 
 import argparse
@@ -7,8 +7,10 @@ from pathlib import Path
 
 from .errors import MgcError
 
-ZOO = ("crnn", "cnn", "lstm", "mlp", "logreg", "ensemble-sum", "ensemble-product", "ensemble-vote", "ensemble-best")
-"""What `train --all` trains, in order: the ensembles come last, they are built from the others."""
+ZOO = ("crnn", "cnn", "lstm", "mlp", "logreg", "hybrid", "ensemble-sum", "ensemble-product", "ensemble-vote",
+       "ensemble-best")
+"""What `train --all` trains, in order: the hybrid after the picture and feature models (it reads the
+cnn and crnn runs), the ensembles last (they are built from the others)."""
 
 
 def _add_data(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--model", default="crnn",
                        help="crnn, cnn or lstm (picture models); mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and "
                             "mlp-1024-rmsprop, ships the best by validation accuracy as mlp) or one of those; logreg "
-                            "(scikit-learn baseline); ensemble-sum, ensemble-product, ensemble-vote or ensemble-best "
+                            "(scikit-learn baseline); hybrid (the cnn or crnn run's embedding with the 57 features, "
+                            "an MLP head); ensemble-sum, ensemble-product, ensemble-vote or ensemble-best "
                             "(built from the trained members' validation predictions)")
     which.add_argument("--all", action="store_true", help="the whole zoo: " + ", ".join(ZOO))
     train.add_argument("--split", choices=["random", "filtered", "both"], default="random")
@@ -36,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="cache test predictions and metrics of a trained model")
     which = evaluate.add_mutually_exclusive_group()
-    which.add_argument("--model", default="crnn", help="any trained run: crnn, mlp, mlp-256, …, logreg, ensemble-sum, …")
+    which.add_argument("--model", default="crnn", help="any trained run: crnn, mlp, mlp-256, …, logreg, hybrid, ensemble-sum, …")
     which.add_argument("--all", action="store_true", help="every trained run in checkpoints/")
     evaluate.add_argument("--split", choices=["random", "filtered", "both"], default="random")
     _add_data(evaluate)
@@ -47,8 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--split", choices=["random", "filtered"], default="random",
                          help="which trained copy of the model to use")
     predict.add_argument("--csv", type=Path, default=None, help="write one row per file to this CSV")
+    predict.add_argument("--jobs", type=int, default=None, help="files classified at once (default: one per CPU)")
 
     commands.add_parser("report", help="print the results table of every model in checkpoints/ (markdown)")
+
+    bench = commands.add_parser("bench", help="measure latency, throughput and the app's speed and memory on this machine")
+    bench.add_argument("--parts", default="latency,throughput,app",
+                       help="comma-separated: latency (incl. the seed-style baseline), throughput, app")
+    bench.add_argument("--runs", type=int, default=20, help="timed calls per model (after --warmup calls)")
+    bench.add_argument("--warmup", type=int, default=3)
+    bench.add_argument("--sessions", type=int, default=8, help="browser sessions classifying at once")
+    bench.add_argument("--out", type=Path, default=Path("bench.json"), help="where to write the figures (JSON)")
 
     data = commands.add_parser("data", help="say what a GTZAN folder holds")
     _add_data(data)
@@ -84,11 +96,16 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "predict":
             from .prediction import predict_command
 
-            return predict_command(args.path, args.model, args.split, args.csv)
+            return predict_command(args.path, args.model, args.split, args.csv, args.jobs)
         elif args.command == "report":
             from .evaluation import markdown_table, results_table
 
             print(markdown_table(results_table()))
+        elif args.command == "bench":
+            from .bench import run
+
+            run([p.strip() for p in args.parts.split(",")], runs=args.runs, warmup=args.warmup,
+                sessions=args.sessions, out=args.out)
         elif args.command == "data":
             from .dataset import GTZAN
 

@@ -31,9 +31,11 @@ from .errors import CheckpointError, DatasetError
 RULES = ("sum", "product", "vote", "best")
 ENSEMBLES = {f"ensemble-{rule}": rule for rule in RULES}
 """Run name → rule."""
-DEFAULT_MEMBERS = ("crnn", "cnn", "lstm", "mlp", "logreg")
+DEFAULT_MEMBERS = ("crnn", "cnn", "lstm", "mlp", "logreg", "hybrid")
 """Members when none are named: the zoo's single models that are trained on the split (the four
-seed MLPs are represented by `mlp`, the best of them by validation)."""
+seed MLPs are represented by `mlp`, the best of them by validation). The hybrid reads a picture
+run's embedding, so it is not independent of that run: the choice on validation decides whether
+it adds anything."""
 ENSEMBLE_FILE = "ensemble.json"
 VOTE_TIE_BREAK = 1e-3
 EPSILON = 1e-7
@@ -71,11 +73,19 @@ class Ensemble:
     members: tuple[str, ...]
 
     def parameters(self, split: str) -> int:
-        """Trainable parameters of all members together."""
+        """Trainable parameters of all members together; a picture run that a hybrid member reads and
+        that is a member too is counted once."""
         from .checkpoints import load_model
         from .models import parameter_count
 
-        return sum(parameter_count(load_model(member, split)[0]) for member in self.members)
+        counted = {}
+        for member in self.members:
+            network, saved = load_model(member, split)
+            counted[member] = parameter_count(network)
+            if saved["family"] == "hybrid":
+                counted[network.config.picture_model] = parameter_count(network.picture)
+                counted[member] -= counted[network.config.picture_model]
+        return sum(counted.values())
 
     def outputs(self, split: str, dataset: GTZAN, tracks) -> tuple[list, list, np.ndarray, np.ndarray]:
         """Like `mgc.evaluation.run_outputs`: (tracks found, missing, probabilities, embeddings).

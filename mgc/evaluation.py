@@ -2,8 +2,9 @@
 
 `checkpoints/<model>/<split>/predictions.csv` has one row per test track (track, true genre, one
 probability column per genre; for a picture model a track's probabilities are the mean over its
-windows, for a feature model they come from the track's row of Kaggle's feature table), and
-`metrics.json` everything the Evaluation and Model comparison pages show.
+windows, for a feature model they come from the track's row of Kaggle's feature table, for the
+hybrid from both, over its windows), and `metrics.json` everything the Evaluation and Model
+comparison pages show.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
     and the embedding map of its test tracks (`mgc.explain.EmbeddingMap`, shown by the Classify page).
 
     Picture models read each test track's picture; feature models its row of Kaggle's feature table;
-    an ensemble (`mgc.ensembles`) combines what its members say. `model_ms_per_clip` is the time
+    the hybrid both; an ensemble (`mgc.ensembles`) combines what its members say. `model_ms_per_clip` is the time
     to classify a decoded 30-s clip (`clip_timing`).
     """
     from . import ensembles
@@ -98,29 +99,36 @@ def run_outputs(network, family: str, dataset: GTZAN, tracks) -> tuple[list, lis
     """A trained model on dataset tracks: (tracks found, tracks missing, probabilities, embeddings).
 
     A picture model reads each track's picture (PNG, else rendered audio) and averages its windows;
-    a feature model reads the track's row of Kaggle's `features_30_sec.csv`.
+    a feature model reads the track's row of Kaggle's `features_30_sec.csv`; the hybrid reads both
+    and averages its windows.
     """
     from .inference import feature_outputs, track_outputs
-    from .models import PICTURE_MODELS
+    from .models import FEATURE_MODELS, PICTURE_MODELS
 
-    if family in PICTURE_MODELS:
+    reads_pictures, reads_features = family not in FEATURE_MODELS, family not in PICTURE_MODELS
+    if reads_pictures:
         from .representation import track_pictures
 
-        found = track_pictures(dataset.root, tracks)
-        what = "a picture or audio"
-    else:
+        pictures = track_pictures(dataset.root, tracks)
+    if reads_features:
         from .features import table_features
 
         table = dataset.features
-        found = set(table.index)
-        what = "a row in features_30_sec.csv"
-    present, missing = [t for t in tracks if t in found], [t for t in tracks if t not in found]
+    present = [t for t in tracks if (not reads_pictures or t in pictures) and (not reads_features or t in table.index)]
+    kept = set(present)
+    missing = [t for t in tracks if t not in kept]
     if not present:
+        what = " and ".join(name for name, read in (("a picture or audio", reads_pictures),
+                                                    ("a row in features_30_sec.csv", reads_features)) if read)
         raise DatasetError(f"none of the {len(tracks)} tracks asked for has {what} in {dataset.root}")
-    if family in PICTURE_MODELS:
-        probabilities, embeddings = track_outputs(network, [found[t] for t in present])
-    else:
+    if not reads_features:
+        probabilities, embeddings = track_outputs(network, [pictures[t] for t in present])
+    elif not reads_pictures:
         probabilities, embeddings = feature_outputs(network, table_features(table, present))
+    else:  # the hybrid: windows of the picture, each with the track's row; the mean over windows, as classify does
+        outputs = [network.window_outputs(pictures[t], row) for t, row in zip(present, table_features(table, present))]
+        probabilities = np.stack([p.mean(axis=0) for p, _ in outputs])
+        embeddings = np.stack([e.mean(axis=0) for _, e in outputs])
     return present, missing, probabilities, embeddings
 
 

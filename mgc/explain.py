@@ -26,13 +26,19 @@ from .dataset import GENRES, genre_of
 
 def saliency_model(model: str, split: str) -> str | None:
     """The run whose picture model explains `model`'s answers: the model itself when it reads the mel
-    picture, an ensemble's first picture member, None for a model of tabular features."""
+    picture, the picture run a hybrid reads, an ensemble's first of those, None for a model of tabular
+    features."""
     from .checkpoints import load_model
     from .ensembles import is_ensemble, load_ensemble
     from .models import PICTURE_MODELS
 
-    candidates = load_ensemble(model, split).members if is_ensemble(model, split) else (model,)
-    return next((m for m in candidates if load_model(m, split)[1]["family"] in PICTURE_MODELS), None)
+    for member in load_ensemble(model, split).members if is_ensemble(model, split) else (model,):
+        network, saved = load_model(member, split)
+        if saved["family"] in PICTURE_MODELS:
+            return member
+        if saved["family"] == "hybrid":
+            return network.config.picture_model
+    return None
 
 
 SALIENCY_BATCH = 16
@@ -113,18 +119,33 @@ def normalised_entropy(probabilities) -> float:
     return float(-(nonzero * np.log(nonzero)).sum() / math.log(len(p)))
 
 
+def frame_loudness_and_flatness(samples: np.ndarray, frame: int = 2048, hop: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame RMS and spectral flatness: `librosa.feature.rms(y, frame_length=2048, hop_length=512)` and
+    `librosa.feature.spectral_flatness(y, n_fft=2048, hop_length=512)` as librosa defines them (centred
+    frames, zero padding; flatness = geometric / arithmetic mean of the power spectrum floored at 1e-10),
+    computed in torch so that classifying with a picture model never imports librosa (tests compare the two)."""
+    import torch
+
+    y = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+    padded = torch.nn.functional.pad(y, (frame // 2, frame // 2))
+    frames = padded.unfold(0, frame, hop)
+    frame_rms = frames.square().mean(dim=1).sqrt()
+    spectrum = torch.stft(y, frame, hop, window=torch.hann_window(frame, periodic=True), center=True,
+                          pad_mode="constant", return_complex=True)
+    power = spectrum.abs().square().clamp_min(1e-10)
+    flatness = power.log().mean(dim=0).exp() / power.mean(dim=0)
+    return frame_rms.numpy(), flatness.numpy()
+
+
 def music_check(samples: np.ndarray, probabilities=None, sample_rate: int = 22050) -> MusicCheck:
     """Measure the audio (and the model's probabilities, when given) against the thresholds above."""
-    import librosa
-
     samples = np.asarray(samples, dtype=np.float32)
-    frame_rms = librosa.feature.rms(y=samples, frame_length=2048, hop_length=512)[0]
+    frame_rms, flatness_frames = frame_loudness_and_flatness(samples)
     rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
     rms_dbfs = 20 * math.log10(rms) if rms > 0 else -math.inf
     loud = np.percentile(frame_rms, 95)
     pauses = frame_rms < loud * 10 ** (-PAUSE_DB / 20) if loud > 0 else np.ones_like(frame_rms, dtype=bool)
     pause_fraction = float(pauses.mean())
-    flatness_frames = librosa.feature.spectral_flatness(y=samples, n_fft=2048, hop_length=512)[0]
     sounding = flatness_frames[~pauses] if (~pauses).any() else flatness_frames
     flatness = float(np.median(sounding))
     entropy = normalised_entropy(probabilities) if probabilities is not None else None

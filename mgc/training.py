@@ -115,7 +115,8 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
     """Train `family` on `split` of the GTZAN folder `data`; returns the run folder it wrote.
 
     The feature models (`mlp`, its variants `mlp-256` …, `logreg`) are trained by
-    `mgc.tabular_training.train_tabular`, with their own recipes, and ensembles (`ensemble-sum` …)
+    `mgc.tabular_training.train_tabular`, with their own recipes, the `hybrid` by
+    `mgc.hybrid_training.train_hybrid` (it reads a trained picture run), and ensembles (`ensemble-sum` …)
     are chosen by `mgc.ensembles.build_ensemble`; `config` and `model_config` are for the picture models.
     """
     from .ensembles import ENSEMBLES, build_ensemble
@@ -128,6 +129,13 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
             raise ValueError(f"config and model_config are for picture models; {family!r} trains with "
                              "mgc.tabular_training's recipes (call train_tabular to change them)")
         return train_tabular(family, split, data=data, epochs=epochs, device=device, out_dir=out_dir)
+    if family == "hybrid":
+        from .hybrid_training import train_hybrid
+
+        if config is not None or model_config is not None:
+            raise ValueError("config and model_config are for picture models; the hybrid trains with "
+                             "mgc.hybrid_training's recipe (call train_hybrid to change it)")
+        return train_hybrid(split, data=data, epochs=epochs, device=device, out_dir=out_dir)
     config = config or TrainConfig()
     if epochs is not None:
         config.epochs = epochs

@@ -9,6 +9,7 @@ from audio_recorder_streamlit import audio_recorder
 
 import mgc
 from mgc import charts, explain
+from mgc.audio import MAX_SECONDS
 from mgc.dataset import genre_of
 from pages.cached import cached_embedding_map, dataset, pick_run, picture_model
 
@@ -43,9 +44,14 @@ def remember_recording(data: bytes | None, recorder: str) -> None:
         st.session_state[RECORDING] = data
 
 
+def upload_help() -> str:
+    """The uploader's help, from the limits that apply: the server's upload size, the loader's analysed length."""
+    return (f"wav, mp3, flac, ogg, opus or m4a, up to {st.get_option('server.maxUploadSize')} MB; "
+            f"only the first {MAX_SECONDS / 60:.0f} minutes are used")
+
+
 def uploaded_audio() -> tuple[str, bytes] | None:
-    file = st.file_uploader("Upload music", type=UPLOAD_TYPES, key="upload",
-                            help="wav, mp3, flac, ogg, opus or m4a, up to 50 MB; only the first 10 minutes are used")
+    file = st.file_uploader("Upload music", type=UPLOAD_TYPES, key="upload", help=upload_help())
     return (file.name, file.getvalue()) if file else None
 
 
@@ -98,7 +104,7 @@ def show_result(name: str, data: bytes, model: str, split: str) -> None:
     else:
         heat = saliency(prediction.picture, explained_by, split, prediction.genre)
         st.plotly_chart(charts.saliency_figure(heat, prediction.genre), key="saliency")
-        by = "" if explained_by == model else f" (drawn for {explained_by}, the ensemble's first spectrogram model)"
+        by = "" if explained_by == model else f" (drawn for {explained_by}, the spectrogram model inside {model})"
         st.caption("Gradient × input: how much each point of the spectrogram raised (red) or lowered (blue) "
                    f"the model's score for {prediction.genre}{by}.")
     show_embedding_map(prediction, model, split)

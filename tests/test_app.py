@@ -93,8 +93,8 @@ def test_uploading_a_real_clip_shows_its_top_genre_and_the_charts(real_data, tra
     assert metric(app, "Classified in").endswith(" s")
 
 
-@pytest.mark.parametrize("model", ["mlp", "ensemble-best"])
-def test_a_feature_model_and_an_ensemble_classify_from_the_picker(model, trained_crnn):
+@pytest.mark.parametrize("model", ["mlp", "ensemble-best", "hybrid"])
+def test_a_feature_model_an_ensemble_and_the_hybrid_classify_from_the_picker(model, trained_crnn):
     if (model, "random") not in available_runs():
         pytest.skip(f"no evaluated {model} for the random split in checkpoints/")
     app = open_app("pages/classify.py")

@@ -57,7 +57,7 @@ def huge_header_wav() -> bytes:
 BAD_INPUTS = {
     "empty file": (b"", "empty"),
     "random bytes named .mp3": (np.random.default_rng(1).bytes(5000), "not audio we can read"),
-    "text named .flac": (b"This is a text file, not music.\n" * 50, "not audio we can read"),
+    "text named .flac": (b"This is a text file, not music.\n" * 50, "not audio: it is a text file"),
     "exact digital silence": (encode(np.zeros(SAMPLE_RATE * 3, dtype=np.float32)), "silent"),
     "0.05 s clip": (encode(sine_chord(0.05)), "too short"),
     "-90 dBFS noise": (encode((10 ** (-90 / 20) * np.random.default_rng(2).standard_normal(SAMPLE_RATE * 3)).astype(np.float32), subtype="FLOAT"), "silent"),

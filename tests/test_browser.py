@@ -7,23 +7,17 @@ plays a music file, and saves a screenshot of each step to $MGC_SCREENSHOTS (def
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 
-from mgc import GENRES
+from mgc import GENRES, bench
 from mgc.checkpoints import available_runs
 from tests.conftest import SR, encode, sine_chord
 
-CHROMIUM = Path("/usr/bin/chromium")
-REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = bench.CHROMIUM
 SECONDS_TO_WAIT = 120_000  # ms: the CI machine has 2 cores and the first classification loads torch
 
 pytestmark = [
@@ -40,42 +34,13 @@ def screenshots() -> Path:
     return folder
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    """`streamlit run app.py` on a free local port, until the module's tests are done."""
+    """`streamlit run app.py` on a free local port, until the module's tests are done: (url, its process)."""
     if ("crnn", "random") not in available_runs():
         pytest.skip("no trained crnn for the random split in checkpoints/ (or $MGC_CHECKPOINTS)")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"streamlit did not start:\n{process.stdout.read().decode(errors='replace')[-3000:]}")
-        time.sleep(0.5)
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with bench.app_server() as (url, process, _):
+        yield url, process
 
 
 def music(seconds: float) -> np.ndarray:
@@ -102,9 +67,7 @@ def browser_page(tmp_path_factory):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            args=[*bench.CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                   f"--use-file-for-fake-audio-capture={microphone}"],
         )
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -123,7 +86,7 @@ def open_page(page, title: str) -> None:
 def wait_until_rendered(page) -> None:
     """Streamlit shows a running indicator while the script runs; wait until it is gone."""
     page.wait_for_timeout(500)
-    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=SECONDS_TO_WAIT)
+    page.wait_for_function(bench.RENDERED, timeout=SECONDS_TO_WAIT)
 
 
 def screenshot(page, path: Path) -> None:
@@ -152,8 +115,9 @@ def assert_no_exception(page) -> None:
 
 
 def test_upload_pages_and_microphone_in_a_real_browser(server, browser_page, screenshots, tmp_path):
+    url, _ = server
     page = browser_page
-    page.goto(server)
+    page.goto(url)
     page.get_by_text("Which genre is this music?").wait_for()
     wait_until_rendered(page)
     screenshot(page, screenshots / "1-home.png")
@@ -196,7 +160,7 @@ def test_upload_pages_and_microphone_in_a_real_browser(server, browser_page, scr
     assert_no_exception(page)
 
     # And through the audio_recorder_streamlit component (an iframe), in a fresh session.
-    page.goto(f"{server}/classify")
+    page.goto(f"{url}/classify")
     page.get_by_test_id("stRadio").get_by_text("Record", exact=True).click()
     microphone_icon = page.frame_locator("iframe[title*='audio_recorder']").locator("svg")
     microphone_icon.click()
@@ -206,3 +170,16 @@ def test_upload_pages_and_microphone_in_a_real_browser(server, browser_page, scr
     wait_until_rendered(page)
     screenshot(page, screenshots / "7-classify-audio-recorder.png")
     assert_no_exception(page)
+
+
+def test_eight_sessions_at_once_each_get_their_own_answer(server, tmp_path):
+    """Eight browser sessions upload eight different clips to one server at the same moment: every page shows
+    the answer `mgc.classify` gives for its own file, no page shows an error, and the server stays bounded."""
+    url, process = server
+    files = bench.session_files(tmp_path, 8)
+    result = bench.concurrent_sessions(url, process.pid, files)
+    assert [r.get("error") for r in result["results"]] == [None] * 8
+    assert result["errors"] == 0
+    assert result["all_match"], [(r["file"], r["genre"], r["confidence"], r["expected"]) for r in result["results"]]
+    assert len({r["file"] for r in result["results"]}) == 8
+    assert result["server_rss_mb_after"] < 1200

@@ -60,6 +60,19 @@ def speech_like(seconds=6.0, seed=0):
     return (0.3 * voice * syllables * words + hiss).astype(np.float32)
 
 
+@pytest.mark.parametrize("signal", ["chord", "noise", "speech-like", "short"])
+def test_frame_loudness_and_flatness_are_librosas(signal):
+    import librosa
+
+    y = {"chord": sine_chord(5.0), "noise": white_noise(), "speech-like": speech_like(),
+         "short": sine_chord(0.2)}[signal]
+    frame_rms, flatness = explain.frame_loudness_and_flatness(y)
+    np.testing.assert_allclose(frame_rms, librosa.feature.rms(y=y, frame_length=2048, hop_length=512)[0],
+                               rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(flatness, librosa.feature.spectral_flatness(y=y, n_fft=2048, hop_length=512)[0],
+                               rtol=1e-3, atol=1e-6)
+
+
 def test_white_noise_may_not_be_music_because_it_is_flat():
     check = explain.music_check(white_noise())
     assert check.may_not_be_music and check.flatness > explain.NOISE_FLATNESS

@@ -50,7 +50,7 @@ def test_short_audio_is_one_window_and_carries_picture_and_embedding():
 
 
 def test_classify_reports_bad_audio_as_audio_error():
-    with pytest.raises(mgc.AudioError, match="not audio we can read"):
+    with pytest.raises(mgc.AudioError, match="is not audio: it is a text file"):
         mgc.classify(b"definitely not audio" * 100, split="filtered")
 
 

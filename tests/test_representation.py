@@ -4,9 +4,26 @@ import pytest
 
 from mgc.audio import load_audio
 from mgc.errors import AudioError
-from mgc.representation import (COLUMNS_PER_CLIP, N_MELS, frame_of_column, invert_picture, piece_bounds,
-                                render_audio)
+from mgc.bench import librosa_picture
+from mgc.representation import (COLUMNS_PER_CLIP, MEL_BASIS_FILE, N_MELS, frame_of_column, invert_picture,
+                                piece_bounds, render_audio)
 from tests.conftest import SR, sine_chord
+
+
+def test_the_stored_mel_basis_is_librosas():
+    import librosa
+
+    with np.load(MEL_BASIS_FILE) as stored:
+        np.testing.assert_array_equal(stored["mel_basis"], librosa.filters.mel(sr=SR, n_fft=2048, n_mels=N_MELS))
+
+
+@pytest.mark.parametrize("seconds", [3.0, 30.0])
+def test_the_torch_front_end_draws_librosas_picture_to_float_rounding(seconds):
+    """render_audio (torch) against librosa's own calls: at most one colour index apart, on ≤ 0.01 % of values."""
+    y = sine_chord(seconds, freqs=(110.0, 440.0, 1760.0)) * np.linspace(0.1, 1.0, int(seconds * SR), dtype=np.float32)
+    ours, reference = render_audio(y), librosa_picture(y)
+    difference = np.abs(ours.astype(int) - reference.astype(int))
+    assert ours.shape == reference.shape and difference.max() <= 1 and np.mean(difference > 0) <= 1e-4
 
 
 def test_a_30_second_clip_renders_to_128_by_334():

@@ -13,7 +13,7 @@ import mgc
 from mgc.checkpoints import read_json, run_dir, trained_models
 from mgc.dataset import GENRES
 from mgc.ensembles import is_ensemble
-from mgc.models import PICTURE_MODELS
+from mgc.models import HYBRID_MODELS, PICTURE_MODELS
 
 pytestmark = pytest.mark.real_data
 SPLITS = ["random", "filtered"]
@@ -62,8 +62,10 @@ def test_every_shipped_model_classifies_a_real_test_clip(real_data, model, split
     assert np.abs(np.array(list(prediction.probabilities.values())) - cached).max() < 0.15
 
 
+# The hybrid reads the pictures too; its 57 features drawn from audio are within 1 % of the CSV's
+# (tests/test_features.py), which moves its probabilities by less than 1e-4 on the shipped runs.
 PICTURE_RUNS = [(m, s) for m, s in SHIPPED if not is_ensemble(m, s)
-                and mgc.checkpoints.load_model(m, s)[1]["family"] in PICTURE_MODELS]
+                and mgc.checkpoints.load_model(m, s)[1]["family"] in (*PICTURE_MODELS, *HYBRID_MODELS)]
 
 
 @pytest.mark.parametrize("model,split", PICTURE_RUNS)

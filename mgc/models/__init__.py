@@ -2,7 +2,8 @@
 
 Every model returns `{"logits", "embedding"}` and normalises its own input inside the module.
 Picture models take a uint8 mel picture batch (batch, 128, columns) (`mgc.representation`);
-feature models take raw rows of Kaggle's 57 features (batch, 57) (`mgc.features`).
+feature models take raw rows of Kaggle's 57 features (batch, 57) (`mgc.features`); the hybrid
+takes both, reading the pictures through a trained picture run it is attached to (`Hybrid`).
 """
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from torch import nn
 
 from .cnn import CNN
 from .crnn import CRNN
+from .hybrid import Hybrid
 from .logreg import SoftmaxRegression
 from .lstm import LSTM
 from .mlp import MLP
 
 PICTURE_MODELS: dict[str, type[nn.Module]] = {"crnn": CRNN, "cnn": CNN, "lstm": LSTM}
 FEATURE_MODELS: dict[str, type[nn.Module]] = {"mlp": MLP, "logreg": SoftmaxRegression}
-MODELS: dict[str, type[nn.Module]] = {**PICTURE_MODELS, **FEATURE_MODELS}
+HYBRID_MODELS: dict[str, type[nn.Module]] = {"hybrid": Hybrid}
+MODELS: dict[str, type[nn.Module]] = {**PICTURE_MODELS, **FEATURE_MODELS, **HYBRID_MODELS}
 
 
 def input_version(family: str) -> str:
@@ -27,6 +30,11 @@ def input_version(family: str) -> str:
         from ..representation import VERSION
     elif family in FEATURE_MODELS:
         from ..features import VERSION
+    elif family in HYBRID_MODELS:
+        from ..features import VERSION as FEATURES_VERSION
+        from ..representation import VERSION as PICTURES_VERSION
+
+        return f"{PICTURES_VERSION}+{FEATURES_VERSION}"  # it reads both
     else:
         raise KeyError(f"unknown model family {family!r}; known: {', '.join(MODELS)}")
     return VERSION

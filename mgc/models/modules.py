@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 from ..representation import N_MELS
 
@@ -63,7 +64,14 @@ class FeatureStandardisation(nn.Module):
 
 
 class ConvBlock(nn.Sequential):
-    """3×3 convolution, batch norm, ReLU, max-pooling (Choi et al. 2016's block), then dropout."""
+    """3×3 convolution, batch norm, ReLU, max-pooling (Choi et al. 2016's block), then dropout.
+
+    In eval mode the block computes the same function faster: the batch norm is folded into the
+    convolution's weights and bias (`torch.nn.utils.fusion`), and the activations are kept
+    channels-last, where oneDNN's CPU convolution and pooling kernels are quickest — about 3× less
+    time for the CRNN's conv stack on a 30-s clip, equal outputs to float rounding (`python -m mgc
+    bench` measures it). Training runs the plain layers; the saved weights are the same either way.
+    """
 
     def __init__(self, c_in: int, c_out: int, pool: tuple[int, int], dropout: float = 0.1):
         super().__init__(
@@ -73,6 +81,35 @@ class ConvBlock(nn.Sequential):
             nn.MaxPool2d(pool, ceil_mode=True),
             nn.Dropout2d(dropout),
         )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            return super().forward(x)
+        weight, bias = self._folded()
+        x = nn.functional.conv2d(_channels_last(x), weight, bias, padding=1)
+        return self[3](torch.relu_(x) if not x.requires_grad else torch.relu(x))
+
+    def _folded(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The convolution with the batch norm folded in (channels-last), made once per state of the weights."""
+        conv, norm = self[0], self[1]
+        state = tuple(t._version for t in (conv.weight, norm.weight, norm.bias, norm.running_mean, norm.running_var))
+        folded = getattr(self, "_folded_cache", None)
+        if folded is None or folded[0] != state:
+            # Plain tensors (not inference tensors), so that saliency may later take gradients through them.
+            with torch.inference_mode(False), torch.no_grad():
+                weight, bias = fuse_conv_bn_weights(conv.weight, conv.bias, norm.running_mean, norm.running_var,
+                                                    norm.eps, norm.weight, norm.bias)
+                folded = (state, _channels_last(weight.detach()), bias.detach())
+            self._folded_cache = folded
+        return folded[1], folded[2]
+
+
+def _channels_last(x: torch.Tensor) -> torch.Tensor:
+    """`x` with channels-last strides, also when it has one channel (where `.contiguous(memory_format=…)`
+    keeps the plain strides, and convolution then picks the slow plain layout)."""
+    if x.shape[1] > 1 and x.is_contiguous(memory_format=torch.channels_last):
+        return x
+    return torch.empty_like(x, memory_format=torch.channels_last).copy_(x)
 
 
 def conv_stack(channels: tuple[int, ...], pools: tuple[tuple[int, int], ...], dropout: float) -> nn.Sequential:

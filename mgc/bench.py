@@ -1,0 +1,477 @@
+"""`python -m mgc bench`: how fast mgc is on this machine — measured in one run, printed, saved as JSON.
+
+1. **latency**: classify a 30-s MP3 (44.1 kHz stereo, as a download would be) end to end — decode,
+   resample, mel picture, model, timeline — with every trained model of the random split: median and
+   90th percentile of `runs` calls after `warmup` calls.
+2. **seed style**: the same clip with each picture model, the way the seed projects served it, per call:
+   `librosa.load`, librosa's mel spectrogram, the model built and its weights loaded, its layers run one
+   by one (batch norm separate, default memory layout) under `torch.no_grad`. Ratio: mgc / seed style.
+   Also where mgc's CRNN spends its time (decode, picture, model).
+3. **throughput**: `python -m mgc predict DIR` over the dataset's audio clips in a child process:
+   clips per second (start-up included) and the child's peak memory.
+4. **app**: `streamlit run app.py`: seconds to a healthy server; first paint of each page in a new
+   browser session and page switches within one; the server's memory (RSS) after each; then
+   `sessions` browser sessions at once, each uploading a different clip, checked against
+   `mgc.classify` of the same file. Needs Playwright and Debian's chromium (`/usr/bin/chromium`).
+
+Nothing here is a test: the figures depend on the machine. The README's performance section quotes them.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import REPO_ROOT, default_data_dir
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAGES = {"Home": ("", "Which genre is this music?"), "Classify": ("classify", "Classify"),
+         "Evaluation": ("evaluation", "Evaluation"), "Model comparison": ("model_comparison", "Model comparison"),
+         "Dataset": ("dataset", "Dataset")}
+"""Page title → (URL path, the heading that shows it has painted)."""
+WAIT_MS = 180_000
+"""The longest a browser waits for one step: the first classification on 2 cores loads torch and the models."""
+SAMPLE_RATE = 22050
+
+
+# ----------------------------------------------------------------------------------------------- inputs
+def music_clips(count: int, seconds: float = 30.0) -> list[tuple[str, np.ndarray]]:
+    """`count` pieces of music at 22050 Hz: GTZAN clips of different genres when the dataset has audio,
+    else synthetic chords (different roots), so the bench also runs where the data is absent."""
+    import soundfile
+
+    root = default_data_dir()
+    files = sorted((root / "genres_original").rglob("*.flac")) if root and root.is_dir() else []
+    by_genre: dict[str, list[Path]] = {}
+    for file in files:
+        by_genre.setdefault(file.name.split(".")[0], []).append(file)
+    chosen = [paths[i] for i in range(max(map(len, by_genre.values()), default=0))
+              for paths in by_genre.values() if i < len(paths)][:count]
+    clips = []
+    for file in chosen:
+        samples, rate = soundfile.read(file, dtype="float32", frames=int(seconds * SAMPLE_RATE))
+        if rate == SAMPLE_RATE and samples.ndim == 1:
+            clips.append((file.stem, samples))
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    while len(clips) < count:
+        root_hz = 110.0 * 2 ** (len(clips) / 3)
+        chord = sum(np.sin(2 * np.pi * root_hz * k * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 2 * t) ** 2)
+                    for k in (1.0, 1.5, 2.01)) / 6
+        clips.append((f"chord-{len(clips)}", chord.astype(np.float32)))
+    return clips
+
+
+def download_mp3(samples: np.ndarray) -> bytes:
+    """22050-Hz mono samples as a typical MP3 download: 44.1 kHz, two channels."""
+    import soundfile
+    import soxr
+
+    stereo = np.repeat(soxr.resample(samples, SAMPLE_RATE, 44100)[:, None], 2, axis=1)
+    buffer = io.BytesIO()
+    soundfile.write(buffer, stereo, 44100, format="MP3")
+    return buffer.getvalue()
+
+
+def _timings(call, runs: int, warmup: int) -> dict:
+    for _ in range(warmup):
+        call()
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - started)
+    return {"median_ms": 1000 * statistics.median(seconds),
+            "p90_ms": 1000 * float(np.percentile(seconds, 90)), "runs": runs}
+
+
+# ---------------------------------------------------------------------------------------------- latency
+def latency(mp3: bytes, runs: int, warmup: int) -> dict[str, dict]:
+    """Every trained model of the random split classifying the same MP3 bytes."""
+    from .checkpoints import trained_models
+    from .prediction import classify
+
+    return {model: _timings(lambda: classify(mp3, model=model, split="random"), runs, warmup)
+            for model in trained_models("random")}
+
+
+def librosa_picture(y: np.ndarray) -> np.ndarray:
+    """A 30-s clip's mel picture with librosa's own calls, as the representation's docstring states them:
+    the reference that `mgc.representation.render_audio` (torch) is checked against."""
+    import librosa
+
+    from .representation import HOP_LENGTH, N_FFT, N_MELS, TOP_DB, _piece_columns, frame_of_column
+
+    power = librosa.feature.melspectrogram(y=y, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH,
+                                           n_mels=N_MELS, pad_mode="reflect")
+    decibels = librosa.amplitude_to_db(power, ref=np.max, top_db=TOP_DB)
+    columns = frame_of_column(_piece_columns(power.shape[1], len(y) / SAMPLE_RATE), power.shape[1])
+    return np.minimum(np.floor((decibels[:, columns] + TOP_DB) / TOP_DB * 256), 255).astype(np.uint8)
+
+
+def seed_style_classify(path: Path, model: str, split: str = "random") -> np.ndarray:
+    """Classify `path` the seeds' way: everything per call, librosa all the way, plain layers."""
+    import types
+
+    import librosa
+    import torch
+    from torch import nn
+
+    from .checkpoints import run_dir
+    from .inference import picture_windows
+    from .models import build_model
+    from .models.modules import ConvBlock
+
+    y, _ = librosa.load(path, sr=SAMPLE_RATE)
+    picture = librosa_picture(y)
+    saved = torch.load(run_dir(model, split) / "model.pt", map_location="cpu", weights_only=True)
+    network = build_model(saved["family"], saved["config"])
+    network.load_state_dict(saved["state_dict"])
+    network.eval()
+    for block in network.modules():
+        if isinstance(block, ConvBlock):  # the layers one by one, as written: no folding, no layout change
+            block.forward = types.MethodType(nn.Sequential.forward, block)
+    with torch.no_grad():
+        logits = network(picture_windows(picture))["logits"]
+    return torch.softmax(logits, dim=1).mean(dim=0).numpy()
+
+
+def seed_style(mp3: bytes, ours: dict[str, dict], runs: int, warmup: int) -> dict[str, dict]:
+    """Seed-style timings of every picture model, with the ratio mgc / seed style."""
+    from .checkpoints import load_model, trained_models
+    from .ensembles import is_ensemble
+    from .models import PICTURE_MODELS
+
+    picture_models = [m for m in trained_models("random") if m in ours and not is_ensemble(m, "random")
+                      and load_model(m, "random")[1]["family"] in PICTURE_MODELS]
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="mgc-bench-") as folder:
+        path = Path(folder) / "clip.mp3"
+        path.write_bytes(mp3)
+        for model in picture_models:
+                timing = _timings(lambda: seed_style_classify(path, model), runs, warmup)
+                timing["mgc_ratio"] = ours[model]["median_ms"] / timing["median_ms"]
+                results[model] = timing
+    return results
+
+
+def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn") -> dict[str, dict]:
+    """Where `classify` spends its time for one picture model: decode, picture, model."""
+    from .audio import load_audio
+    from .checkpoints import load_model
+    from .inference import window_outputs
+    from .representation import render_audio
+
+    audio = load_audio(mp3)
+    picture = render_audio(audio.samples)
+    network, _ = load_model(model, "random")
+    return {"decode and resample": _timings(lambda: load_audio(mp3), runs, warmup),
+            "mel picture": _timings(lambda: render_audio(audio.samples), runs, warmup),
+            f"{model} over the windows": _timings(lambda: window_outputs(network, picture), runs, warmup)}
+
+
+# ------------------------------------------------------------------------------------------- throughput
+def _run_child(command: list[str], **kwargs) -> tuple[float, float, int, str]:
+    """Run a child process to its end: (wall seconds, its peak RSS in MB, exit code, the end of its stderr)."""
+    with tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, **kwargs)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage, not every child's maximum
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        return wall, usage.ru_maxrss / 1024, process.returncode, stderr.read().decode(errors="replace")[-2000:]
+
+
+def throughput(folder: Path | None = None, model: str = "crnn") -> dict:
+    """`python -m mgc predict FOLDER` in a child process: clips per second and peak memory."""
+    from .prediction import audio_files
+
+    folder = folder or (default_data_dir() / "genres_original" if default_data_dir() else None)
+    files = audio_files(folder) if folder and folder.is_dir() else []
+    if not files:
+        return {"skipped": "no audio folder (the dataset's genres_original/) to read"}
+    with tempfile.TemporaryDirectory(prefix="mgc-bench-") as out:
+        command = [sys.executable, "-m", "mgc", "predict", str(folder), "--model", model,
+                   "--csv", str(Path(out) / "predictions.csv")]
+        wall, peak, code, stderr = _run_child(command, cwd=REPO_ROOT)
+    if code != 0:
+        return {"error": stderr}
+    return {"folder": str(folder), "clips": len(files), "wall_s": wall, "clips_per_s": len(files) / wall,
+            "peak_rss_mb": peak}
+
+
+# -------------------------------------------------------------------------------------------------- app
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_server(timeout: float = 90.0):
+    """`streamlit run app.py` on a free local port: yields (url, process, seconds until healthy)."""
+    port = free_port()
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        break
+            if process.poll() is not None or time.perf_counter() - started > timeout:
+                process.kill()
+                output = process.stdout.read().decode(errors="replace")[-3000:]
+                raise RuntimeError(f"streamlit did not start:\n{output}")
+            time.sleep(0.05)
+        yield url, process, time.perf_counter() - started
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (Linux /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+RENDERED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+"""Streamlit shows a status widget while a page's script runs; painted = heading shown and widget gone."""
+
+
+def _run_async(coroutine):
+    """Run a coroutine to its end in a thread of its own: the caller may already be inside an event loop
+    (Playwright's sync API, as the browser tests use it, runs one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _painted(page, heading: str) -> None:
+    await page.get_by_role("heading", name=heading).first.wait_for(timeout=WAIT_MS)
+    await page.wait_for_function(RENDERED, timeout=WAIT_MS)
+
+
+async def _launch(playwright, extra_args=()):
+    return await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                            args=CHROMIUM_ARGS + list(extra_args))
+
+
+async def _app_pages(url: str, pid: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    first_paint, switches = {}, {}
+    async with async_playwright() as playwright:
+        browser = await _launch(playwright)
+        for title, (path, heading) in PAGES.items():  # each page first in a session of its own
+            context = await browser.new_context()
+            page = await context.new_page()
+            started = time.perf_counter()
+            await page.goto(f"{url}/{path}")
+            await _painted(page, heading)
+            first_paint[title] = {"seconds": time.perf_counter() - started, "server_rss_mb": rss_mb(pid)}
+            await context.close()
+        context = await browser.new_context()
+        page = await context.new_page()
+        await page.goto(url)
+        await _painted(page, PAGES["Home"][1])
+        for title, (_, heading) in [*list(PAGES.items())[1:], ("Home", PAGES["Home"])]:
+            started = time.perf_counter()
+            await page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+            await _painted(page, heading)
+            switches[title] = {"seconds": time.perf_counter() - started, "server_rss_mb": rss_mb(pid)}
+        await context.close()
+        await browser.close()
+    return {"first_paint": first_paint, "page_switch": switches}
+
+
+async def _classify_in_browser(browser, url: str, file: Path) -> dict:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = await context.new_page()
+        await page.goto(f"{url}/classify")
+        await _painted(page, "Classify")
+        started = time.perf_counter()
+        await page.locator("input[type=file]").set_input_files(file)
+        metrics = page.get_by_test_id("stMetric")
+        genre = metrics.filter(has_text="Top genre").get_by_test_id("stMetricValue")
+        await genre.wait_for(timeout=WAIT_MS)
+        await page.wait_for_function(RENDERED, timeout=WAIT_MS)
+        seconds = time.perf_counter() - started
+        confidence = metrics.filter(has_text="Confidence").get_by_test_id("stMetricValue")
+        errors = await page.get_by_test_id("stException").count() + await page.get_by_test_id("stAlertContentError").count()
+        return {"file": file.name, "genre": (await genre.inner_text()).strip(),
+                "confidence": (await confidence.inner_text()).strip(), "seconds": seconds, "errors": errors}
+    finally:
+        await context.close()
+
+
+async def _sessions(url: str, files: list[Path]) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await _launch(playwright)
+        try:
+            return list(await asyncio.gather(*(_classify_in_browser(browser, url, f) for f in files),
+                                             return_exceptions=True))
+        finally:
+            await browser.close()
+
+
+def concurrent_sessions(url: str, pid: int, files: list[Path]) -> dict:
+    """One browser session per file, all at once, each uploading its file on Classify; every answer is
+    checked against `mgc.classify` of the same bytes (the CRNN of the random split, the page's default)."""
+    from .prediction import classify
+
+    before = rss_mb(pid)
+    started = time.perf_counter()
+    answers = _run_async(_sessions(url, files))
+    wall = time.perf_counter() - started
+    results = []
+    for file, answer in zip(files, answers):
+        expected = classify(file.read_bytes())
+        if isinstance(answer, BaseException):
+            results.append({"file": file.name, "error": f"{type(answer).__name__}: {answer}", "matches": False})
+            continue
+        answer["expected"] = f"{expected.genre} {expected.confidence:.0%}"
+        answer["matches"] = (answer["genre"], answer["confidence"]) == (expected.genre, f"{expected.confidence:.0%}")
+        results.append(answer)
+    return {"sessions": len(files), "wall_s": wall, "server_rss_mb_before": before,
+            "server_rss_mb_after": rss_mb(pid), "all_match": all(r["matches"] for r in results),
+            "errors": sum(1 for r in results if r.get("error") or r.get("errors")), "results": results}
+
+
+def session_files(folder: Path, count: int, seconds: float = 15.0) -> list[Path]:
+    """`count` different MP3s of music (different genres when the dataset is here) written to `folder`."""
+    files = []
+    for name, samples in music_clips(count, seconds):
+        path = folder / f"{name}.mp3"
+        path.write_bytes(download_mp3(samples))
+        files.append(path)
+    return files
+
+
+def app(sessions: int) -> dict:
+    """Server start-up, page paints and switches, memory, and concurrent sessions."""
+    if not CHROMIUM.is_file():
+        return {"skipped": f"no chromium at {CHROMIUM} (apt-get install chromium)"}
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return {"skipped": "Playwright is not installed (pip install -r requirements-dev.txt)"}
+    with app_server() as (url, process, healthy), tempfile.TemporaryDirectory(prefix="mgc-bench-") as folder:
+        result = {"healthy_s": healthy, "server_rss_mb_idle": rss_mb(process.pid)}
+        result.update(_run_async(_app_pages(url, process.pid)))
+        files = session_files(Path(folder), sessions + 1)
+        first = concurrent_sessions(url, process.pid, files[:1])  # one visitor: loads torch and the model
+        result["one_session"] = {k: first[k] for k in ("wall_s", "server_rss_mb_after", "all_match")}
+        result["concurrent"] = concurrent_sessions(url, process.pid, files[1:])
+        result["server_rss_mb_peak"] = _peak_rss_mb(process.pid)
+    return result
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ------------------------------------------------------------------------------------------------ report
+def _print_table(title: str, rows: list[dict]) -> None:
+    import pandas as pd
+
+    print(f"\n## {title}\n")
+    if rows:
+        print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+
+
+def report(results: dict) -> None:
+    """Print the bench results as tables."""
+    print(f"mgc bench — {results['machine']}")
+    if "latency" in results:
+        seed = results.get("seed_style", {})
+        _print_table("Classify a 30-s MP3 (ms; median and 90th percentile)", [
+            {"model": m, "median": t["median_ms"], "p90": t["p90_ms"],
+             "seed style": seed.get(m, {}).get("median_ms", np.nan),
+             "mgc / seed": seed.get(m, {}).get("mgc_ratio", np.nan)} for m, t in results["latency"].items()])
+        _print_table("Where the CRNN's time goes (ms, median)",
+                     [{"stage": s, "median": t["median_ms"]} for s, t in results.get("stages", {}).items()])
+    if "throughput" in results:
+        _print_table("python -m mgc predict DIR", [results["throughput"]])
+    if "app" in results:
+        app_results = results["app"]
+        if "skipped" in app_results:
+            print(f"\n## App\n\nskipped: {app_results['skipped']}")
+            return
+        print(f"\n## App\n\nhealthy server after {app_results['healthy_s']:.1f} s, "
+              f"RSS {app_results['server_rss_mb_idle']:.0f} MB")
+        _print_table("First paint of each page in a new session (s) and server RSS after (MB)", [
+            {"page": p, "seconds": v["seconds"], "server MB": v["server_rss_mb"]} for p, v in app_results["first_paint"].items()])
+        _print_table("Page switches within a session (s)", [
+            {"to": p, "seconds": v["seconds"], "server MB": v["server_rss_mb"]} for p, v in app_results["page_switch"].items()])
+        one = app_results["one_session"]
+        print(f"\nOne session uploading an MP3 (the server's first classification): {one['wall_s']:.1f} s, "
+              f"server RSS after {one['server_rss_mb_after']:.0f} MB, answer matches mgc.classify: {one['all_match']}")
+        concurrent = app_results["concurrent"]
+        _print_table(f"{concurrent['sessions']} sessions at once, each uploading an MP3 "
+                     f"({concurrent['wall_s']:.1f} s in all; server {concurrent['server_rss_mb_before']:.0f} → "
+                     f"{concurrent['server_rss_mb_after']:.0f} MB; peak {app_results['server_rss_mb_peak']:.0f} MB)",
+                     [{k: r.get(k) for k in ("file", "genre", "confidence", "expected", "matches", "seconds", "error")}
+                      for r in concurrent["results"]])
+
+
+def machine() -> str:
+    import platform
+
+    import torch
+
+    return (f"{os.cpu_count()} CPUs, torch {torch.__version__} with {torch.get_num_threads()} threads, "
+            f"Python {platform.python_version()}")
+
+
+def run(parts: list[str], runs: int = 20, warmup: int = 3, sessions: int = 8, out: Path | None = None) -> dict:
+    """Run the chosen parts (latency, throughput, app), print them and write the JSON file."""
+    results: dict = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M")}
+    if "latency" in parts:
+        mp3 = download_mp3(music_clips(1)[0][1])
+        results["latency"] = latency(mp3, runs, warmup)
+        results["seed_style"] = seed_style(mp3, results["latency"], runs, warmup)
+        results["stages"] = stages(mp3, runs, warmup)
+    if "throughput" in parts:
+        results["throughput"] = throughput()
+    if "app" in parts:
+        results["app"] = app(sessions)
+    report(results)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2, default=float) + "\n")
+        print(f"\nwrote {out}")
+    return results
+

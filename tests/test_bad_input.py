@@ -1,0 +1,375 @@
+"""Bad input, from the corpus in tests/bad_audio.py, through the library, the command line and the app.
+
+Every bad case must get an `AudioError` whose message names the problem and says what to do; every
+odd-but-valid case must classify. Nothing may print a traceback, hang, grow with the input's length,
+leave files behind or stop the next good clip from classifying. Cases that need a trained model skip
+without one, as tests/test_app.py does; none needs the GTZAN folder.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import mgc
+from mgc.audio import MAX_SECONDS, SAMPLE_RATE, load_audio
+from mgc.checkpoints import available_runs
+from mgc.errors import AudioError
+from tests.bad_audio import CASES, Case, png_named_mp3, wav_header, write_hour_long_wav
+from tests.conftest import encode, sine_chord
+
+ROOT = Path(__file__).resolve().parent.parent
+HAVE_FFMPEG = shutil.which("ffmpeg") is not None
+CORPUS = [make() for make in CASES]
+BAD = [case for case in CORPUS if not case.classifies]
+ODD = [case for case in CORPUS if case.classifies]
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, database=None,  # no example database to keep
+                             suppress_health_check=[HealthCheck.too_slow])
+
+
+def ids(cases: list[Case]) -> list[str]:
+    return [case.name for case in cases]
+
+
+@pytest.fixture
+def trained_crnn():
+    if ("crnn", "random") not in available_runs():
+        pytest.skip("no trained crnn for the random split in checkpoints/ (or $MGC_CHECKPOINTS)")
+
+
+def usable(case: Case) -> Case:
+    if case.needs_ffmpeg and not HAVE_FFMPEG:
+        pytest.skip("needs ffmpeg on the PATH")
+    return case
+
+
+def saved(case: Case, folder: Path) -> Path:
+    path = folder / case.filename
+    path.write_bytes(case.data)
+    return path
+
+
+def assert_says(message: str, case: Case) -> None:
+    for phrase in case.error:
+        assert phrase in message, f"{case.name}: {phrase!r} is not in {message!r}"
+    assert "\n" not in message and "Traceback" not in message and "BytesIO" not in message
+    assert len(message) < 250, message
+
+
+def predict_command(path: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "mgc", "predict", str(path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+# --- the library ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", BAD, ids=ids(BAD))
+def test_load_audio_refuses_bad_input_saying_what_is_wrong(case):
+    with pytest.raises(AudioError) as refused:
+        load_audio(usable(case).data)
+    assert_says(str(refused.value), case)
+
+
+@pytest.mark.parametrize("case", BAD, ids=ids(BAD))
+def test_classify_refuses_a_bad_file_by_its_name(case, tmp_path, trained_crnn):
+    with pytest.raises(AudioError) as refused:
+        mgc.classify(saved(usable(case), tmp_path))
+    assert str(refused.value).startswith(f"'{case.filename}' ")
+    assert_says(str(refused.value), case)
+
+
+@pytest.mark.parametrize("case", ODD, ids=ids(ODD))
+def test_classify_answers_odd_but_valid_input(case, tmp_path, trained_crnn):
+    prediction = mgc.classify(saved(usable(case), tmp_path))
+    assert prediction.genre in mgc.GENRES
+    assert np.isclose(sum(prediction.probabilities.values()), 1.0, atol=1e-4)
+    assert np.isfinite(prediction.embedding).all()
+    assert abs(prediction.seconds - case.seconds) < 0.1
+    assert [case.notice in notice for notice in prediction.notices] == ([True] if case.notice else [])
+
+
+def test_a_good_clip_classifies_the_same_after_every_bad_input(trained_crnn):
+    good = encode(sine_chord(5.0))
+    before = mgc.classify(good).probabilities
+    stderr = os.fstat(2)
+    for case in CORPUS:
+        if case.needs_ffmpeg and not HAVE_FFMPEG:
+            continue
+        try:
+            mgc.classify(case.data)
+        except AudioError:
+            pass
+    assert mgc.classify(good).probabilities == pytest.approx(before, abs=1e-6)
+    assert (os.fstat(2).st_dev, os.fstat(2).st_ino) == (stderr.st_dev, stderr.st_ino), "stderr was not given back"
+
+
+def test_a_missing_file_is_named_with_its_folder(tmp_path):
+    with pytest.raises(AudioError, match="there is no file .*missing.wav: check the name"):
+        load_audio(tmp_path / "missing.wav")
+
+
+def test_a_folder_is_not_a_file(tmp_path):
+    with pytest.raises(AudioError, match="is a folder, not an audio file"):
+        load_audio(tmp_path)
+
+
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "stream.wav"
+    os.mkfifo(fifo)
+    with pytest.raises(AudioError, match="not a regular file"):
+        load_audio(fifo)
+
+
+def test_a_device_that_never_ends_is_refused():
+    with pytest.raises(AudioError, match="not a regular file"):
+        load_audio("/dev/zero")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_file_says_permission_denied(tmp_path):
+    path = tmp_path / "locked.wav"
+    path.write_bytes(encode(sine_chord(2.0)))
+    path.chmod(0)
+    with pytest.raises(AudioError, match="permission denied"):
+        load_audio(path)
+
+
+def test_an_open_file_is_named_in_the_message(tmp_path):
+    path = saved(png_named_mp3(), tmp_path)
+    with open(path, "rb") as f, pytest.raises(AudioError, match="^'cover.mp3' is not audio: it is a PNG image"):
+        load_audio(f)
+
+
+# --- an hour of audio: over the app's upload limit, analysed over its first 10 minutes ----------
+
+@pytest.fixture(scope="module")
+def hour_long_wav(tmp_path_factory) -> Path:
+    return write_hour_long_wav(tmp_path_factory.mktemp("long") / "hour.wav")
+
+
+def test_an_hour_long_file_is_loaded_over_its_first_ten_minutes_and_says_how_long_it_was(hour_long_wav):
+    audio = load_audio(hour_long_wav)
+    assert audio.seconds == MAX_SECONDS and audio.source_seconds == pytest.approx(3600.0)
+    assert audio.truncated
+
+
+def test_loading_an_hour_long_file_holds_no_more_than_its_first_ten_minutes(hour_long_wav):
+    ten_minutes = MAX_SECONDS * SAMPLE_RATE * 4  # bytes of float32
+    assert hour_long_wav.stat().st_size > 2.5 * ten_minutes
+    tracemalloc.start()
+    try:
+        load_audio(hour_long_wav)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.2 * ten_minutes, f"peak {peak / 1e6:.0f} MB for {ten_minutes / 1e6:.0f} MB of samples"
+
+
+MEASURE = """
+import resource, sys, time
+import mgc
+started = time.perf_counter()
+prediction = mgc.classify(sys.argv[1])
+print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, *prediction.notices, sep="\\n")
+"""
+
+
+def classify_in_a_fresh_process(path: Path) -> tuple[float, float, list[str]]:
+    """Seconds, peak resident MB and notices of `mgc.classify(path)` alone in a new Python."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(path)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    seconds, peak_kb, *notices = done.stdout.strip().splitlines()
+    return float(seconds), int(peak_kb) / 1024, notices
+
+
+def test_classifying_an_hour_costs_the_time_and_memory_of_ten_minutes(hour_long_wav, tmp_path, trained_crnn):
+    ten_minutes = tmp_path / "ten.wav"
+    with soundfile.SoundFile(hour_long_wav) as f:
+        soundfile.write(ten_minutes, f.read(int(MAX_SECONDS * f.samplerate), dtype="int16"), f.samplerate)
+    hour_seconds, hour_mb, notices = classify_in_a_fresh_process(hour_long_wav)
+    _, ten_mb, _ = classify_in_a_fresh_process(ten_minutes)
+    assert notices == ["Only the first 10 minutes of 60 were analysed."]
+    assert hour_seconds < 30
+    assert hour_mb < ten_mb + 30, f"an hour took {hour_mb:.0f} MB, its first ten minutes {ten_mb:.0f} MB"
+
+
+def test_the_command_line_classifies_an_hour_and_notes_the_cut(hour_long_wav, trained_crnn):
+    done = predict_command(hour_long_wav)
+    assert done.returncode == 0, done.stderr
+    assert any(genre in done.stdout for genre in mgc.GENRES)
+    assert done.stderr.strip() == "note: hour.wav: Only the first 10 minutes of 60 were analysed."
+
+
+# --- the command line -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", BAD, ids=ids(BAD))
+def test_the_command_line_exits_2_with_one_line_that_names_the_problem(case, tmp_path, trained_crnn):
+    done = predict_command(saved(usable(case), tmp_path))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: '{case.filename}' "), done.stderr
+    assert_says(lines[0], case)
+
+
+@pytest.mark.parametrize("case", ODD, ids=ids(ODD))
+def test_the_command_line_classifies_odd_but_valid_input_with_its_notice_alone_on_stderr(case, tmp_path, trained_crnn):
+    done = predict_command(saved(usable(case), tmp_path))
+    assert done.returncode == 0
+    if case.notice:
+        assert done.stderr.startswith(f"note: {case.filename}: ") and case.notice in done.stderr
+        assert done.stderr.count("\n") == 1
+    else:
+        assert done.stderr == ""
+    assert any(genre in done.stdout.splitlines()[1] for genre in mgc.GENRES)
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda folder: folder / "missing.wav", "there is no file"),
+    (lambda folder: folder, "no audio files"),
+    (lambda folder: os.mkfifo(folder / "pipe.wav") or folder / "pipe.wav", "not a regular file"),
+], ids=["missing file", "empty folder", "named pipe"])
+def test_the_command_line_refuses_what_is_not_a_file_in_one_line(make, says, tmp_path, trained_crnn):
+    done = predict_command(make(tmp_path), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: ") and says in done.stderr and done.stderr.count("\n") == 1
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+def open_classify_page():
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    app.run()
+    app.switch_page("pages/classify.py")
+    app.run()
+    return app
+
+
+def upload(app, name: str, data: bytes) -> None:
+    app.file_uploader(key="upload").upload(name, data)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
+@pytest.mark.parametrize("case", BAD, ids=ids(BAD))
+def test_the_app_shows_what_is_wrong_with_a_bad_upload(case, trained_crnn):
+    app = open_classify_page()
+    upload(app, case.filename, usable(case).data)
+    assert len(app.error) == 1 and not app.metric
+    assert_says(app.error[0].value, case)
+
+
+@pytest.mark.parametrize("case", ODD, ids=ids(ODD))
+def test_the_app_classifies_an_odd_but_valid_upload(case, trained_crnn):
+    app = open_classify_page()
+    upload(app, case.filename, usable(case).data)
+    assert not app.error
+    assert next(m.value for m in app.metric if m.label == "Top genre") in mgc.GENRES
+    assert [case.notice in info.value for info in app.info] == ([True] if case.notice else [])
+    warnings = [w.value for w in app.warning]
+    if case.warning:
+        assert any("may not be music" in w and case.warning in w for w in warnings), warnings
+
+
+def test_the_app_classifies_a_good_upload_after_every_bad_one(trained_crnn):
+    app = open_classify_page()
+    for case in BAD:
+        if not (case.needs_ffmpeg and not HAVE_FFMPEG):
+            upload(app, case.filename, case.data)
+            assert app.error
+    upload(app, "chord.wav", encode(sine_chord(5.0)))
+    assert not app.error
+    assert next(m.value for m in app.metric if m.label == "Top genre") in mgc.GENRES
+
+
+def test_the_uploaders_size_limit_and_help_agree_with_the_server_config():
+    limit = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
+    uploader = open_classify_page().file_uploader(key="upload").proto
+    assert uploader.max_upload_size_mb == limit
+    assert f"up to {limit} MB" in uploader.help
+    assert f"first {MAX_SECONDS / 60:.0f} minutes" in uploader.help
+
+
+# --- no files left behind, none written beside the input -------------------------------------
+
+def test_classifying_leaves_no_files_in_the_temp_folder_or_beside_the_input(tmp_path, monkeypatch, trained_crnn):
+    inputs, scratch = tmp_path / "inputs", tmp_path / "scratch"
+    inputs.mkdir()
+    scratch.mkdir()
+    paths = [saved(case, inputs) for case in CORPUS if not (case.needs_ffmpeg and not HAVE_FFMPEG)]
+    listing = {p.name: p.stat().st_mtime_ns for p in inputs.iterdir()}
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    for source in [*paths, *(p.read_bytes() for p in paths)]:  # by path (ffmpeg reads it) and as bytes (memfd)
+        try:
+            mgc.classify(source)
+        except AudioError:
+            pass
+    assert not list(scratch.iterdir())
+    assert {p.name: p.stat().st_mtime_ns for p in inputs.iterdir()} == listing
+
+
+# --- any bytes at all: an Audio or an AudioError, nothing else ----------------------------------
+
+def loads_or_refuses(data: bytes) -> None:
+    try:
+        audio = load_audio(data)
+    except AudioError as error:
+        assert str(error)
+        event("refused: " + re.sub(r"[0-9][0-9,.]*", "N", str(error))[:80])  # --hypothesis-show-statistics
+        return
+    event("decoded")
+    assert audio.samples.dtype == np.float32 and audio.samples.ndim == 1
+    assert audio.seconds >= 1.0 and np.isfinite(audio.samples).all()
+
+
+@PROPERTY_SETTINGS
+@given(st.binary(max_size=8192))
+def test_any_bytes_load_or_raise_an_audio_error(data):
+    loads_or_refuses(data)
+
+
+def random_bytes(seed: int, size: int) -> bytes:
+    return np.random.default_rng(seed).bytes(size)
+
+
+BODIES = st.one_of(st.binary(max_size=4096),
+                   st.builds(random_bytes, st.integers(0, 2**32), st.integers(20_000, 300_000)))
+"""Short bytes that hypothesis shrinks well, and long ones (up to 3 s of 16-bit stereo) that decode to something."""
+
+
+@PROPERTY_SETTINGS
+@given(BODIES, st.sampled_from([1, 2]), st.sampled_from([8, 16, 24, 32]))
+def test_any_bytes_after_a_valid_wav_header_load_or_raise_an_audio_error(body, channels, bits):
+    loads_or_refuses(wav_header(SAMPLE_RATE, channels, bits, len(body)) + body)
+
+
+@PROPERTY_SETTINGS
+@given(rate=st.one_of(st.sampled_from([8000, 22050, 44100, 96000]), st.integers(0, 2**32 - 1)),
+       channels=st.one_of(st.sampled_from([1, 2, 6]), st.integers(0, 2**16 - 1)),
+       bits=st.one_of(st.sampled_from([8, 16, 24, 32, 64]), st.integers(0, 2**16 - 1)),
+       format_tag=st.sampled_from([0, 1, 2, 3, 6, 7, 0x55, 0xFFFE]),
+       claimed=st.one_of(st.none(), st.integers(0, 2**32 - 1)), body=BODIES)
+def test_any_wav_header_fields_load_or_raise_an_audio_error(rate, channels, bits, format_tag, claimed, body):
+    claimed = len(body) if claimed is None else claimed
+    block = (channels * bits // 8) & 0xFFFF
+    header = (b"RIFF" + (36 + len(body)).to_bytes(4, "little") + b"WAVE" + b"fmt " + (16).to_bytes(4, "little")
+              + format_tag.to_bytes(2, "little") + channels.to_bytes(2, "little") + rate.to_bytes(4, "little")
+              + ((rate * block) & 0xFFFFFFFF).to_bytes(4, "little") + block.to_bytes(2, "little")
+              + bits.to_bytes(2, "little") + b"data" + claimed.to_bytes(4, "little"))
+    loads_or_refuses(header + body)
