@@ -252,10 +252,10 @@ def app_server(timeout: float = 90.0):
             process.kill()
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process (Linux /proc), in MB."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process now (`VmRSS`) or at its peak (`VmHWM`), from Linux's /proc, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -382,7 +382,7 @@ def app(sessions: int) -> dict:
     if not CHROMIUM.is_file():
         return {"skipped": f"no chromium at {CHROMIUM} (apt-get install chromium)"}
     try:
-        import playwright  # noqa: F401
+        import playwright.async_api  # noqa: F401  (only to say early when it is missing)
     except ImportError:
         return {"skipped": "Playwright is not installed (pip install -r requirements-dev.txt)"}
     with app_server() as (url, process, healthy), tempfile.TemporaryDirectory(prefix="mgc-bench-") as folder:
@@ -392,15 +392,9 @@ def app(sessions: int) -> dict:
         first = concurrent_sessions(url, process.pid, files[:1])  # one visitor: loads torch and the model
         result["one_session"] = {k: first[k] for k in ("wall_s", "server_rss_mb_after", "all_match")}
         result["concurrent"] = concurrent_sessions(url, process.pid, files[1:])
-        result["server_rss_mb_peak"] = _peak_rss_mb(process.pid)
+        result["server_rss_mb_peak"] = rss_mb(process.pid, "VmHWM")
     return result
 
-
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 # ------------------------------------------------------------------------------------------------ report

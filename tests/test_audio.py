@@ -1,5 +1,4 @@
 """The audio loader: formats, rates, channels, and a clear AudioError for bad input."""
-import io
 import struct
 
 import numpy as np
