@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .mlp import N_FEATURES
-from .modules import FeatureStandardisation
+from .modules import FeatureStandardisation, dense_stack
 
 
 @dataclass
@@ -65,13 +65,7 @@ class Hybrid(nn.Module):
         self.normalise_embedding = FeatureStandardisation(c.embedding_size)
         self.normalise = FeatureStandardisation(c.features)
         self.embedding_dropout = nn.Dropout(c.embedding_dropout)
-        layers, width = [], c.embedding_size + c.features
-        for i, units in enumerate(c.hidden):
-            if i > 0:
-                layers.append(nn.Dropout(c.dropout))
-            layers += [nn.Linear(width, units), nn.ReLU()]
-            width = units
-        self.hidden = nn.Sequential(*layers)
+        self.hidden, width = dense_stack(c.embedding_size + c.features, c.hidden, c.dropout)
         self.head = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(width, c.classes))
 
     def attach_picture(self, picture: nn.Module) -> None:

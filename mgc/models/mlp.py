@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .modules import FeatureStandardisation
+from .modules import FeatureStandardisation, dense_stack
 
 N_FEATURES = 57
 """len(mgc.features.FEATURE_NAMES); written out so that building a model does not import librosa."""
@@ -43,13 +43,7 @@ class MLP(nn.Module):
         self.config = config or MLPConfig()
         c = self.config
         self.normalise = FeatureStandardisation(c.features)
-        layers, width = [], c.features
-        for i, units in enumerate(c.hidden):
-            if i > 0:
-                layers.append(nn.Dropout(c.dropout))
-            layers += [nn.Linear(width, units), nn.ReLU()]
-            width = units
-        self.hidden = nn.Sequential(*layers)
+        self.hidden, width = dense_stack(c.features, c.hidden, c.dropout)
         self.head = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(width, c.classes))
 
     def forward(self, features: torch.Tensor) -> dict[str, torch.Tensor]:

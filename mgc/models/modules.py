@@ -121,6 +121,18 @@ def conv_stack(channels: tuple[int, ...], pools: tuple[tuple[int, int], ...], dr
     return nn.Sequential(*blocks)
 
 
+def dense_stack(width: int, hidden: tuple[int, ...], dropout: float) -> tuple[nn.Sequential, int]:
+    """Hidden layers of a feature MLP: Linear + ReLU per entry of `hidden`, dropout between them;
+    returns the stack and its output width."""
+    layers = []
+    for i, units in enumerate(hidden):
+        if i > 0:
+            layers.append(nn.Dropout(dropout))
+        layers += [nn.Linear(width, units), nn.ReLU()]
+        width = units
+    return nn.Sequential(*layers), width
+
+
 def mean_max_over_time(sequence: torch.Tensor) -> torch.Tensor:
     """(batch, time, features) → (batch, 2 × features): mean and max over time, for any length."""
     return torch.cat([sequence.mean(dim=1), sequence.amax(dim=1)], dim=1)
