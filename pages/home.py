@@ -1,7 +1,7 @@
 """Home: what the app does, the ten genres, the headline numbers, and how to use it."""
 import streamlit as st
 
-from mgc import GENRES
+from mgc import GENRES, charts
 from mgc.charts import SPLIT_LABELS
 from pages.cached import all_metrics
 
@@ -30,6 +30,7 @@ else:
         column.metric(f"Best accuracy, {SPLIT_LABELS[split]}", f"{scored[best]:.0%}",
                       help=f"{best}, on {tracks} test tracks it never saw in training")
         column.caption(f"{best} on {tracks} test tracks (chance is 10 %)")
+    st.plotly_chart(charts.comparison_bars_figure(runs, "accuracy"), key="accuracy_bars")
     st.caption("The fault-filtered split keeps each artist on one side of the train/test line, so it "
                "measures what a new song by a new artist would get. See *Model comparison* for why it is lower.")
 

@@ -84,7 +84,7 @@ def open_page(page, title: str) -> None:
 
 
 def wait_until_rendered(page) -> None:
-    """Streamlit shows a running indicator while the script runs; wait until it is gone."""
+    """Until the script has finished and every chart has drawn (see mgc.bench.RENDERED)."""
     page.wait_for_timeout(500)
     page.wait_for_function(bench.RENDERED, timeout=SECONDS_TO_WAIT)
 
