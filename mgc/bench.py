@@ -266,8 +266,8 @@ RENDERED = ("document.querySelector('[data-testid=stApp]')?.getAttribute('data-t
             " && [...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))")
 """Painted: the page's script has finished (Streamlit's own marker on stApp), no element is left over from
 the previous run (stale), no element is still loading its code (skeleton), and every plotly chart has
-drawn. Wait for something of the new page first (its
-heading): just after a click the old page is still there and finished."""
+drawn. Wait for something of the new page first (its heading): just after a click the old page is still
+there, and finished."""
 
 
 def _run_async(coroutine):
