@@ -31,7 +31,7 @@ from .features import table_features
 from .inference import window_outputs
 from .models import build_model, parameter_count
 from .representation import track_pictures
-from .training import save_run, seed_everything
+from .training import BestEpoch, save_run, seed_everything, track_log_loss
 
 
 @dataclass
@@ -106,7 +106,7 @@ def fit_head(model_config: dict, train: Windows, valid: Windows, config: HybridT
     y = torch.from_numpy(train.labels).to(device)[track_index]
     generator = torch.Generator().manual_seed(config.seed)
 
-    history, best, best_state, stale = [], None, None, 0
+    history, best = [], BestEpoch(config.patience)
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         model.train()
@@ -123,20 +123,14 @@ def fit_head(model_config: dict, train: Windows, valid: Windows, config: HybridT
         model.cpu()
         probabilities = track_probabilities(model, valid)
         model.to(device)
-        valid_loss = float(-np.log(probabilities[np.arange(len(valid.labels)), valid.labels] + 1e-9).mean())
+        valid_loss = track_log_loss(probabilities, valid.labels)
         valid_acc = float((probabilities.argmax(1) == valid.labels).mean())
         history.append({"epoch": epoch, "train_loss": loss_sum / len(y), "train_accuracy": correct / len(y),
                         "valid_loss": valid_loss, "valid_accuracy": valid_acc, "lr": config.lr,
                         "seconds": time.perf_counter() - started})
-        if best is None or (valid_acc, -valid_loss) > best:
-            best, stale = (valid_acc, -valid_loss), 0
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= config.patience:
-                break
-    model.load_state_dict(best_state)
-    return model.cpu().eval(), history
+        if not best.update(model, valid_acc, valid_loss) and best.stop:
+            break
+    return best.restore(model), history
 
 
 def train_hybrid(split: str, data: str | Path | None = None, epochs: int | None = None, device: str = "cpu",

@@ -26,7 +26,7 @@ from .dataset import GTZAN, labels_of
 from .features import table_features
 from .inference import feature_outputs
 from .models import build_model
-from .training import save_run, seed_everything
+from .training import BestEpoch, save_run, seed_everything
 
 
 @dataclass
@@ -137,7 +137,7 @@ def train_mlp(name: str, split: str, data: str | Path | None = None, epochs: int
     out_dir = Path(out_dir or run_dir(name, split))
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    history, best, best_state, stale = [], None, None, 0
+    history, best = [], BestEpoch(config.patience)
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         model.train()
@@ -159,17 +159,11 @@ def train_mlp(name: str, split: str, data: str | Path | None = None, epochs: int
         history.append({"epoch": epoch, "train_loss": loss_sum / len(y_train), "train_accuracy": correct / len(y_train),
                         "valid_loss": valid_loss, "valid_accuracy": valid_acc, "lr": config.lr,
                         "seconds": time.perf_counter() - started})
-        if best is None or (valid_acc, -valid_loss) > best:
-            best, stale = (valid_acc, -valid_loss), 0
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= config.patience:
-                break
+        if not best.update(model, valid_acc, valid_loss) and best.stop:
+            break
     seconds = time.perf_counter() - started
 
-    model.load_state_dict(best_state)
-    model.cpu().eval()
+    model = best.restore(model)
     save_run(out_dir, name, "mlp", model, split, history, asdict(config), device=device, train_seconds=seconds,
              train_tracks=len(parts.train_tracks), valid_tracks=len(parts.valid_tracks))
     return out_dir

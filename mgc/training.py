@@ -78,6 +78,37 @@ def save_run(out_dir: Path, name: str, family: str, model: nn.Module, split: str
           f"{best['epoch']} (valid accuracy {best['valid_accuracy']:.3f}); wrote {out_dir}")
 
 
+class BestEpoch:
+    """Early stopping for every trainer: keeps a copy of the weights of the best validation epoch (by
+    accuracy, then loss) and counts the epochs since; `stop` once `patience` epochs brought nothing."""
+
+    def __init__(self, patience: int):
+        self.patience, self.best, self.state, self.stale = patience, None, None, 0
+
+    def update(self, model: nn.Module, valid_accuracy: float, valid_loss: float) -> bool:
+        """Record an epoch's validation; True when it is the best so far (its weights are then kept)."""
+        if self.best is None or (valid_accuracy, -valid_loss) > self.best:
+            self.best, self.stale = (valid_accuracy, -valid_loss), 0
+            self.state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            return True
+        self.stale += 1
+        return False
+
+    @property
+    def stop(self) -> bool:
+        return self.stale >= self.patience
+
+    def restore(self, model: nn.Module) -> nn.Module:
+        """`model` with the best epoch's weights, on the CPU, in eval mode."""
+        model.load_state_dict(self.state)
+        return model.cpu().eval()
+
+
+def track_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log of the probability given to each track's true genre (validation loss)."""
+    return float(-np.log(probabilities[np.arange(len(labels)), labels] + 1e-9).mean())
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -165,7 +196,7 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
     out_dir = Path(out_dir or run_dir(family, split))
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    history, best, best_state, stale = [], None, None, 0
+    history, best = [], BestEpoch(config.patience)
     started = time.perf_counter()
     print(f"training {family} on the {split} split: {len(train_tracks)} train / {len(valid_tracks)} valid tracks, "
           f"{parameter_count(model):,} parameters, device {device}")
@@ -200,28 +231,22 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
         model.cpu()
         probabilities, _ = track_outputs(model, valid_pictures, WINDOW_COLUMNS, WINDOW_HOP)
         model.to(device)
-        valid_loss = float(-np.log(probabilities[np.arange(len(valid_labels)), valid_labels] + 1e-9).mean())
+        valid_loss = track_log_loss(probabilities, valid_labels)
         valid_acc = float((probabilities.argmax(1) == valid_labels).mean())
         scheduler.step()
         row = {"epoch": epoch, "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
                "valid_loss": valid_loss, "valid_accuracy": valid_acc, "lr": lr,
                "seconds": time.perf_counter() - started}
         history.append(row)
-        improved = best is None or (valid_acc, -valid_loss) > best
-        if improved:
-            best, stale = (valid_acc, -valid_loss), 0
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
+        improved = best.update(model, valid_acc, valid_loss)
         tqdm.write(f"epoch {epoch:3d}  train loss {row['train_loss']:.3f} acc {row['train_accuracy']:.3f}  "
                    f"valid loss {valid_loss:.3f} acc {valid_acc:.3f}{'  *' if improved else ''}")
-        if stale >= config.patience:
+        if best.stop:
             tqdm.write(f"no validation improvement for {config.patience} epochs: stopping")
             break
     seconds = time.perf_counter() - started
 
-    model.load_state_dict(best_state)
-    model.cpu().eval()
+    model = best.restore(model)
     save_run(out_dir, family, family, model, split, history, asdict(config), device=device,
              train_seconds=seconds, train_tracks=len(train_tracks), valid_tracks=len(valid_tracks))
     return out_dir
