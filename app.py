@@ -1,6 +1,8 @@
 """The mgc demo: `streamlit run app.py`. Pages are thin: they read inputs, call mgc, lay out results."""
 import streamlit as st
 
+from pages.cached import import_soon
+
 st.set_page_config(page_title="mgc · music genre classifier", page_icon=":material/music_note:", layout="wide")
 
 navigation = st.navigation([
@@ -10,4 +12,5 @@ navigation = st.navigation([
     st.Page("pages/model_comparison.py", title="Model comparison", icon=":material/compare_arrows:"),
     st.Page("pages/dataset.py", title="Dataset", icon=":material/library_music:"),
 ])
+import_soon("sklearn.metrics")
 navigation.run()

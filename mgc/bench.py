@@ -279,6 +279,11 @@ def _run_async(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
+TAB_RENDERED = ("document.querySelector('[role=tabpanel] [data-testid=stElementContainer]:not([data-stale=true])')"
+                f" && {RENDERED}")
+"""A tab opened (the pages' tabs are lazy: a click reruns the script, which fills the open tab) and painted."""
+
+
 async def _painted(page, heading: str, started: float | None = None) -> dict:
     """Wait for the page's heading, then for the page to be complete (RENDERED); seconds since `started`."""
     await page.get_by_role("heading", name=heading).first.wait_for(timeout=WAIT_MS)
@@ -296,7 +301,7 @@ async def _launch(playwright, extra_args=()):
 async def _app_pages(url: str, pid: int) -> dict:
     from playwright.async_api import async_playwright
 
-    first_paint, switches = {}, {}
+    first_paint, switches, tab_switches = {}, {}, {}
     async with async_playwright() as playwright:
         browser = await _launch(playwright)
         returning = await browser.new_context()  # one browser profile: its HTTP cache holds the app's code
@@ -322,9 +327,19 @@ async def _app_pages(url: str, pid: int) -> dict:
             started = time.perf_counter()
             await page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
             switches[title] = {**await _painted(page, heading, started), "server_rss_mb": rss_mb(pid)}
+        for title, (_, heading) in PAGES.items():  # then every tab of every page, in the same session
+            await page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+            await _painted(page, heading)
+            tabs = page.get_by_test_id("stTab")
+            for index in range(1, await tabs.count()):
+                name = (await tabs.nth(index).inner_text()).strip()
+                started = time.perf_counter()
+                await tabs.nth(index).click()
+                await page.wait_for_function(TAB_RENDERED, timeout=WAIT_MS)
+                tab_switches[f"{title} › {name}"] = time.perf_counter() - started
         await context.close()
         await browser.close()
-    return {"first_paint": first_paint, "page_switch": switches}
+    return {"first_paint": first_paint, "page_switch": switches, "tab_switch": tab_switches}
 
 
 async def _classify_in_browser(browser, url: str, file: Path) -> dict:
@@ -449,6 +464,8 @@ def report(results: dict) -> None:
         _print_table("Page switches within a session (s): heading shown, page complete", [
             {"to": p, "heading": v["heading_s"], "complete": v["complete_s"], "server MB": v["server_rss_mb"]}
             for p, v in app_results["page_switch"].items()])
+        _print_table("Tab switches within a page (s): tab clicked → its content complete", [
+            {"tab": t, "complete": v} for t, v in app_results.get("tab_switch", {}).items()])
         one = app_results["one_session"]
         print(f"\nOne session uploading an MP3 (the server's first classification): {one['wall_s']:.1f} s, "
               f"server RSS after {one['server_rss_mb_after']:.0f} MB, answer matches mgc.classify: {one['all_match']}")

@@ -315,21 +315,22 @@ def training_curves_figure(histories: dict[str, pd.DataFrame]) -> go.Figure:
     return _styled(figure, "Training curves", height=420)
 
 
-def ensemble_gain_table(metrics: dict[tuple[str, str], dict], members: dict[str, list[str]]) -> pd.DataFrame:
-    """For each ensemble and split: its accuracy, its best member's, and the difference (the gain)."""
+def ensemble_gain_table(metrics: dict[tuple[str, str], dict],
+                        members: dict[tuple[str, str], list[str]]) -> pd.DataFrame:
+    """For each ensemble run (ensemble, split) → its members: its accuracy, its best member's, and the
+    difference (the gain). Members are per split: an ensemble chosen on validation may differ between splits."""
     rows = []
-    for ensemble, names in members.items():
-        for split in ("random", "filtered"):
-            if (ensemble, split) not in metrics:
-                continue
-            member_accuracy = {n: metrics[(n, split)]["accuracy"] for n in names if (n, split) in metrics}
-            if not member_accuracy:
-                continue
-            best = max(member_accuracy, key=member_accuracy.get)
-            accuracy = metrics[(ensemble, split)]["accuracy"]
-            rows.append({"ensemble": ensemble, "split": split, "members": ", ".join(names), "accuracy": accuracy,
-                         "best member": best, "best member accuracy": member_accuracy[best],
-                         "gain": accuracy - member_accuracy[best]})
+    for (ensemble, split), names in sorted(members.items(), key=lambda item: (item[0][0], item[0][1] != "random")):
+        if (ensemble, split) not in metrics:
+            continue
+        member_accuracy = {n: metrics[(n, split)]["accuracy"] for n in names if (n, split) in metrics}
+        if not member_accuracy:
+            continue
+        best = max(member_accuracy, key=member_accuracy.get)
+        accuracy = metrics[(ensemble, split)]["accuracy"]
+        rows.append({"ensemble": ensemble, "split": split, "members": ", ".join(names), "accuracy": accuracy,
+                     "best member": best, "best member accuracy": member_accuracy[best],
+                     "gain": accuracy - member_accuracy[best]})
     return pd.DataFrame(rows, columns=["ensemble", "split", "members", "accuracy", "best member",
                                        "best member accuracy", "gain"])
 

@@ -5,6 +5,8 @@ shows its new numbers without a restart, and a model that appears in checkpoints
 """
 from __future__ import annotations
 
+import importlib
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -79,6 +81,21 @@ def cached_embedding_map(model: str, split: str) -> explain.EmbeddingMap | None:
     """The run's embedding map when its files exist (see `mgc.explain.embedding_map`), else None."""
     path = _file(model, split, explain.EMBEDDING_MAP_FILE)
     return embedding_map(model, split, path.stat().st_mtime) if path else None
+
+
+@st.cache_resource(show_spinner=False)
+def import_soon(module: str, seconds: float = 5.0) -> threading.Timer:
+    """Import `module` in a background thread `seconds` after the server's first page run (once per server).
+
+    For code only a later click needs: scikit-learn's metrics (0.7 s to import) draw Evaluation's ROC and
+    precision-recall tabs. Imported during the first page's own drawing, it slows that page (the import holds
+    Python's lock while the server sends the browser plotly's 4.7-MB code); a few seconds later the server
+    is idle, the visitor reads, and the first click on those tabs does not wait for it.
+    """
+    timer = threading.Timer(seconds, importlib.import_module, args=(module,))
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 @st.cache_resource(show_spinner=False)

@@ -21,20 +21,30 @@ else:
         collections = {"30-s features": list(features.index), **collections}
     except mgc.MgcError:
         features = None
-    st.plotly_chart(charts.genre_balance_figure(collections), key="balance")
-    st.caption(f"{len(data.pictures)} mel pictures, audio for {len(data.audio)} clips in this folder.")
-
-    splits = {}
-    for name in ("random", "filtered"):
-        try:
-            splits[name] = data.split(name)
-        except mgc.MgcError as error:
-            st.caption(f"No {name} split: {error}")
-    if splits:
-        st.plotly_chart(charts.split_composition_figure(splits), key="splits")
-
-    if features is None:
-        st.caption("features_30_sec.csv is missing, so the feature charts are not shown.")
-    else:
-        st.plotly_chart(charts.tempo_figure(features), key="tempo")
-        st.plotly_chart(charts.feature_correlation_figure(features), key="correlation")
+    # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
+    balance, split_tab, tempo, correlation = st.tabs(
+        ["Genre balance", "Splits", "Tempo per genre", "Feature correlations"], key="dataset_tab", on_change="rerun")
+    if balance.open:
+        balance.plotly_chart(charts.genre_balance_figure(collections), key="balance")
+        balance.caption(f"{len(data.pictures)} mel pictures, audio for {len(data.audio)} clips in this folder.")
+    if split_tab.open:
+        with split_tab:
+            splits = {}
+            for name in ("random", "filtered"):
+                try:
+                    splits[name] = data.split(name)
+                except mgc.MgcError as error:
+                    st.caption(f"No {name} split: {error}")
+            if splits:
+                st.plotly_chart(charts.split_composition_figure(splits), key="splits")
+    missing = "features_30_sec.csv is missing, so the feature charts are not shown."
+    if tempo.open:
+        if features is None:
+            tempo.caption(missing)
+        else:
+            tempo.plotly_chart(charts.tempo_figure(features), key="tempo")
+    if correlation.open:
+        if features is None:
+            correlation.caption(missing)
+        else:
+            correlation.plotly_chart(charts.feature_correlation_figure(features), key="correlation")

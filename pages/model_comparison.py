@@ -31,34 +31,46 @@ else:
             "the honest one for music by an artist the model has never heard."
         )
 
-    metric = st.radio("Bars show", ["accuracy", "macro_f1", "macro_roc_auc"], horizontal=True, key="bar_metric",
-                      format_func=lambda m: {"accuracy": "accuracy", "macro_f1": "macro F1",
-                                             "macro_roc_auc": "macro ROC AUC"}[m])
-    st.plotly_chart(charts.comparison_bars_figure(runs, metric), key="bars")
+    # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
+    scores, radar, curves, ensembles = st.tabs(["Scores", "Per-genre F1", "Training curves", "What ensembling gains"],
+                                               key="comparison_tab", on_change="rerun")
+    if scores.open:
+        with scores:
+            metric = st.radio("Bars show", ["accuracy", "macro_f1", "macro_roc_auc"], horizontal=True,
+                              key="bar_metric", format_func=lambda m: {"accuracy": "accuracy", "macro_f1": "macro F1",
+                                                                       "macro_roc_auc": "macro ROC AUC"}[m])
+            st.plotly_chart(charts.comparison_bars_figure(runs, metric), key="bars")
 
-    splits = sorted({split for _, split in runs}, key=lambda s: (s != "random", s))
-    radar_split = st.radio("Radar chart of", splits, horizontal=True, key="radar_split",
-                           format_func=lambda s: SPLIT_LABELS.get(s, s))
-    st.plotly_chart(charts.f1_radar_figure({model: m for (model, split), m in runs.items() if split == radar_split}),
-                    key="radar")
+    if radar.open:
+        with radar:
+            splits = sorted({split for _, split in runs}, key=lambda s: (s != "random", s))
+            radar_split = st.radio("Radar chart of", splits, horizontal=True, key="radar_split",
+                                   format_func=lambda s: SPLIT_LABELS.get(s, s))
+            st.plotly_chart(charts.f1_radar_figure({model: m for (model, split), m in runs.items()
+                                                    if split == radar_split}), key="radar")
 
-    labels = {run_label(*run): run for run in sorted(runs, key=lambda run: (run[0] != DEFAULT_MODEL, run))
-              if history(*run) is not None}
-    first_model = [label for label, (model, _) in labels.items() if model == next(iter(labels.values()))[0]]
-    chosen = st.multiselect("Training curves of", list(labels), default=first_model, key="curves")
-    if chosen:
-        st.plotly_chart(charts.training_curves_figure({label: history(*labels[label]) for label in chosen}),
-                        key="training_curves")
+    if curves.open:
+        with curves:
+            labels = {run_label(*run): run for run in sorted(runs, key=lambda run: (run[0] != DEFAULT_MODEL, run))
+                      if history(*run) is not None}
+            first_model = [label for label, (model, _) in labels.items() if model == next(iter(labels.values()))[0]]
+            chosen = st.multiselect("Training curves of", list(labels), default=first_model, key="curves")
+            if chosen:
+                st.plotly_chart(charts.training_curves_figure({label: history(*labels[label]) for label in chosen}),
+                                key="training_curves")
 
-    # An ensemble names its members in its training.json (or metrics.json) as "members": [model, ...].
-    members = {}
-    for model, split in runs:
-        names = training_record(model, split).get("members") or runs[(model, split)].get("members")
-        if names:
-            members[model] = list(names)
-    if members:
-        st.subheader("What ensembling gains")
-        gains = charts.ensemble_gain_table(runs, members)
-        st.dataframe(gains.style.format({"accuracy": "{:.1%}", "best member accuracy": "{:.1%}", "gain": "{:+.1%}"}),
-                     hide_index=True, key="ensemble_gain")
-        st.caption("Gain is the ensemble's test accuracy minus that of its best member on the same split.")
+    if ensembles.open:
+        with ensembles:
+            # An ensemble names its members in its training.json (or metrics.json) as "members": [model, ...].
+            members = {}
+            for run in runs:
+                names = training_record(*run).get("members") or runs[run].get("members")
+                if names:
+                    members[run] = list(names)
+            if members:
+                gains = charts.ensemble_gain_table(runs, members)
+                st.dataframe(gains.style.format({"accuracy": "{:.1%}", "best member accuracy": "{:.1%}",
+                                                 "gain": "{:+.1%}"}), hide_index=True, key="ensemble_gain")
+                st.caption("Gain is the ensemble's test accuracy minus that of its best member on the same split.")
+            else:
+                st.caption("No ensemble in checkpoints/ yet: `python -m mgc train --model ensemble-sum` builds one.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -33,6 +34,14 @@ def open_app(page: str = "pages/home.py") -> AppTest:
 def plotly_charts(app: AppTest) -> dict[str, dict]:
     """Key → plotly figure (as JSON) of every chart on the page."""
     return {chart.proto.id.rsplit("-", 1)[-1]: json.loads(chart.proto.spec) for chart in app.get("plotly_chart")}
+
+
+def open_tab(app: AppTest, key: str, label: str) -> AppTest:
+    """Select a tab of the pages' lazy tabs (st.tabs with a key and on_change="rerun") and rerun."""
+    app.session_state[key] = label
+    app.run()
+    assert_no_exception(app)
+    return app
 
 
 def metric(app: AppTest, label: str) -> str:
@@ -182,7 +191,18 @@ def test_the_confusion_toggle_switches_counts_to_fractions(trained_crnn):
     app.run()
     fractions = plotly_charts(app)["confusion"]["data"][0]
     assert fractions["zmax"] == 1 and counts != fractions["z"]
-    assert {"roc", "precision_recall"} <= set(plotly_charts(app))
+
+
+def test_evaluation_tabs_draw_only_what_is_open(trained_crnn):
+    app = open_app("pages/evaluation.py")
+    assert set(plotly_charts(app)) == {"confusion"} and not app.dataframe
+    assert set(plotly_charts(open_tab(app, "evaluation_tab", "ROC curves"))) == {"roc"}
+    assert set(plotly_charts(open_tab(app, "evaluation_tab", "Precision-recall curves"))) == {"precision_recall"}
+    report = open_tab(app, "evaluation_tab", "Classification report").dataframe[0].value
+    assert list(report.index)[:len(mgc.GENRES)] == list(mgc.GENRES) and not plotly_charts(app)
+    wrong = open_tab(app, "evaluation_tab", "Misclassified tracks").dataframe[0].value
+    table = pd.read_csv(mgc.checkpoints.run_dir("crnn", "random") / "predictions.csv")
+    assert len(wrong) == (table["genre"] != table["predicted"]).sum()
 
 
 def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn):
@@ -190,13 +210,22 @@ def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn
     table = app.dataframe[0].value
     assert set(table.index) == {model for model, _ in available_runs()}
     assert any("fault-filtered split lower" in m.value for m in app.markdown)
-    assert {"bars", "radar"} <= set(plotly_charts(app))
+    assert set(plotly_charts(app)) == {"bars"}
+    assert set(plotly_charts(open_tab(app, "comparison_tab", "Per-genre F1"))) == {"radar"}
+    assert set(plotly_charts(open_tab(app, "comparison_tab", "Training curves"))) == {"training_curves"}
+    gains = open_tab(app, "comparison_tab", "What ensembling gains").dataframe[1].value
+    for row in gains.itertuples():  # each split's own members
+        record = mgc.checkpoints.read_json(mgc.checkpoints.run_dir(row.ensemble, row.split) / "training.json")
+        assert row.members == ", ".join(record["members"])
 
 
 @pytest.mark.real_data
 def test_dataset_page_draws_balance_splits_tempo_and_correlation(real_data):
     app = open_app("pages/dataset.py")
-    assert {"balance", "splits", "tempo", "correlation"} <= set(plotly_charts(app))
+    drawn = set(plotly_charts(app))
+    for tab in ("Splits", "Tempo per genre", "Feature correlations"):
+        drawn |= set(plotly_charts(open_tab(app, "dataset_tab", tab)))
+    assert drawn == {"balance", "splits", "tempo", "correlation"}
 
 
 def test_dataset_page_explains_its_absence(no_dataset):

@@ -135,7 +135,7 @@ def test_upload_pages_and_microphone_in_a_real_browser(server, browser_page, scr
     screenshot(page, screenshots / "2-classify-upload.png")
     assert_no_exception(page)
 
-    # Every other page renders its charts without an exception.
+    # Every other page, and every tab of it, renders its charts without an exception.
     for title, file in (("Evaluation", "3-evaluation"), ("Model comparison", "4-model-comparison"),
                         ("Dataset", "5-dataset")):
         open_page(page, title)
@@ -145,6 +145,14 @@ def test_upload_pages_and_microphone_in_a_real_browser(server, browser_page, scr
             page.get_by_test_id("stPlotlyChart").first.wait_for()
         screenshot(page, screenshots / f"{file}.png")
         assert_no_exception(page)
+        tabs = page.get_by_test_id("stTab")
+        for index in range(1, tabs.count()):
+            name = tabs.nth(index).inner_text().strip()
+            tabs.nth(index).click()
+            page.wait_for_function(bench.TAB_RENDERED, timeout=SECONDS_TO_WAIT)
+            assert tabs.nth(index).get_attribute("aria-selected") == "true"
+            screenshot(page, screenshots / f"{file}-{index + 1}-{name.lower().replace(' ', '-')}.png")
+            assert_no_exception(page)
 
     # Record a few seconds through Streamlit's recorder; the fake microphone plays music.
     open_page(page, "Classify")

@@ -153,12 +153,14 @@ def test_training_curves_draw_train_and_validation_loss_and_accuracy():
     assert sorted(trace.name for trace in figure.data if trace.showlegend) == ["crnn · train", "crnn · validation"]
 
 
-def test_ensemble_gain_is_accuracy_over_the_best_member():
+def test_ensemble_gain_is_accuracy_over_the_best_member_of_the_same_split():
     runs = {("cnn", "random"): metrics_for(0.7), ("rnn", "random"): metrics_for(0.75),
-            ("ensemble", "random"): metrics_for(0.8)}
-    gains = charts.ensemble_gain_table(runs, {"ensemble": ["cnn", "rnn"]})
-    assert len(gains) == 1
-    assert gains.loc[0, "best member"] == "rnn" and gains.loc[0, "gain"] == pytest.approx(0.05)
+            ("ensemble", "random"): metrics_for(0.8), ("cnn", "filtered"): metrics_for(0.6),
+            ("rnn", "filtered"): metrics_for(0.65), ("ensemble", "filtered"): metrics_for(0.62)}
+    gains = charts.ensemble_gain_table(runs, {("ensemble", "filtered"): ["cnn"], ("ensemble", "random"): ["cnn", "rnn"]})
+    assert list(gains["split"]) == ["random", "filtered"]
+    assert list(gains["best member"]) == ["rnn", "cnn"] and list(gains["members"]) == ["cnn, rnn", "cnn"]
+    assert gains["gain"].tolist() == pytest.approx([0.05, 0.02])
 
 
 def test_genre_balance_counts_clips_per_genre_for_each_collection():
