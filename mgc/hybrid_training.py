@@ -31,7 +31,7 @@ from .features import table_features
 from .inference import window_outputs
 from .models import build_model, parameter_count
 from .representation import track_pictures
-from .training import BestEpoch, save_run, seed_everything, track_log_loss
+from .training import BestEpoch, minibatch_epoch, save_run, seed_everything, track_log_loss
 
 
 @dataclass
@@ -110,22 +110,15 @@ def fit_head(model_config: dict, train: Windows, valid: Windows, config: HybridT
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         model.train()
-        loss_sum, correct = 0.0, 0
-        for batch in torch.randperm(len(y), generator=generator).split(config.batch_size):
-            batch = batch.to(device)
-            logits = model.classify_embeddings(x[batch], rows[track_index[batch]])["logits"]
-            loss = loss_fn(logits, y[batch])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            loss_sum += loss.item() * len(batch)
-            correct += (logits.argmax(1) == y[batch]).sum().item()
+        train_loss, train_acc = minibatch_epoch(
+            lambda batch: model.classify_embeddings(x[batch], rows[track_index[batch]])["logits"], y, optimiser,
+            loss_fn, config.batch_size, generator)
         model.cpu()
         probabilities = track_probabilities(model, valid)
         model.to(device)
         valid_loss = track_log_loss(probabilities, valid.labels)
         valid_acc = float((probabilities.argmax(1) == valid.labels).mean())
-        history.append({"epoch": epoch, "train_loss": loss_sum / len(y), "train_accuracy": correct / len(y),
+        history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
                         "valid_loss": valid_loss, "valid_accuracy": valid_acc, "lr": config.lr,
                         "seconds": time.perf_counter() - started})
         if not best.update(model, valid_acc, valid_loss) and best.stop:

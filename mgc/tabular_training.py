@@ -26,7 +26,7 @@ from .dataset import GTZAN, labels_of
 from .features import table_features
 from .inference import feature_outputs
 from .models import build_model
-from .training import BestEpoch, save_run, seed_everything
+from .training import BestEpoch, minibatch_epoch, save_run, seed_everything
 
 
 @dataclass
@@ -141,22 +141,14 @@ def train_mlp(name: str, split: str, data: str | Path | None = None, epochs: int
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         model.train()
-        loss_sum, correct = 0.0, 0
-        for batch in torch.randperm(len(y_train), generator=generator).split(config.batch_size):
-            batch = batch.to(device)
-            logits = model(x_train[batch])["logits"]
-            loss = loss_fn(logits, y_train[batch])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            loss_sum += loss.item() * len(batch)
-            correct += (logits.argmax(1) == y_train[batch]).sum().item()
+        train_loss, train_acc = minibatch_epoch(lambda batch: model(x_train[batch])["logits"], y_train, optimiser,
+                                                loss_fn, config.batch_size, generator)
         model.eval()
         with torch.no_grad():
             logits = model(x_valid)["logits"]
             valid_loss = loss_fn(logits, y_valid).item()
             valid_acc = (logits.argmax(1) == y_valid).double().mean().item()
-        history.append({"epoch": epoch, "train_loss": loss_sum / len(y_train), "train_accuracy": correct / len(y_train),
+        history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
                         "valid_loss": valid_loss, "valid_accuracy": valid_acc, "lr": config.lr,
                         "seconds": time.perf_counter() - started})
         if not best.update(model, valid_acc, valid_loss) and best.stop:

@@ -104,6 +104,24 @@ class BestEpoch:
         return model.cpu().eval()
 
 
+def minibatch_epoch(logits_of, labels: torch.Tensor, optimiser: torch.optim.Optimizer, loss_fn: nn.Module,
+                    batch_size: int, generator: torch.Generator) -> tuple[float, float]:
+    """One epoch of the feature and hybrid trainers: the rows in a random order (from `generator`), in
+    mini-batches of `batch_size`; `logits_of(batch)` gives the model's logits for those row indices.
+    Returns the epoch's mean training loss and accuracy. The model must be in train mode."""
+    loss_sum, correct = 0.0, 0
+    for batch in torch.randperm(len(labels), generator=generator).split(batch_size):
+        batch = batch.to(labels.device)
+        logits = logits_of(batch)
+        loss = loss_fn(logits, labels[batch])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        loss_sum += loss.item() * len(batch)
+        correct += (logits.argmax(1) == labels[batch]).sum().item()
+    return loss_sum / len(labels), correct / len(labels)
+
+
 def track_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
     """Mean negative log of the probability given to each track's true genre (validation loss)."""
     return float(-np.log(probabilities[np.arange(len(labels)), labels] + 1e-9).mean())
