@@ -14,6 +14,10 @@
    when its heading shows and when it is complete (`RENDERED`); the server's memory (RSS) after each; then
    `sessions` browser sessions at once, each uploading a different clip, checked against
    `mgc.classify` of the same file. Needs Playwright and Debian's chromium (`/usr/bin/chromium`).
+5. **training**: one training step of each picture model (`mgc.training.train_step`, a batch of 32
+   crops of the mean training width from the dataset's pictures) in float32 and in bf16 mixed
+   precision: milliseconds per step and the ratio fp32 / bf16. bf16 is timed only where the CPU
+   computes it natively (what `precision="auto"` trains in); else it is left out.
 
 Nothing here is a test: the figures depend on the machine. The README's performance section quotes them.
 """
@@ -213,6 +217,57 @@ def throughput(folder: Path | None = None, model: str = "crnn") -> dict:
         return {"error": stderr}
     return {"folder": str(folder), "clips": len(files), "wall_s": wall, "clips_per_s": len(files) / wall,
             "peak_rss_mb": peak}
+
+
+# --------------------------------------------------------------------------------------------- training
+def training_steps(runs: int, warmup: int, batch_size: int = 32) -> dict[str, dict]:
+    """ms per training step of each picture model, fp32 and (where native) bf16, on the same batch."""
+    import torch
+    from torch import nn
+
+    from .models import PICTURE_MODELS, build_model
+    from .representation import N_MELS
+    from .training import TrainConfig, augment, train_step, training_precision
+
+    config = TrainConfig()
+    width = (config.crop_min_columns + config.crop_max_columns) // 2
+    generator = torch.Generator().manual_seed(0)
+    crops = _training_crops(batch_size, width)
+    if crops is None:
+        crops = torch.randint(0, 256, (batch_size, N_MELS, width), dtype=torch.uint8, generator=generator)
+    x = augment(crops, config, generator)
+    y = torch.arange(batch_size) % 10
+    precisions = ["fp32"] + (["bf16"] if training_precision("auto", "cpu") == "bf16" else [])
+    results = {}
+    for family in PICTURE_MODELS:
+        row = {}
+        for precision in precisions:
+            torch.manual_seed(0)
+            model = build_model(family).train()
+            optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+            loss_fn = nn.CrossEntropyLoss()
+            row[precision] = _timings(lambda: train_step(model, optimiser, loss_fn, x, y, precision), runs, warmup)
+        if "bf16" in row:
+            row["fp32_over_bf16"] = row["fp32"]["median_ms"] / row["bf16"]["median_ms"]
+        results[family] = row
+    return results
+
+
+def _training_crops(count: int, width: int):
+    """`count` crops of `width` columns from pictures of the random split's training tracks, or None without them."""
+    import torch
+
+    from .dataset import GTZAN
+    from .representation import track_pictures
+
+    root = default_data_dir()
+    if root is None:
+        return None
+    dataset = GTZAN(root)
+    pictures = track_pictures(dataset.root, dataset.split("random").train[:count * 4:4])
+    if len(pictures) < count:
+        return None
+    return torch.from_numpy(np.stack([p[:, :width] for p in list(pictures.values())[:count]]))
 
 
 # -------------------------------------------------------------------------------------------------- app
@@ -450,6 +505,10 @@ def report(results: dict) -> None:
                      [{"stage": s, "median": t["median_ms"]} for s, t in results.get("stages", {}).items()])
     if "throughput" in results:
         _print_table("python -m mgc predict DIR", [results["throughput"]])
+    if "training" in results:
+        _print_table("One training step, a batch of 32 crops (ms, median): float32 and bf16 mixed precision", [
+            {"model": m, "fp32": r["fp32"]["median_ms"], "bf16": r.get("bf16", {}).get("median_ms", np.nan),
+             "fp32 / bf16": r.get("fp32_over_bf16", np.nan)} for m, r in results["training"].items()])
     if "app" in results:
         app_results = results["app"]
         if "skipped" in app_results:
@@ -487,7 +546,7 @@ def machine() -> str:
 
 
 def run(parts: list[str], runs: int = 20, warmup: int = 3, sessions: int = 8, out: Path | None = None) -> dict:
-    """Run the chosen parts (latency, throughput, app), print them and write the JSON file."""
+    """Run the chosen parts (latency, throughput, app, training), print them and write the JSON file."""
     results: dict = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M")}
     if "latency" in parts:
         mp3 = download_mp3(music_clips(1)[0][1])
@@ -496,6 +555,8 @@ def run(parts: list[str], runs: int = 20, warmup: int = 3, sessions: int = 8, ou
         results["stages"] = stages(mp3, runs, warmup)
     if "throughput" in parts:
         results["throughput"] = throughput()
+    if "training" in parts:
+        results["training"] = training_steps(runs, warmup)
     if "app" in parts:
         results["app"] = app(sessions)
     report(results)

@@ -54,9 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("report", help="print the results table of every model in checkpoints/ (markdown)")
 
-    bench = commands.add_parser("bench", help="measure latency, throughput and the app's speed and memory on this machine")
-    bench.add_argument("--parts", default="latency,throughput,app",
-                       help="comma-separated: latency (incl. the seed-style baseline), throughput, app")
+    bench = commands.add_parser("bench", help="measure latency, throughput, the app's speed and memory and a training step on this machine")
+    bench.add_argument("--parts", default="latency,throughput,app,training",
+                       help="comma-separated: latency (incl. the seed-style baseline), throughput, app, training "
+                            "(a training step in float32 and bf16)")
     bench.add_argument("--runs", type=int, default=20, help="timed calls per model (after --warmup calls)")
     bench.add_argument("--warmup", type=int, default=3)
     bench.add_argument("--sessions", type=int, default=8, help="browser sessions classifying at once")

@@ -39,8 +39,8 @@ def window_outputs(model: nn.Module, picture: np.ndarray, width: int = WINDOW_CO
     model.eval()
     windows = picture_windows(picture, width, hop)
     outputs = [model(windows[first:first + WINDOW_BATCH]) for first in range(0, len(windows), WINDOW_BATCH)]
-    logits = torch.cat([out["logits"] for out in outputs])
-    return torch.softmax(logits, dim=1).numpy(), torch.cat([out["embedding"] for out in outputs]).numpy()
+    logits = torch.cat([out["logits"] for out in outputs]).float()  # float32 also under a bf16 autocast
+    return torch.softmax(logits, dim=1).numpy(), torch.cat([out["embedding"] for out in outputs]).float().numpy()
 
 
 def track_outputs(model: nn.Module, pictures: list[np.ndarray], width: int = WINDOW_COLUMNS,

@@ -47,6 +47,7 @@ class TrainConfig:
     level_shift: int = 8  # ± colour indices (≈ ± 2.5 dB)
     mixup_alpha: float = 0.2  # 0 turns mixup off
     patience: int = 20  # epochs without validation improvement before stopping
+    precision: str = "auto"  # of the training steps: auto | bf16 | fp32 (see `training_precision`)
     seed: int = 0
 
 
@@ -127,6 +128,30 @@ def track_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.log(probabilities[np.arange(len(labels)), labels] + 1e-9).mean())
 
 
+def training_precision(requested: str, device: str) -> str:
+    """The arithmetic of the training steps: "bf16" or "fp32" for `requested` ("auto", "bf16" or "fp32").
+
+    "auto" is bf16 mixed precision (`torch.autocast`: convolutions and recurrent layers in bfloat16,
+    weights, batch-norm statistics and the loss in float32) where the device computes bfloat16 natively
+    — a CPU with AMX or AVX-512 BF16 instructions, a CUDA GPU that supports it — and fp32 elsewhere,
+    where bfloat16 would be emulated and slower. On the 2 AMX cores this project trains on, a CNN
+    step takes ~2.5× less time, a CRNN step ~1.9×, an LSTM step ~3.6× (`python -m mgc bench --parts training`).
+    The per-epoch validation runs in the same precision (1.2–2× quicker; on the shipped runs' valid
+    tracks its probabilities are within 0.004 of float32's and 1 of 597 answers differs); `evaluate`,
+    the test figures and serving compute in float32.
+    """
+    if requested in ("bf16", "fp32"):
+        return requested
+    if requested != "auto":
+        raise ValueError(f"unknown precision {requested!r}; use auto, bf16 or fp32")
+    kind = torch.device(device).type
+    if kind == "cpu":
+        native = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+    else:
+        native = kind == "cuda" and torch.cuda.is_bf16_supported()
+    return "bf16" if native else "fp32"
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -151,6 +176,25 @@ def augment(batch: torch.Tensor, config: TrainConfig, generator: torch.Generator
         mask = (cols >= start[:, None]) & (cols < (start + size)[:, None])
         x.permute(0, 2, 1)[mask] = 0
     return x
+
+
+def train_step(model: nn.Module, optimiser: torch.optim.Optimizer, loss_fn: nn.Module, x: torch.Tensor,
+               y: torch.Tensor, precision: str, mixup: tuple[float, torch.Tensor] | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step of a picture model on a batch of (augmented) crops `x` with genres `y`, in
+    `precision` ("bf16": under `torch.autocast`; "fp32"). With `mixup` = (λ, permutation) the batch is
+    mixed with its permutation and the loss weighted alike (Zhang et al. 2018). Returns the float32
+    logits and the loss."""
+    if mixup is not None:
+        lam, perm = mixup
+        x = lam * x + (1 - lam) * x[perm]
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+        logits = model(x)["logits"].float()
+    loss = loss_fn(logits, y) if mixup is None else lam * loss_fn(logits, y) + (1 - lam) * loss_fn(logits, y[perm])
+    optimiser.zero_grad()
+    loss.backward()
+    optimiser.step()
+    return logits, loss
 
 
 def random_crops(pictures: list[np.ndarray], labels: np.ndarray, width: int,
@@ -209,6 +253,7 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
     loss_fn = nn.CrossEntropyLoss()
+    precision = training_precision(config.precision, device)
     rng = np.random.default_rng(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     out_dir = Path(out_dir or run_dir(family, split))
@@ -217,7 +262,7 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
     history, best = [], BestEpoch(config.patience)
     started = time.perf_counter()
     print(f"training {family} on the {split} split: {len(train_tracks)} train / {len(valid_tracks)} valid tracks, "
-          f"{parameter_count(model):,} parameters, device {device}")
+          f"{parameter_count(model):,} parameters, device {device}, {precision}")
     for epoch in range(1, config.epochs + 1):
         model.train()
         lr = optimiser.param_groups[0]["lr"]  # this epoch's rate (the schedule steps at its end)
@@ -230,24 +275,18 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
             x, y = random_crops([train_pictures[i] for i in batch], train_labels[batch], width, rng)
             x = augment(x, config, generator).to(device)
             y = y.to(device)
+            mixup = None
             if config.mixup_alpha > 0:
-                lam = float(rng.beta(config.mixup_alpha, config.mixup_alpha))
-                perm = torch.randperm(len(y), generator=generator).to(device)
-                x = lam * x + (1 - lam) * x[perm]
-                logits = model(x)["logits"]
-                loss = lam * loss_fn(logits, y) + (1 - lam) * loss_fn(logits, y[perm])
-            else:
-                logits = model(x)["logits"]
-                loss = loss_fn(logits, y)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
+                mixup = (float(rng.beta(config.mixup_alpha, config.mixup_alpha)),
+                         torch.randperm(len(y), generator=generator).to(device))
+            logits, loss = train_step(model, optimiser, loss_fn, x, y, precision, mixup)
             seen += len(y)
             loss_sum += loss.item() * len(y)
             correct += (logits.argmax(1) == y).sum().item()
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
         model.cpu()
-        probabilities, _ = track_outputs(model, valid_pictures, WINDOW_COLUMNS, WINDOW_HOP)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            probabilities, _ = track_outputs(model, valid_pictures, WINDOW_COLUMNS, WINDOW_HOP)
         model.to(device)
         valid_loss = track_log_loss(probabilities, valid_labels)
         valid_acc = float((probabilities.argmax(1) == valid_labels).mean())
@@ -265,6 +304,6 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
     seconds = time.perf_counter() - started
 
     model = best.restore(model)
-    save_run(out_dir, family, family, model, split, history, asdict(config), device=device,
+    save_run(out_dir, family, family, model, split, history, asdict(config), device=device, precision=precision,
              train_seconds=seconds, train_tracks=len(train_tracks), valid_tracks=len(valid_tracks))
     return out_dir

@@ -1,4 +1,6 @@
 """Model shapes, normalisation inside the module, and a tiny training run that learns."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,7 +9,7 @@ import torch
 from mgc.checkpoints import load_picture_model
 from mgc.inference import window_starts
 from mgc.models import PICTURE_MODELS, build_model, parameter_count
-from mgc.training import TrainConfig, train
+from mgc.training import TrainConfig, train, training_precision
 
 
 EMBEDDING_SIZE = {"crnn": 128, "cnn": 256, "lstm": 384}
@@ -48,13 +50,15 @@ def test_windows_cover_the_whole_picture():
     assert list(window_starts(50, 112, 28)) == [0]
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
 @pytest.mark.parametrize("family", sorted(SMALL))
-def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(family, synthetic_data, tmp_path,
-                                                                              monkeypatch):
+def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(family, precision, synthetic_data,
+                                                                              tmp_path, monkeypatch):
     monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
-    config = TrainConfig(epochs=12, lr=3e-3, mixup_alpha=0.0, crops_per_track=4, patience=100)
+    config = TrainConfig(epochs=12, lr=3e-3, mixup_alpha=0.0, crops_per_track=4, patience=100, precision=precision)
     out = train(family, "filtered", data=synthetic_data, config=config, model_config=SMALL[family],
                 out_dir=tmp_path / family / "filtered")
+    assert json.loads((out / "training.json").read_text())["precision"] == precision
     history = pd.read_csv(out / "history.csv")
     assert len(history) == 12
     assert history["train_loss"].iloc[-2:].mean() < 0.9 * history["train_loss"].iloc[0]
@@ -62,3 +66,25 @@ def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(fami
     model, saved = load_picture_model(family, "filtered")
     assert saved["representation"] == "kaggle-mel-v1" and saved["genres"][0] == "blues"
     assert saved["family"] == family and model.config == build_model(family, SMALL[family]).config
+
+
+def test_training_precision_is_bf16_only_where_the_cpu_computes_it_natively(monkeypatch):
+    assert training_precision("fp32", "cpu") == "fp32" and training_precision("bf16", "cpu") == "bf16"
+    with pytest.raises(ValueError, match="unknown precision"):
+        training_precision("fp16", "cpu")
+    for amx, avx512_bf16, expected in [(False, False, "fp32"), (True, False, "bf16"), (False, True, "bf16")]:
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+        assert training_precision("auto", "cpu") == expected
+
+
+def test_bench_times_a_training_step_of_every_picture_model_in_each_precision_this_cpu_trains_in():
+    from mgc.bench import training_steps
+
+    steps = training_steps(runs=1, warmup=0)
+    assert set(steps) == set(PICTURE_MODELS)
+    native = training_precision("auto", "cpu") == "bf16"
+    for family, row in steps.items():
+        assert row["fp32"]["median_ms"] > 0 and ("bf16" in row) == native
+        if native:
+            assert row["fp32_over_bf16"] == row["fp32"]["median_ms"] / row["bf16"]["median_ms"]
