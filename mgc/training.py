@@ -136,9 +136,10 @@ def training_precision(requested: str, device: str) -> str:
     — a CPU with AMX or AVX-512 BF16 instructions, a CUDA GPU that supports it — and fp32 elsewhere,
     where bfloat16 would be emulated and slower. On the 2 AMX cores this project trains on, a CNN
     step takes ~2.5× less time, a CRNN step ~1.9×, an LSTM step ~3.6× (`python -m mgc bench --parts training`).
-    The per-epoch validation runs in the same precision (1.2–2× quicker; on the shipped runs' valid
-    tracks its probabilities are within 0.004 of float32's and 1 of 597 answers differs); `evaluate`,
-    the test figures and serving compute in float32.
+    The per-epoch validation runs in the same precision (the CNN's ~2× quicker, the CRNN's and LSTM's
+    a little); on the shipped runs' valid tracks its probabilities are within 0.005 of float32's and
+    1 of 891 answers differs (`python tools/validation_precision.py`). `evaluate`, the test figures
+    and serving compute in float32.
     """
     if requested in ("bf16", "fp32"):
         return requested
