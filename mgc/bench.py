@@ -227,7 +227,7 @@ def training_steps(runs: int, warmup: int, batch_size: int = 32) -> dict[str, di
 
     from .models import PICTURE_MODELS, build_model
     from .representation import N_MELS
-    from .training import TrainConfig, augment, train_step, training_precision
+    from .training import TrainConfig, augment, native_bf16, train_step
 
     config = TrainConfig()
     width = (config.crop_min_columns + config.crop_max_columns) // 2
@@ -237,7 +237,7 @@ def training_steps(runs: int, warmup: int, batch_size: int = 32) -> dict[str, di
         crops = torch.randint(0, 256, (batch_size, N_MELS, width), dtype=torch.uint8, generator=generator)
     x = augment(crops, config, generator)
     y = torch.arange(batch_size) % 10
-    precisions = ["fp32"] + (["bf16"] if training_precision("auto", "cpu") == "bf16" else [])
+    precisions = ["fp32"] + (["bf16"] if native_bf16("cpu") else [])
     results = {}
     for family in PICTURE_MODELS:
         row = {}

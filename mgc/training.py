@@ -128,29 +128,32 @@ def track_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.log(probabilities[np.arange(len(labels)), labels] + 1e-9).mean())
 
 
+def native_bf16(device: str) -> bool:
+    """Whether `device` computes bfloat16 natively: a CPU with AMX or AVX-512 BF16 instructions, a CUDA
+    GPU that supports it. Elsewhere bfloat16 is emulated and slower than float32."""
+    kind = torch.device(device).type
+    if kind == "cpu":
+        return torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+    return kind == "cuda" and torch.cuda.is_bf16_supported()
+
+
 def training_precision(requested: str, device: str) -> str:
     """The arithmetic of the training steps: "bf16" or "fp32" for `requested` ("auto", "bf16" or "fp32").
 
     "auto" is bf16 mixed precision (`torch.autocast`: convolutions and recurrent layers in bfloat16,
     weights, batch-norm statistics and the loss in float32) where the device computes bfloat16 natively
-    — a CPU with AMX or AVX-512 BF16 instructions, a CUDA GPU that supports it — and fp32 elsewhere,
-    where bfloat16 would be emulated and slower. On the 2 AMX cores this project trains on, a CNN
-    step takes ~2.5× less time, a CRNN step ~1.9×, an LSTM step ~3.6× (`python -m mgc bench --parts training`).
+    (`native_bf16`), fp32 elsewhere. On the 2 AMX cores this project trains on, a CNN step takes ~2.5×
+    less time, a CRNN step ~1.9×, an LSTM step ~3.6× (`python -m mgc bench --parts training`).
     The per-epoch validation (on the CPU) runs in bf16 too when the steps do and the CPU computes it
-    natively (the CNN's ~2× quicker, the CRNN's and LSTM's a little); on the shipped runs' valid tracks its probabilities are within 0.005 of float32's and
-    1 of 891 answers differs (`python tools/validation_precision.py`). `evaluate`, the test figures
-    and serving compute in float32.
+    natively (the CNN's ~2× quicker, the CRNN's and LSTM's a little); on the shipped runs' valid tracks
+    its probabilities are within 0.005 of float32's and 1 of 891 answers differs (`python
+    tools/validation_precision.py`). `evaluate`, the test figures and serving compute in float32.
     """
     if requested in ("bf16", "fp32"):
         return requested
     if requested != "auto":
         raise ValueError(f"unknown precision {requested!r}; use auto, bf16 or fp32")
-    kind = torch.device(device).type
-    if kind == "cpu":
-        native = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
-    else:
-        native = kind == "cuda" and torch.cuda.is_bf16_supported()
-    return "bf16" if native else "fp32"
+    return "bf16" if native_bf16(device) else "fp32"
 
 
 def seed_everything(seed: int) -> None:
@@ -255,7 +258,7 @@ def train(family: str, split: str, data: str | Path | None = None, epochs: int |
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
     loss_fn = nn.CrossEntropyLoss()
     precision = training_precision(config.precision, device)
-    validate_in_bf16 = precision == "bf16" and training_precision("auto", "cpu") == "bf16"
+    validate_in_bf16 = precision == "bf16" and native_bf16("cpu")
     rng = np.random.default_rng(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     out_dir = Path(out_dir or run_dir(family, split))

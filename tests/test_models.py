@@ -9,7 +9,7 @@ import torch
 from mgc.checkpoints import load_picture_model
 from mgc.inference import window_starts
 from mgc.models import PICTURE_MODELS, build_model, parameter_count
-from mgc.training import TrainConfig, train, training_precision
+from mgc.training import TrainConfig, native_bf16, train, training_precision
 
 
 EMBEDDING_SIZE = {"crnn": 128, "cnn": 256, "lstm": 384}
@@ -83,7 +83,7 @@ def test_bench_times_a_training_step_of_every_picture_model_in_each_precision_th
 
     steps = training_steps(runs=1, warmup=0)
     assert set(steps) == set(PICTURE_MODELS)
-    native = training_precision("auto", "cpu") == "bf16"
+    native = native_bf16("cpu")
     for family, row in steps.items():
         assert row["fp32"]["median_ms"] > 0 and ("bf16" in row) == native
         if native:
