@@ -1,16 +1,22 @@
-"""The mgc demo: `streamlit run app.py`. Pages are thin: they read inputs, call mgc, lay out results."""
+"""The mgc demo: `streamlit run app.py`. Pages are thin: they read inputs, call mgc, lay out results.
+
+The pages live in app_pages/, not pages/: with a folder named pages/ beside this file, Streamlit serves
+a new server as a legacy pages-folder app until some session has run st.navigation, so a first visitor
+arriving on a link such as /classify got that page without this file (no page config, a navigation
+listing every Python file of the folder).
+"""
 import streamlit as st
 
-from pages.cached import import_soon
+from app_pages.cached import import_soon
 
 st.set_page_config(page_title="mgc · music genre classifier", page_icon=":material/music_note:", layout="wide")
 
 navigation = st.navigation([
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/classify.py", title="Classify", icon=":material/graphic_eq:"),
-    st.Page("pages/evaluation.py", title="Evaluation", icon=":material/analytics:"),
-    st.Page("pages/model_comparison.py", title="Model comparison", icon=":material/compare_arrows:"),
-    st.Page("pages/dataset.py", title="Dataset", icon=":material/library_music:"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/classify.py", title="Classify", icon=":material/graphic_eq:"),
+    st.Page("app_pages/evaluation.py", title="Evaluation", icon=":material/analytics:"),
+    st.Page("app_pages/model_comparison.py", title="Model comparison", icon=":material/compare_arrows:"),
+    st.Page("app_pages/dataset.py", title="Dataset", icon=":material/library_music:"),
 ])
 import_soon("sklearn.metrics")
 navigation.run()

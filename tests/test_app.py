@@ -18,14 +18,14 @@ from mgc.checkpoints import available_runs
 from tests.conftest import encode, sine_chord
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/home.py", "pages/classify.py", "pages/evaluation.py", "pages/model_comparison.py", "pages/dataset.py"]
+PAGES = ["app_pages/home.py", "app_pages/classify.py", "app_pages/evaluation.py", "app_pages/model_comparison.py", "app_pages/dataset.py"]
 TIMEOUT = 180  # seconds; the CI machine has 2 cores
 
 
-def open_app(page: str = "pages/home.py") -> AppTest:
+def open_app(page: str = "app_pages/home.py") -> AppTest:
     app = AppTest.from_file(APP, default_timeout=TIMEOUT)
     app.run()
-    if page != "pages/home.py":
+    if page != "app_pages/home.py":
         app.switch_page(page)
         app.run()
     return app
@@ -90,7 +90,7 @@ def test_home_shows_the_ten_genres_and_the_best_accuracy_per_split():
 @pytest.mark.real_data
 def test_uploading_a_real_clip_shows_its_top_genre_and_the_charts(real_data, trained_crnn):
     clip = sorted(real_data.audio.values())[0]
-    app = open_app("pages/classify.py")
+    app = open_app("app_pages/classify.py")
     app.file_uploader(key="upload").upload(clip.name, clip.read_bytes(), "audio/flac")
     app.run()
     assert_no_exception(app)
@@ -106,7 +106,7 @@ def test_uploading_a_real_clip_shows_its_top_genre_and_the_charts(real_data, tra
 def test_a_feature_model_an_ensemble_and_the_hybrid_classify_from_the_picker(model, trained_crnn):
     if (model, "random") not in available_runs():
         pytest.skip(f"no evaluated {model} for the random split in checkpoints/")
-    app = open_app("pages/classify.py")
+    app = open_app("app_pages/classify.py")
     app.selectbox(key="classify_model").set_value(model)
     app.file_uploader(key="upload").upload("chord.wav", encode(sine_chord(12.0)), "audio/wav")
     app.run()
@@ -119,7 +119,7 @@ def test_a_feature_model_an_ensemble_and_the_hybrid_classify_from_the_picker(mod
 
 
 def test_a_recording_in_session_state_is_classified(trained_crnn):
-    app = open_app("pages/classify.py")
+    app = open_app("app_pages/classify.py")
     app.radio(key="source").set_value("Record")
     app.session_state["recording"] = encode(sine_chord(4.0))
     app.run()
@@ -129,7 +129,7 @@ def test_a_recording_in_session_state_is_classified(trained_crnn):
 
 
 def test_streamlits_recorder_is_classified(trained_crnn):
-    app = open_app("pages/classify.py")
+    app = open_app("app_pages/classify.py")
     app.radio(key="source").set_value("Record")
     app.run()
     app.audio_input(key="audio_input").upload("take.wav", encode(sine_chord(3.0)))
@@ -141,7 +141,7 @@ def test_white_noise_is_classified_with_a_may_not_be_music_warning(trained_crnn)
     import numpy as np
 
     noise = (0.3 * np.random.default_rng(0).standard_normal(22050 * 4)).astype(np.float32)
-    app = open_app("pages/classify.py")
+    app = open_app("app_pages/classify.py")
     app.file_uploader(key="upload").upload("noise.wav", encode(noise), "audio/wav")
     app.run()
     assert any("may not be music" in w.value for w in app.warning)
@@ -149,7 +149,7 @@ def test_white_noise_is_classified_with_a_may_not_be_music_warning(trained_crnn)
 
 @pytest.mark.parametrize("name, content", [("broken.mp3", b"this is not audio " * 200), ("empty.wav", b"")])
 def test_a_bad_upload_shows_an_error_and_no_traceback(trained_crnn, name, content):
-    app = open_app("pages/classify.py")
+    app = open_app("app_pages/classify.py")
     app.file_uploader(key="upload").upload(name, content)
     app.run()
     assert_no_exception(app)
@@ -159,7 +159,7 @@ def test_a_bad_upload_shows_an_error_and_no_traceback(trained_crnn, name, conten
 
 @pytest.mark.real_data
 def test_examples_come_from_the_dataset_folder(real_data, trained_crnn):
-    app = open_app("pages/classify.py")
+    app = open_app("app_pages/classify.py")
     app.radio(key="source").set_value("Try an example")
     app.run()
     track = app.selectbox(key="example").value
@@ -168,14 +168,14 @@ def test_examples_come_from_the_dataset_folder(real_data, trained_crnn):
 
 
 def test_examples_are_not_offered_without_the_dataset(no_dataset):
-    app = open_app("pages/classify.py")
+    app = open_app("app_pages/classify.py")
     assert "Try an example" not in app.radio(key="source").options
 
 
 def test_the_evaluation_split_picker_changes_the_numbers():
     if {("crnn", "random"), ("crnn", "filtered")} - set(available_runs()):
         pytest.skip("needs crnn evaluated on both splits")
-    app = open_app("pages/evaluation.py")
+    app = open_app("app_pages/evaluation.py")
     random_accuracy = metric(app, "Accuracy")
     app.selectbox(key="evaluation_split").set_value("filtered")
     app.run()
@@ -185,7 +185,7 @@ def test_the_evaluation_split_picker_changes_the_numbers():
 
 
 def test_the_confusion_toggle_switches_counts_to_fractions(trained_crnn):
-    app = open_app("pages/evaluation.py")
+    app = open_app("app_pages/evaluation.py")
     counts = plotly_charts(app)["confusion"]["data"][0]["z"]
     app.toggle(key="normalise").set_value(True)
     app.run()
@@ -194,7 +194,7 @@ def test_the_confusion_toggle_switches_counts_to_fractions(trained_crnn):
 
 
 def test_evaluation_tabs_draw_only_what_is_open(trained_crnn):
-    app = open_app("pages/evaluation.py")
+    app = open_app("app_pages/evaluation.py")
     assert set(plotly_charts(app)) == {"confusion"} and not app.dataframe
     assert set(plotly_charts(open_tab(app, "evaluation_tab", "ROC curves"))) == {"roc"}
     assert set(plotly_charts(open_tab(app, "evaluation_tab", "Precision-recall curves"))) == {"precision_recall"}
@@ -206,7 +206,7 @@ def test_evaluation_tabs_draw_only_what_is_open(trained_crnn):
 
 
 def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn):
-    app = open_app("pages/model_comparison.py")
+    app = open_app("app_pages/model_comparison.py")
     table = app.dataframe[0].value
     assert set(table.index) == {model for model, _ in available_runs()}
     assert any("fault-filtered split lower" in m.value for m in app.markdown)
@@ -221,7 +221,7 @@ def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn
 
 @pytest.mark.real_data
 def test_dataset_page_draws_balance_splits_tempo_and_correlation(real_data):
-    app = open_app("pages/dataset.py")
+    app = open_app("app_pages/dataset.py")
     drawn = set(plotly_charts(app))
     for tab in ("Splits", "Tempo per genre", "Feature correlations"):
         drawn |= set(plotly_charts(open_tab(app, "dataset_tab", tab)))
@@ -229,6 +229,6 @@ def test_dataset_page_draws_balance_splits_tempo_and_correlation(real_data):
 
 
 def test_dataset_page_explains_its_absence(no_dataset):
-    app = open_app("pages/dataset.py")
+    app = open_app("app_pages/dataset.py")
     assert any("not available on this server" in i.value for i in app.info)
     assert not plotly_charts(app)

@@ -255,7 +255,7 @@ def open_classify_page():
 
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     app.run()
-    app.switch_page("pages/classify.py")
+    app.switch_page("app_pages/classify.py")
     app.run()
     return app
 

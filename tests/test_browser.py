@@ -114,6 +114,24 @@ def assert_no_exception(page) -> None:
     assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
 
 
+def test_a_fresh_servers_first_visitor_on_a_deep_link_gets_the_apps_navigation(browser_page):
+    """The first page a new server is asked for is /classify (a shared link, a woken Community Cloud app):
+    it is drawn inside app.py — the app's five pages in the navigation, the wide layout — not as a
+    legacy pages-folder app listing every Python file of the pages' folder."""
+    if ("crnn", "random") not in available_runs():
+        pytest.skip("no trained crnn for the random split in checkpoints/ (or $MGC_CHECKPOINTS)")
+    page = browser_page
+    with bench.app_server() as (url, _, _):
+        page.goto(f"{url}/classify")
+        page.get_by_role("heading", name="Classify").first.wait_for()
+        wait_until_rendered(page)
+        links = page.get_by_test_id("stSidebarNavLink")
+        # each link's last line is its label (before it, the icon's name)
+        labels = [links.nth(i).inner_text().strip().splitlines()[-1] for i in range(links.count())]
+        assert labels == list(bench.PAGES)  # not app, cached, classify, … (the files of the pages' folder)
+        assert page.get_by_test_id("stAppViewContainer").get_attribute("data-layout") == "wide"
+
+
 def test_upload_pages_and_microphone_in_a_real_browser(server, browser_page, screenshots, tmp_path):
     url, _ = server
     page = browser_page

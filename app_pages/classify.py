@@ -11,7 +11,7 @@ import mgc
 from mgc import charts, explain
 from mgc.audio import MAX_SECONDS
 from mgc.dataset import genre_of
-from pages.cached import cached_embedding_map, dataset, pick_run, picture_model
+from app_pages.cached import cached_embedding_map, dataset, pick_run, picture_model
 
 UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "opus", "m4a"]
 UPLOAD, RECORD, EXAMPLE = "Upload a file", "Record", "Try an example"

@@ -3,7 +3,7 @@ import streamlit as st
 
 import mgc
 from mgc import charts
-from pages.cached import dataset
+from app_pages.cached import dataset
 
 st.title("Dataset")
 st.markdown("GTZAN (Tzanetakis & Cook, 2002): 1000 clips of 30 s, 100 per genre, collected around 2000 from "

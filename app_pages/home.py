@@ -3,7 +3,7 @@ import streamlit as st
 
 from mgc import GENRES, charts
 from mgc.charts import SPLIT_LABELS
-from pages.cached import all_metrics
+from app_pages.cached import all_metrics
 
 st.title("Which genre is this music?")
 st.markdown(

@@ -4,7 +4,7 @@ import mimetypes
 import streamlit as st
 
 from mgc import charts
-from pages.cached import dataset, metrics, pick_run, predictions
+from app_pages.cached import dataset, metrics, pick_run, predictions
 
 st.title("Evaluation")
 st.markdown("How one model does on the test tracks of its split — music it never heard in training. "

@@ -3,7 +3,7 @@ import streamlit as st
 
 from mgc import charts
 from mgc.charts import SPLIT_LABELS
-from pages.cached import DEFAULT_MODEL, all_metrics, history, run_label, training_record
+from app_pages.cached import DEFAULT_MODEL, all_metrics, history, run_label, training_record
 
 st.title("Model comparison")
 runs = all_metrics()
