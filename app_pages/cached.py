@@ -13,10 +13,10 @@ import pandas as pd
 import streamlit as st
 
 import mgc
-from mgc import explain
 from mgc.charts import SPLIT_LABELS
-from mgc.checkpoints import available_runs, load_picture_model, read_json, run_dir
-from mgc.dataset import default_data_dir
+from mgc.data.gtzan import default_data_dir
+from mgc.evaluate import EMBEDDING_MAP_FILE, EmbeddingMap
+from mgc.runs import available_runs, load_picture_model, read_json, run_dir
 
 DEFAULT_MODEL = "crnn"
 
@@ -73,13 +73,13 @@ def picture_model(model: str, split: str):
 
 
 @st.cache_resource(show_spinner=False)
-def embedding_map(model: str, split: str, modified: float) -> explain.EmbeddingMap | None:
-    return explain.EmbeddingMap.load(run_dir(model, split))
+def embedding_map(model: str, split: str, modified: float) -> EmbeddingMap | None:
+    return EmbeddingMap.load(run_dir(model, split))
 
 
-def cached_embedding_map(model: str, split: str) -> explain.EmbeddingMap | None:
-    """The run's embedding map when its files exist (see `mgc.explain.embedding_map`), else None."""
-    path = _file(model, split, explain.EMBEDDING_MAP_FILE)
+def cached_embedding_map(model: str, split: str) -> EmbeddingMap | None:
+    """The run's embedding map when its files exist (see `mgc.evaluate.embedding_map`), else None."""
+    path = _file(model, split, EMBEDDING_MAP_FILE)
     return embedding_map(model, split, path.stat().st_mtime) if path else None
 
 

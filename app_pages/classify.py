@@ -8,10 +8,10 @@ import streamlit as st
 from audio_recorder_streamlit import audio_recorder
 
 import mgc
-from mgc import charts, explain
-from mgc.audio import MAX_SECONDS
-from mgc.dataset import genre_of
 from app_pages.cached import cached_embedding_map, dataset, pick_run, picture_model
+from mgc import charts, explain
+from mgc.data.audio import MAX_SECONDS
+from mgc.data.gtzan import genre_of
 
 UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "opus", "m4a"]
 UPLOAD, RECORD, EXAMPLE = "Upload a file", "Record", "Try an example"

@@ -2,8 +2,8 @@
 import streamlit as st
 
 import mgc
-from mgc import charts
 from app_pages.cached import dataset
+from mgc import charts
 
 st.title("Dataset")
 st.markdown("GTZAN (Tzanetakis & Cook, 2002): 1000 clips of 30 s, 100 per genre, collected around 2000 from "

@@ -3,8 +3,8 @@ import mimetypes
 
 import streamlit as st
 
-from mgc import charts
 from app_pages.cached import dataset, metrics, pick_run, predictions
+from mgc import charts
 
 st.title("Evaluation")
 st.markdown("How one model does on the test tracks of its split — music it never heard in training. "

@@ -1,9 +1,9 @@
 """Home: what the app does, the ten genres, the headline numbers, and how to use it."""
 import streamlit as st
 
+from app_pages.cached import all_metrics
 from mgc import GENRES, charts
 from mgc.charts import SPLIT_LABELS
-from app_pages.cached import all_metrics
 
 st.title("Which genre is this music?")
 st.markdown(

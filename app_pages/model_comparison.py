@@ -1,9 +1,9 @@
 """Model comparison: every trained model side by side, on both splits, from cached metrics."""
 import streamlit as st
 
+from app_pages.cached import DEFAULT_MODEL, all_metrics, history, run_label, training_record
 from mgc import charts
 from mgc.charts import SPLIT_LABELS
-from app_pages.cached import DEFAULT_MODEL, all_metrics, history, run_label, training_record
 
 st.title("Model comparison")
 runs = all_metrics()

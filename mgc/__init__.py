@@ -7,9 +7,14 @@
     >>> mgc.classify("song.mp3", model="mlp")         # or a model on Kaggle's 57 features (mlp, logreg, …)
 
 Errors from bad input are `mgc.AudioError`, with a message a person can act on.
+
+The package's layers, each importing only those below it (`lint-imports` checks this): `data` (audio
+files, the GTZAN folder) → `frontends` (what a model reads) → `models` (networks and their registry) →
+`runs` (trained runs: checkpoints, ensembles, applying them) → `train` | `evaluate` → `serve` | `explain`
+| `charts` → `bench` → `cli`.
 """
-from .audio import Audio, load_audio
-from .dataset import GENRES, GTZAN
+from .data.audio import Audio, load_audio
+from .data.gtzan import GENRES, GTZAN
 from .errors import AudioError, CheckpointError, DatasetError, MgcError
 
 __all__ = ["GENRES", "GTZAN", "Audio", "AudioError", "CheckpointError", "DatasetError", "MgcError",
@@ -19,7 +24,7 @@ __all__ = ["GENRES", "GTZAN", "Audio", "AudioError", "CheckpointError", "Dataset
 def __getattr__(name):
     # The prediction API pulls in torch; import it only when asked for, so `import mgc` stays light.
     if name in ("classify", "Prediction"):
-        from . import prediction
+        from . import serve
 
-        return getattr(prediction, name)
+        return getattr(serve, name)
     raise AttributeError(f"module 'mgc' has no attribute {name!r}")

@@ -14,7 +14,7 @@
    when its heading shows and when it is complete (`RENDERED`); the server's memory (RSS) after each; then
    `sessions` browser sessions at once, each uploading a different clip, checked against
    `mgc.classify` of the same file. Needs Playwright and Debian's chromium (`/usr/bin/chromium`).
-5. **training**: one training step of each picture model (`mgc.training.train_step`, a batch of 32
+5. **training**: one training step of each picture model (`mgc.train.pictures.train_step`, a batch of 32
    crops of the mean training width from the dataset's pictures) in float32 and in bf16 mixed
    precision: milliseconds per step and the ratio fp32 / bf16. bf16 is timed only where the CPU
    computes it natively (what `precision="auto"` trains in); else it is left out.
@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset import REPO_ROOT, default_data_dir
+from .data.gtzan import REPO_ROOT, default_data_dir
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -106,8 +106,8 @@ def _timings(call, runs: int, warmup: int) -> dict:
 # ---------------------------------------------------------------------------------------------- latency
 def latency(mp3: bytes, runs: int, warmup: int) -> dict[str, dict]:
     """Every trained model of the random split classifying the same MP3 bytes."""
-    from .checkpoints import trained_models
-    from .prediction import classify
+    from .runs import trained_models
+    from .serve import classify
 
     return {model: _timings(lambda: classify(mp3, model=model, split="random"), runs, warmup)
             for model in trained_models("random")}
@@ -115,10 +115,10 @@ def latency(mp3: bytes, runs: int, warmup: int) -> dict[str, dict]:
 
 def librosa_picture(y: np.ndarray) -> np.ndarray:
     """A 30-s clip's mel picture with librosa's own calls, as the representation's docstring states them:
-    the reference that `mgc.representation.render_audio` (torch) is checked against."""
+    the reference that `mgc.frontends.picture.render_audio` (torch) is checked against."""
     import librosa
 
-    from .representation import HOP_LENGTH, N_FFT, N_MELS, TOP_DB, _piece_columns, frame_of_column
+    from .frontends.picture import HOP_LENGTH, N_FFT, N_MELS, TOP_DB, _piece_columns, frame_of_column
 
     power = librosa.feature.melspectrogram(y=y, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH,
                                            n_mels=N_MELS, pad_mode="reflect")
@@ -135,10 +135,10 @@ def seed_style_classify(path: Path, model: str, split: str = "random") -> np.nda
     import torch
     from torch import nn
 
-    from .checkpoints import run_dir
-    from .inference import picture_windows
+    from .frontends.picture import picture_windows
     from .models import build_model
     from .models.modules import ConvBlock
+    from .runs import run_dir
 
     y, _ = librosa.load(path, sr=SAMPLE_RATE)
     picture = librosa_picture(y)
@@ -156,12 +156,12 @@ def seed_style_classify(path: Path, model: str, split: str = "random") -> np.nda
 
 def seed_style(mp3: bytes, ours: dict[str, dict], runs: int, warmup: int) -> dict[str, dict]:
     """Seed-style timings of every picture model, with the ratio mgc / seed style."""
-    from .checkpoints import load_model, trained_models
-    from .ensembles import is_ensemble
-    from .models import PICTURE_MODELS
+    from .frontends import PICTURE
+    from .models import family
+    from .runs import is_ensemble, load_model, trained_models
 
     picture_models = [m for m in trained_models("random") if m in ours and not is_ensemble(m, "random")
-                      and load_model(m, "random")[1]["family"] in PICTURE_MODELS]
+                      and family(load_model(m, "random")[1]["family"]).frontend is PICTURE]
     results = {}
     with tempfile.TemporaryDirectory(prefix="mgc-bench-") as folder:
         path = Path(folder) / "clip.mp3"
@@ -175,17 +175,17 @@ def seed_style(mp3: bytes, ours: dict[str, dict], runs: int, warmup: int) -> dic
 
 def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn") -> dict[str, dict]:
     """Where `classify` spends its time for one picture model: decode, picture, model."""
-    from .audio import load_audio
-    from .checkpoints import load_model
-    from .inference import window_outputs
-    from .representation import render_audio
+    from .data.audio import load_audio
+    from .frontends.picture import PICTURE, render_audio
+    from .runs import load_model
+    from .runs.outputs import window_outputs
 
     audio = load_audio(mp3)
     picture = render_audio(audio.samples)
     network, _ = load_model(model, "random")
     return {"decode and resample": _timings(lambda: load_audio(mp3), runs, warmup),
             "mel picture": _timings(lambda: render_audio(audio.samples), runs, warmup),
-            f"{model} over the windows": _timings(lambda: window_outputs(network, picture), runs, warmup)}
+            f"{model} over the windows": _timings(lambda: window_outputs(network, PICTURE, picture), runs, warmup)}
 
 
 # ------------------------------------------------------------------------------------------- throughput
@@ -203,7 +203,7 @@ def _run_child(command: list[str], **kwargs) -> tuple[float, float, int, str]:
 
 def throughput(folder: Path | None = None, model: str = "crnn") -> dict:
     """`python -m mgc predict FOLDER` in a child process: clips per second and peak memory."""
-    from .prediction import audio_files
+    from .serve import audio_files
 
     folder = folder or (default_data_dir() / "genres_original" if default_data_dir() else None)
     files = audio_files(folder) if folder and folder.is_dir() else []
@@ -225,9 +225,10 @@ def training_steps(runs: int, warmup: int, batch_size: int = 32) -> dict[str, di
     import torch
     from torch import nn
 
-    from .models import PICTURE_MODELS, build_model
-    from .representation import N_MELS
-    from .training import TrainConfig, augment, native_bf16, train_step
+    from .frontends.picture import N_MELS, PICTURE
+    from .models import build_model, families_reading
+    from .train.common import native_bf16
+    from .train.pictures import TrainConfig, augment, train_step
 
     config = TrainConfig()
     width = (config.crop_min_columns + config.crop_max_columns) // 2
@@ -239,7 +240,7 @@ def training_steps(runs: int, warmup: int, batch_size: int = 32) -> dict[str, di
     y = torch.arange(batch_size) % 10
     precisions = ["fp32"] + (["bf16"] if native_bf16("cpu") else [])
     results = {}
-    for family in PICTURE_MODELS:
+    for family in families_reading(PICTURE):
         row = {}
         for precision in precisions:
             torch.manual_seed(0)
@@ -257,8 +258,8 @@ def _training_crops(count: int, width: int):
     """`count` crops of `width` columns from pictures of the random split's training tracks, or None without them."""
     import torch
 
-    from .dataset import GTZAN
-    from .representation import track_pictures
+    from .data.gtzan import GTZAN
+    from .frontends.picture import track_pictures
 
     root = default_data_dir()
     if root is None:
@@ -433,7 +434,7 @@ async def _sessions(url: str, files: list[Path]) -> list[dict]:
 def concurrent_sessions(url: str, pid: int, files: list[Path]) -> dict:
     """One browser session per file, all at once, each uploading its file on Classify; every answer is
     checked against `mgc.classify` of the same bytes (the CRNN of the random split, the page's default)."""
-    from .prediction import classify
+    from .serve import classify
 
     before = rss_mb(pid)
     started = time.perf_counter()

@@ -14,8 +14,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .dataset import GENRES, genre_of
-from .representation import COLUMN_SECONDS
+from .data.gtzan import GENRES, genre_of
+from .frontends.picture import COLUMN_SECONDS
 
 GENRE_COLOURS: dict[str, str] = dict(zip(GENRES, px.colors.qualitative.T10))
 SPLIT_LABELS = {"random": "random split", "filtered": "fault-filtered split"}

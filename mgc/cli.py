@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         splits = ("random", "filtered") if getattr(args, "split", None) == "both" else (getattr(args, "split", None),)
         if args.command == "train":
-            from .training import train
+            from .train import train
 
             if args.all and args.out is not None:
                 raise MgcError("--out names one run's folder; with --all every run goes to checkpoints/<model>/<split>")
@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                 for model in (ZOO if args.all else (args.model,)):
                     train(model, split, data=args.data, epochs=args.epochs, device=args.device, out_dir=args.out)
         elif args.command == "evaluate":
-            from .checkpoints import trained_models
-            from .evaluation import evaluate
+            from .evaluate import evaluate
+            from .runs import trained_models
 
             for split in splits:
                 if args.all:  # single models first: an ensemble's parameter count reads its members
@@ -95,11 +95,11 @@ def main(argv: list[str] | None = None) -> int:
                           f"macro F1 {metrics['macro_f1']:.3f}, macro ROC-AUC {metrics['macro_roc_auc']:.3f} "
                           f"over {metrics['test_tracks']} test tracks")
         elif args.command == "predict":
-            from .prediction import predict_command
+            from .serve import predict_command
 
             return predict_command(args.path, args.model, args.split, args.csv, args.jobs)
         elif args.command == "report":
-            from .evaluation import markdown_table, results_table
+            from .evaluate import markdown_table, results_table
 
             print(markdown_table(results_table()))
         elif args.command == "bench":
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             run([p.strip() for p in args.parts.split(",")], runs=args.runs, warmup=args.warmup,
                 sessions=args.sessions, out=args.out)
         elif args.command == "data":
-            from .dataset import GTZAN
+            from .data.gtzan import GTZAN
 
             print(GTZAN(args.data).describe())
     except MgcError as error:

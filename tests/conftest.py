@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from mgc.dataset import GENRES, GTZAN, default_data_dir
+from mgc.data.gtzan import GENRES, GTZAN, default_data_dir
 
 SR = 22050
 

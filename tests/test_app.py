@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import mgc
-from mgc.checkpoints import available_runs
+from mgc.runs.checkpoints import available_runs
 from tests.conftest import encode, sine_chord
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -180,7 +180,7 @@ def test_the_evaluation_split_picker_changes_the_numbers():
     app.selectbox(key="evaluation_split").set_value("filtered")
     app.run()
     assert_no_exception(app)
-    filtered = mgc.checkpoints.read_json(mgc.checkpoints.run_dir("crnn", "filtered") / "metrics.json")
+    filtered = mgc.runs.checkpoints.read_json(mgc.runs.checkpoints.run_dir("crnn", "filtered") / "metrics.json")
     assert metric(app, "Accuracy") == f"{filtered['accuracy']:.1%}" != random_accuracy
 
 
@@ -201,7 +201,7 @@ def test_evaluation_tabs_draw_only_what_is_open(trained_crnn):
     report = open_tab(app, "evaluation_tab", "Classification report").dataframe[0].value
     assert list(report.index)[:len(mgc.GENRES)] == list(mgc.GENRES) and not plotly_charts(app)
     wrong = open_tab(app, "evaluation_tab", "Misclassified tracks").dataframe[0].value
-    table = pd.read_csv(mgc.checkpoints.run_dir("crnn", "random") / "predictions.csv")
+    table = pd.read_csv(mgc.runs.checkpoints.run_dir("crnn", "random") / "predictions.csv")
     assert len(wrong) == (table["genre"] != table["predicted"]).sum()
 
 
@@ -215,7 +215,7 @@ def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn
     assert set(plotly_charts(open_tab(app, "comparison_tab", "Training curves"))) == {"training_curves"}
     gains = open_tab(app, "comparison_tab", "What ensembling gains").dataframe[1].value
     for row in gains.itertuples():  # each split's own members
-        record = mgc.checkpoints.read_json(mgc.checkpoints.run_dir(row.ensemble, row.split) / "training.json")
+        record = mgc.runs.checkpoints.read_json(mgc.runs.checkpoints.run_dir(row.ensemble, row.split) / "training.json")
         assert row.members == ", ".join(record["members"])
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from mgc.audio import MAX_SECONDS, SAMPLE_RATE, load_audio
+from mgc.data.audio import MAX_SECONDS, SAMPLE_RATE, load_audio
 from mgc.errors import AudioError
 from tests.conftest import encode, sine_chord
 

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import mgc
-from mgc.audio import MAX_SECONDS, SAMPLE_RATE, load_audio
-from mgc.checkpoints import available_runs
+from mgc.data.audio import MAX_SECONDS, SAMPLE_RATE, load_audio
 from mgc.errors import AudioError
+from mgc.runs.checkpoints import available_runs
 from tests.bad_audio import CASES, Case, png_named_mp3, wav_header, write_hour_long_wav
 from tests.conftest import encode, sine_chord
 

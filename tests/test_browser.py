@@ -14,7 +14,7 @@ import pytest
 import soundfile
 
 from mgc import GENRES, bench
-from mgc.checkpoints import available_runs
+from mgc.runs.checkpoints import available_runs
 from tests.conftest import SR, encode, sine_chord
 
 CHROMIUM = bench.CHROMIUM
@@ -45,7 +45,7 @@ def server():
 
 def music(seconds: float) -> np.ndarray:
     """A real GTZAN clip's opening when the dataset is here, else a synthetic chord."""
-    from mgc.dataset import default_data_dir
+    from mgc.data.gtzan import default_data_dir
 
     root = default_data_dir()
     clips = sorted((root / "genres_original").rglob("*.flac")) if root and root.is_dir() else []

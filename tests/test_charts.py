@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from mgc import GENRES, charts
-from mgc.dataset import Split
+from mgc.data.gtzan import Split
 from tests.conftest import SR, sine_chord
 
 

@@ -1,7 +1,7 @@
 """The dataset folder, track names and splits: always by track."""
 import pytest
 
-from mgc.dataset import GENRES, GTZAN, fault_filtered_split, genre_of, random_split, track_id
+from mgc.data.gtzan import GENRES, GTZAN, fault_filtered_split, genre_of, random_split, track_id
 from mgc.errors import DatasetError
 
 

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 import mgc
-from mgc import ensembles
-from mgc.checkpoints import read_json, run_dir
-from mgc.dataset import GENRES
-from mgc.evaluation import evaluate
-from mgc.training import TrainConfig, train
+from mgc.data.gtzan import GENRES
+from mgc.evaluate import evaluate
+from mgc.runs import ensembles
+from mgc.runs.checkpoints import read_json, run_dir
+from mgc.train import TrainConfig, train
 from tests.conftest import encode, sine_chord
 
 

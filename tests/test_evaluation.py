@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from mgc.dataset import GENRES
-from mgc.evaluation import compute_metrics, predictions_table
+from mgc.data.gtzan import GENRES
+from mgc.evaluate import compute_metrics, predictions_table
 
 
 def one_hot_probabilities(predicted, confidence=0.9):
@@ -48,8 +48,8 @@ def test_predictions_table_has_a_probability_column_per_genre():
 
 
 def test_results_table_has_a_row_per_model_and_columns_per_split(tmp_path):
-    from mgc.checkpoints import write_json
-    from mgc.evaluation import markdown_table, results_table
+    from mgc.evaluate import markdown_table, results_table
+    from mgc.runs.checkpoints import write_json
 
     true = np.repeat(np.arange(10), 2)
     for split, accuracy_goal in (("random", 1.0), ("filtered", 0.95)):

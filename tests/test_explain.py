@@ -4,6 +4,8 @@ import pytest
 import torch
 
 from mgc import GENRES, explain, load_audio
+from mgc.evaluate import EmbeddingMap
+from mgc.explain import not_music, saliency_map
 from mgc.models import build_model
 from tests.conftest import SR, sine_chord
 
@@ -38,7 +40,7 @@ def test_saliency_leaves_no_gradient_on_the_shared_model(small_model):
 def test_saliency_in_batches_equals_saliency_in_one_pass(small_model, monkeypatch):
     picture = np.random.default_rng(2).integers(0, 256, (128, 400), dtype=np.uint8)
     batched = explain.saliency(small_model, picture, "jazz")
-    monkeypatch.setattr(explain, "SALIENCY_BATCH", 1000)
+    monkeypatch.setattr(saliency_map, "SALIENCY_BATCH", 1000)
     assert np.allclose(batched, explain.saliency(small_model, picture, "jazz"), atol=1e-6)
 
 
@@ -66,7 +68,7 @@ def test_frame_loudness_and_flatness_are_librosas(signal):
 
     y = {"chord": sine_chord(5.0), "noise": white_noise(), "speech-like": speech_like(),
          "short": sine_chord(0.2)}[signal]
-    frame_rms, flatness = explain.frame_loudness_and_flatness(y)
+    frame_rms, flatness = not_music.frame_loudness_and_flatness(y)
     np.testing.assert_allclose(frame_rms, librosa.feature.rms(y=y, frame_length=2048, hop_length=512)[0],
                                rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(flatness, librosa.feature.spectral_flatness(y=y, n_fft=2048, hop_length=512)[0],
@@ -75,18 +77,18 @@ def test_frame_loudness_and_flatness_are_librosas(signal):
 
 def test_white_noise_may_not_be_music_because_it_is_flat():
     check = explain.music_check(white_noise())
-    assert check.may_not_be_music and check.flatness > explain.NOISE_FLATNESS
+    assert check.may_not_be_music and check.flatness > not_music.NOISE_FLATNESS
 
 
 def test_quiet_noise_may_not_be_music_because_it_is_quiet():
     check = explain.music_check(white_noise(level=0.003))
-    assert check.rms_dbfs < explain.QUIET_RMS_DBFS
+    assert check.rms_dbfs < not_music.QUIET_RMS_DBFS
     assert any("quiet" in reason for reason in check.reasons)
 
 
 def test_speech_like_signal_may_not_be_music_because_it_stops_and_starts():
     check = explain.music_check(speech_like())
-    assert check.pause_fraction > explain.SPEECH_PAUSE_FRACTION and check.flatness < explain.NOISE_FLATNESS
+    assert check.pause_fraction > not_music.SPEECH_PAUSE_FRACTION and check.flatness < not_music.NOISE_FLATNESS
     assert any("speech" in reason for reason in check.reasons)
 
 
@@ -96,7 +98,7 @@ def test_a_steady_chord_with_a_confident_answer_passes():
 
 
 def test_a_model_that_cannot_choose_raises_the_doubt():
-    uniform = {g: 0.1 for g in GENRES}
+    uniform = dict.fromkeys(GENRES, 0.1)
     check = explain.music_check(sine_chord(5.0), uniform)
     assert check.entropy == pytest.approx(1.0) and check.may_not_be_music
 
@@ -121,16 +123,16 @@ def test_embedding_map_projects_its_own_tracks_onto_their_points(tmp_path):
     rng = np.random.default_rng(0)
     embeddings = rng.standard_normal((12, 6)) * [5, 3, 1, 0.1, 0.1, 0.1]
     tracks = [f"{GENRES[i % 10]}.{i:05d}" for i in range(12)]
-    fitted = explain.EmbeddingMap.fit(tracks, embeddings)
+    fitted = EmbeddingMap.fit(tracks, embeddings)
     assert list(fitted.points.columns) == ["track", "genre", "x", "y"]
     assert fitted.project(embeddings[3]) == pytest.approx((fitted.points.x[3], fitted.points.y[3]))
     assert fitted.explained[0] > fitted.explained[1] and sum(fitted.explained) > 0.9
 
     fitted.save(tmp_path)
-    loaded = explain.EmbeddingMap.load(tmp_path)
+    loaded = EmbeddingMap.load(tmp_path)
     assert loaded.points["track"].tolist() == tracks
     assert loaded.project(embeddings[5]) == pytest.approx(fitted.project(embeddings[5]), abs=1e-4)
 
 
 def test_embedding_map_is_none_where_it_was_never_built(tmp_path):
-    assert explain.EmbeddingMap.load(tmp_path) is None
+    assert EmbeddingMap.load(tmp_path) is None

@@ -10,7 +10,7 @@ import librosa
 import numpy as np
 import pytest
 
-from mgc.features import FEATURE_NAMES, MIN_SAMPLES, extract_features
+from mgc.frontends.features import FEATURE_NAMES, MIN_SAMPLES, extract_features
 
 SR = 22050
 
@@ -133,7 +133,7 @@ def test_float64_input_gives_the_same_features_as_float32():
 
 
 def test_fast_hpss_equals_librosa_decompose_hpss():
-    from mgc.features import _hpss
+    from mgc.frontends.features import _hpss
 
     rng = np.random.default_rng(2)
     y = sine(330.0, seconds=2.0) + (0.05 * rng.standard_normal(2 * SR)).astype(np.float32)
@@ -167,8 +167,8 @@ def test_feature_names_are_the_csv_columns(real_data):
 
 @pytest.mark.real_data
 def test_features_match_kaggle_csv_on_one_clip_per_genre(real_data):
-    from mgc.audio import load_audio
-    from mgc.dataset import genre_of
+    from mgc.data.audio import load_audio
+    from mgc.data.gtzan import genre_of
 
     tracks = {}
     for track in real_data.audio:

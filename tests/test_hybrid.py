@@ -8,15 +8,16 @@ import soundfile
 import torch
 
 import mgc
-from mgc import ensembles
-from mgc.checkpoints import load_model, read_json, run_digest, run_dir
-from mgc.dataset import GENRES
-from mgc.evaluation import evaluate
-from mgc.features import FEATURE_NAMES, extract_features
-from mgc.hybrid_training import HybridTrainConfig, train_hybrid
-from mgc.inference import window_starts
-from mgc.tabular_training import feature_parts
-from mgc.training import TrainConfig, train
+from mgc.data.gtzan import GENRES
+from mgc.evaluate import evaluate
+from mgc.frontends.features import FEATURE_NAMES, extract_features
+from mgc.frontends.picture import window_starts
+from mgc.runs import ensembles
+from mgc.runs.checkpoints import load_model, read_json, run_digest, run_dir
+from mgc.train import TrainConfig, train
+from mgc.train.ensembles import build_ensemble
+from mgc.train.hybrid import HybridTrainConfig, train_hybrid
+from mgc.train.tabular import feature_parts
 from tests.conftest import SR, encode, genre_signal, sine_chord
 
 PICTURE_CONFIG = {"channels": [8, 8, 16, 16, 16]}
@@ -144,7 +145,7 @@ def test_an_ensemble_with_a_hybrid_member_classifies_audio_on_the_picture_window
     copy = tmp_path / "checkpoints"
     shutil.copytree(checkpoints, copy)
     monkeypatch.setenv("MGC_CHECKPOINTS", str(copy))
-    ensembles.build_ensemble("ensemble-sum", "filtered", data=hybrid_data, members=("cnn", "hybrid"))
+    build_ensemble("ensemble-sum", "filtered", data=hybrid_data, members=("cnn", "hybrid"))
     audio = encode(sine_chord(25.0))
     together = mgc.classify(audio, model="ensemble-sum", split="filtered")
     apart = [mgc.classify(audio, model=m, split="filtered") for m in ("cnn", "hybrid")]

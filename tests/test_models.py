@@ -6,11 +6,12 @@ import pandas as pd
 import pytest
 import torch
 
-from mgc.checkpoints import load_picture_model
-from mgc.inference import window_starts
-from mgc.models import PICTURE_MODELS, build_model, parameter_count
-from mgc.training import TrainConfig, native_bf16, train, training_precision
-
+from mgc.frontends import PICTURE
+from mgc.frontends.picture import window_starts
+from mgc.models import build_model, families_reading, parameter_count
+from mgc.runs.checkpoints import load_picture_model
+from mgc.train import TrainConfig, train
+from mgc.train.common import native_bf16, training_precision
 
 EMBEDDING_SIZE = {"crnn": 128, "cnn": 256, "lstm": 384}
 SMALL = {"crnn": {"channels": [8, 16, 16, 32, 32], "gru_hidden": 16}, "cnn": {"channels": [8, 16, 16, 32, 32]},
@@ -18,7 +19,7 @@ SMALL = {"crnn": {"channels": [8, 16, 16, 32, 32], "gru_hidden": 16}, "cnn": {"c
 
 
 def test_every_picture_model_is_tested_here():
-    assert set(EMBEDDING_SIZE) == set(PICTURE_MODELS) == set(SMALL)
+    assert set(EMBEDDING_SIZE) == set(families_reading(PICTURE)) == set(SMALL)
 
 
 @pytest.mark.parametrize("family", sorted(EMBEDDING_SIZE))
@@ -82,7 +83,7 @@ def test_bench_times_a_training_step_of_every_picture_model_in_each_precision_th
     from mgc.bench import training_steps
 
     steps = training_steps(runs=1, warmup=0)
-    assert set(steps) == set(PICTURE_MODELS)
+    assert set(steps) == set(families_reading(PICTURE))
     native = native_bf16("cpu")
     for family, row in steps.items():
         assert row["fp32"]["median_ms"] > 0 and ("bf16" in row) == native

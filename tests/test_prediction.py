@@ -6,9 +6,9 @@ import soundfile
 
 import mgc
 from mgc.cli import main
-from mgc.dataset import GENRES
-from mgc.explain import EmbeddingMap
-from mgc.training import TrainConfig, train
+from mgc.data.gtzan import GENRES
+from mgc.evaluate import EmbeddingMap
+from mgc.train import TrainConfig, train
 from tests.conftest import SR, encode, genre_signal, sine_chord
 
 
@@ -88,7 +88,7 @@ def test_predict_command_exits_2_with_the_message_for_a_bad_file(tmp_path, capsy
 def test_evaluate_command_writes_predictions_and_metrics(synthetic_data, small_model, capsys):
     assert main(["evaluate", "--model", "crnn", "--split", "filtered", "--data", str(synthetic_data)]) == 0
     table = pd.read_csv(small_model / "crnn" / "filtered" / "predictions.csv")
-    metrics = mgc.checkpoints.read_json(small_model / "crnn" / "filtered" / "metrics.json")
+    metrics = mgc.runs.checkpoints.read_json(small_model / "crnn" / "filtered" / "metrics.json")
     assert len(table) == 10 and metrics["test_tracks"] == 10
     assert metrics["accuracy"] == pytest.approx((table["genre"] == table["predicted"]).mean())
     assert "accuracy" in capsys.readouterr().out
@@ -97,7 +97,7 @@ def test_evaluate_command_writes_predictions_and_metrics(synthetic_data, small_m
 
 
 def test_the_embedding_map_places_a_test_track_where_its_embedding_lands(synthetic_data, small_model):
-    from mgc.evaluation import evaluate
+    from mgc.evaluate import evaluate
 
     evaluate("crnn", "filtered", data=synthetic_data)
     test_map = EmbeddingMap.load(small_model / "crnn" / "filtered")

@@ -2,11 +2,18 @@
 import numpy as np
 import pytest
 
-from mgc.audio import load_audio
-from mgc.errors import AudioError
 from mgc.bench import librosa_picture
-from mgc.representation import (COLUMNS_PER_CLIP, MEL_BASIS_FILE, N_MELS, frame_of_column, invert_picture,
-                                piece_bounds, render_audio)
+from mgc.data.audio import load_audio
+from mgc.errors import AudioError
+from mgc.frontends.picture import (
+    COLUMNS_PER_CLIP,
+    MEL_BASIS_FILE,
+    N_MELS,
+    frame_of_column,
+    invert_picture,
+    piece_bounds,
+    render_audio,
+)
 from tests.conftest import SR, sine_chord
 
 

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 
 import mgc
-from mgc.checkpoints import read_json, run_dir, trained_models
-from mgc.dataset import GENRES
-from mgc.ensembles import is_ensemble
-from mgc.models import HYBRID_MODELS, PICTURE_MODELS
+from mgc.data.gtzan import GENRES
+from mgc.frontends import PICTURE
+from mgc.models import family
+from mgc.runs import is_ensemble
+from mgc.runs.checkpoints import read_json, run_dir, trained_models
 
 pytestmark = pytest.mark.real_data
 SPLITS = ["random", "filtered"]
@@ -65,7 +66,7 @@ def test_every_shipped_model_classifies_a_real_test_clip(real_data, model, split
 # The hybrid reads the pictures too; its 57 features drawn from audio are within 1 % of the CSV's
 # (tests/test_features.py), which moves its probabilities by less than 1e-4 on the shipped runs.
 PICTURE_RUNS = [(m, s) for m, s in SHIPPED if not is_ensemble(m, s)
-                and mgc.checkpoints.load_model(m, s)[1]["family"] in (*PICTURE_MODELS, *HYBRID_MODELS)]
+                and PICTURE in (frontend := family(mgc.runs.load_model(m, s)[1]["family"]).frontend, *frontend.parts)]
 
 
 @pytest.mark.parametrize("model,split", PICTURE_RUNS)

@@ -7,14 +7,15 @@ import pytest
 import torch
 
 import mgc
-from mgc.checkpoints import load_model, load_picture_model, read_json, run_dir
 from mgc.cli import main
-from mgc.dataset import GENRES, labels_of
-from mgc.evaluation import compute_metrics, evaluate
-from mgc.features import FEATURE_NAMES, table_features
-from mgc.inference import feature_outputs
+from mgc.data.gtzan import GENRES, labels_of
+from mgc.evaluate import compute_metrics, evaluate
+from mgc.frontends import FEATURES
+from mgc.frontends.features import FEATURE_NAMES, table_features
 from mgc.models.modules import FeatureStandardisation
-from mgc.tabular_training import MLP_VARIANTS, feature_parts, fit_logreg, train_logreg, train_mlp
+from mgc.runs.checkpoints import load_model, load_picture_model, read_json, run_dir
+from mgc.runs.outputs import window_outputs
+from mgc.train.tabular import MLP_VARIANTS, feature_parts, fit_logreg, train_logreg, train_mlp
 from tests.conftest import encode, sine_chord
 
 TRACKS_PER_GENRE = 8
@@ -115,7 +116,7 @@ def test_standardisation_is_fitted_on_the_train_rows_only(name, features_data, t
 def test_logreg_module_gives_scikit_learns_predict_proba(features_data):
     parts = feature_parts(mgc.GTZAN(features_data), "filtered")
     pipeline, model = fit_logreg(parts.train_rows, parts.train_labels)
-    probabilities, embeddings = feature_outputs(model, parts.valid_rows)
+    probabilities, embeddings = window_outputs(model, FEATURES, parts.valid_rows)
     assert np.allclose(probabilities, pipeline.predict_proba(parts.valid_rows), atol=1e-5)
     assert embeddings.shape == (len(parts.valid_rows), 57)
 
@@ -177,7 +178,7 @@ def test_shipped_feature_model_says_the_same_from_audio_as_from_the_csv_row(mode
     test = real_data.split("random").test
     clip = next((t for t in test if t in real_data.audio), sorted(real_data.audio)[0])
     network, _ = load_model(model, "random")
-    from_csv, embedding = feature_outputs(network, table_features(real_data.features, [clip]))
+    from_csv, embedding = window_outputs(network, FEATURES, table_features(real_data.features, [clip]))
     prediction = mgc.classify(real_data.audio[clip], model=model, split="random")
     assert np.allclose(list(prediction.probabilities.values()), from_csv[0], atol=1e-4)
     assert np.allclose(prediction.embedding, embedding[0], atol=1e-4 * max(1.0, np.abs(embedding).max()))

@@ -3,7 +3,7 @@
 
     python tools/picture_parity.py [--data DIR]
 
-For every clip with both audio and a Kaggle picture: `mgc.representation.render_audio` (the torch front
+For every clip with both audio and a Kaggle picture: `mgc.frontends.picture.render_audio` (the torch front
 end that serves uploads), `mgc.bench.librosa_picture` (librosa's melspectrogram and amplitude_to_db, the
 recipe measured on the pictures) and the inverted PNG are compared pairwise: clips drawn identically,
 values that differ, and the largest difference in colour indices.
@@ -19,10 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mgc.audio import load_audio  # noqa: E402
-from mgc.bench import librosa_picture  # noqa: E402
-from mgc.dataset import GTZAN  # noqa: E402
-from mgc.representation import invert_picture, render_audio  # noqa: E402
+from mgc.bench import librosa_picture
+from mgc.data.audio import load_audio
+from mgc.data.gtzan import GTZAN
+from mgc.frontends.picture import invert_picture, render_audio
 
 
 def main() -> int:

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Check `mgc.features.extract_features` against Kaggle's features_30_sec.csv, column by column.
+"""Check `mgc.frontends.features.extract_features` against Kaggle's features_30_sec.csv, column by column.
 
     python tools/validate_features.py [--data DIR] [--limit N] [--jobs J] [--save FILE.csv]
 
-Every clip with audio in the GTZAN folder is decoded with `mgc.audio.load_audio` (the live path),
+Every clip with audio in the GTZAN folder is decoded with `mgc.data.audio.load_audio` (the live path),
 its 57 features are computed, and each is compared with the CSV's value for that clip. A value
 *agrees* when its relative error is within 1 %; for the near-zero means of the HPSS waveforms
 (`harmony_mean`, `perceptr_mean`, see NEAR_ZERO) an absolute error within 1e-8 also counts. The goal
@@ -24,9 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mgc.audio import load_audio  # noqa: E402
-from mgc.dataset import GTZAN, default_data_dir  # noqa: E402
-from mgc.features import FEATURE_NAMES, extract_features  # noqa: E402
+from mgc.data.audio import load_audio
+from mgc.data.gtzan import GTZAN, default_data_dir
+from mgc.frontends.features import FEATURE_NAMES, extract_features
 
 RELATIVE_TOLERANCE = 0.01
 GOAL = 0.95

@@ -3,9 +3,9 @@
 
     python tools/validation_precision.py [--data DIR]
 
-`mgc.training.train` validates each epoch in the precision it trains in (bf16 where the CPU computes it
+`mgc.train.pictures.train_picture_model` validates each epoch in the precision it trains in (bf16 where the CPU computes it
 natively). For each shipped picture run (crnn, cnn, lstm) and split, its valid tracks' probabilities
-(`mgc.inference.track_outputs`) are computed in float32 and under a bf16 autocast: valid accuracy and
+(`mgc.runs.outputs.track_outputs`) are computed in float32 and under a bf16 autocast: valid accuracy and
 log loss each way, answers that differ, the largest difference of a probability, and the time each took.
 """
 from __future__ import annotations
@@ -20,12 +20,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mgc.checkpoints import load_picture_model  # noqa: E402
-from mgc.dataset import GTZAN, labels_of  # noqa: E402
-from mgc.inference import track_outputs  # noqa: E402
-from mgc.models import PICTURE_MODELS  # noqa: E402
-from mgc.representation import track_pictures  # noqa: E402
-from mgc.training import track_log_loss  # noqa: E402
+from mgc.data.gtzan import GTZAN, labels_of
+from mgc.frontends import PICTURE
+from mgc.models import families_reading
+from mgc.runs import load_picture_model
+from mgc.runs.outputs import track_outputs
+from mgc.train.common import track_log_loss
 
 
 def main() -> int:
@@ -35,16 +35,16 @@ def main() -> int:
     differing = tracks_seen = 0
     for split in ("random", "filtered"):
         valid = dataset.split(split).valid
-        pictures = track_pictures(dataset.root, valid)
+        pictures = PICTURE.from_dataset(dataset, valid)
         tracks = [t for t in valid if t in pictures]
         labels = labels_of(tracks)
-        for family in PICTURE_MODELS:
+        for family in families_reading(PICTURE):
             model, _ = load_picture_model(family, split)
             results = {}
             for precision in ("fp32", "bf16"):
                 started = time.perf_counter()
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                    probabilities, _ = track_outputs(model, [pictures[t] for t in tracks])
+                    probabilities, _ = track_outputs(model, PICTURE, [pictures[t] for t in tracks])
                 results[precision] = (probabilities, time.perf_counter() - started)
             (p32, s32), (p16, s16) = results["fp32"], results["bf16"]
             answers = int((p32.argmax(1) != p16.argmax(1)).sum())

@@ -1,16 +1,18 @@
-"""The registry of model families: one name → one class with a `Config` dataclass.
+"""The networks and their registry: one family name → one class with a `Config` dataclass, and its front end.
 
-Every model returns `{"logits", "embedding"}` and normalises its own input inside the module.
-Picture models take a uint8 mel picture batch (batch, 128, columns) (`mgc.representation`);
-feature models take raw rows of Kaggle's 57 features (batch, 57) (`mgc.features`); the hybrid
-takes both, reading the pictures through a trained picture run it is attached to (`Hybrid`).
+Every model returns `{"logits", "embedding"}` and normalises its own input inside the module. What a
+family reads is its front end (`mgc.frontends`), named here and nowhere else: picture models read the
+Kaggle mel picture (uint8 windows (batch, 128, columns)), feature models Kaggle's 57 features (raw rows
+(batch, 57)), the hybrid both, reading the pictures through a trained picture run it is attached to
+(`Hybrid`). `trainer` names the recipe `mgc.train` trains a family with.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 
 from torch import nn
 
+from ..frontends import FEATURES, PICTURE, PICTURE_AND_FEATURES, FrontEnd
 from .cnn import CNN
 from .crnn import CRNN
 from .hybrid import Hybrid
@@ -18,33 +20,43 @@ from .logreg import SoftmaxRegression
 from .lstm import LSTM
 from .mlp import MLP
 
-PICTURE_MODELS: dict[str, type[nn.Module]] = {"crnn": CRNN, "cnn": CNN, "lstm": LSTM}
-FEATURE_MODELS: dict[str, type[nn.Module]] = {"mlp": MLP, "logreg": SoftmaxRegression}
-HYBRID_MODELS: dict[str, type[nn.Module]] = {"hybrid": Hybrid}
-MODELS: dict[str, type[nn.Module]] = {**PICTURE_MODELS, **FEATURE_MODELS, **HYBRID_MODELS}
+
+@dataclass(frozen=True)
+class Family:
+    """A kind of model: its network class, the front end it reads and the training recipe it needs."""
+
+    name: str
+    network: type[nn.Module]
+    frontend: FrontEnd
+    trainer: str
+    """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular" or "hybrid"."""
 
 
-def input_version(family: str) -> str:
-    """The version of the front end `family` reads, recorded in and checked against its checkpoints."""
-    if family in PICTURE_MODELS:
-        from ..representation import VERSION
-    elif family in FEATURE_MODELS:
-        from ..features import VERSION
-    elif family in HYBRID_MODELS:
-        from ..features import VERSION as FEATURES_VERSION
-        from ..representation import VERSION as PICTURES_VERSION
-
-        return f"{PICTURES_VERSION}+{FEATURES_VERSION}"  # it reads both
-    else:
-        raise KeyError(f"unknown model family {family!r}; known: {', '.join(MODELS)}")
-    return VERSION
+FAMILIES: dict[str, Family] = {family.name: family for family in (
+    Family("crnn", CRNN, PICTURE, "pictures"),
+    Family("cnn", CNN, PICTURE, "pictures"),
+    Family("lstm", LSTM, PICTURE, "pictures"),
+    Family("mlp", MLP, FEATURES, "tabular"),
+    Family("logreg", SoftmaxRegression, FEATURES, "tabular"),
+    Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid"),
+)}
 
 
-def build_model(family: str, config: dict | None = None) -> nn.Module:
-    """A fresh model of `family`, with `config` overriding its defaults (as saved in a checkpoint)."""
-    if family not in MODELS:
-        raise KeyError(f"unknown model family {family!r}; known: {', '.join(MODELS)}")
-    cls = MODELS[family]
+def family(name: str) -> Family:
+    """The registered family `name`; KeyError naming the known ones otherwise."""
+    if name not in FAMILIES:
+        raise KeyError(f"unknown model family {name!r}; known: {', '.join(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def families_reading(frontend: FrontEnd) -> tuple[str, ...]:
+    """The families whose front end is `frontend`, in registry order."""
+    return tuple(name for name, f in FAMILIES.items() if f.frontend is frontend)
+
+
+def build_model(name: str, config: dict | None = None) -> nn.Module:
+    """A fresh model of family `name`, with `config` overriding its defaults (as saved in a checkpoint)."""
+    cls = family(name).network
     values = {}
     for field in fields(cls.Config):
         if config and field.name in config:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..representation import N_MELS
+from ..frontends.picture import N_MELS
 from .modules import PictureNormalisation, conv_stack, mean_max_over_time
 
 

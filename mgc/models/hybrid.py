@@ -2,27 +2,26 @@
 
 The seeds' "Model 2.0" (CNN embedding concatenated with the tabular features), built the cheap way:
 the picture model is a trained `cnn` or `crnn` run of the same split, **frozen**; only the head is
-trained (`mgc.hybrid_training`). Per ≈ 10-s window of the mel picture, the picture model's embedding
+trained (`mgc.train.hybrid`). Per ≈ 10-s window of the mel picture, the picture model's embedding
 is joined with the features of the whole input (Kaggle's CSV row in training and evaluation,
-`mgc.features.extract_features` for new audio), and the head gives that window's probabilities; as
+`mgc.frontends.features.extract_features` for new audio), and the head gives that window's probabilities; as
 for a picture model, a track's answer is the mean over its windows.
 
 How it is kept honest:
 * Both halves are standardised inside the module (`FeatureStandardisation`, fitted on the train part).
 * The picture model's weights are not copied into this module's checkpoint. The config names the
-  run (`picture_model`) and the digest of its weights (`picture_digest`); `mgc.checkpoints.load_model`
+  run (`picture_model`) and the digest of its weights (`picture_digest`); `mgc.runs.load_model`
   attaches that run and refuses it when its weights have changed since the head was trained.
 * Embeddings of training tracks come from a network trained on those very tracks, so they separate
   the genres far better than on any new track (on the filtered split the `crnn` is right on 96 % of
   its training tracks and 61 % of the valid ones). A head fitted to them learns to trust the
   embedding blindly. `embedding_dropout` and `embedding_noise` (training only) are the remedies;
-  `mgc.hybrid_training` chooses among them on the valid part.
+  `mgc.train.hybrid` chooses among them on the valid part.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -35,7 +34,7 @@ class HybridConfig:
     picture_model: str = "cnn"
     """The run (of the same split) whose embedding the head reads."""
     picture_digest: str = ""
-    """`mgc.checkpoints.weights_digest` of that run's weights when the head was trained."""
+    """`mgc.runs.checkpoints.weights_digest` of that run's weights when the head was trained."""
     embedding_size: int = 256
     features: int = N_FEATURES
     hidden: tuple[int, ...] = (128,)
@@ -93,24 +92,5 @@ class Hybrid(nn.Module):
 
     def forward(self, pictures: torch.Tensor, features: torch.Tensor) -> dict[str, torch.Tensor]:
         if self.picture is None:
-            raise RuntimeError("no picture model attached: load the hybrid with mgc.checkpoints.load_model")
+            raise RuntimeError("no picture model attached: load the hybrid with mgc.runs.load_model")
         return self.classify_embeddings(self.picture(pictures)["embedding"], features)
-
-    @torch.inference_mode()
-    def head_outputs(self, picture_embeddings: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-window probabilities (windows, classes) and embeddings of picture embeddings (windows, size)
-        joined with one raw feature row (57,): what the head says, window by window."""
-        self.eval()
-        out = self.classify_embeddings(torch.as_tensor(np.atleast_2d(picture_embeddings), dtype=torch.float32),
-                                       torch.as_tensor(np.atleast_2d(features), dtype=torch.float64))
-        return torch.softmax(out["logits"], dim=1).numpy(), out["embedding"].numpy()
-
-    def window_outputs(self, picture: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-window probabilities and embeddings of one mel picture (128, columns) and its feature row (57,),
-        over the windows `mgc.inference.window_outputs` cuts."""
-        from ..inference import window_outputs
-
-        if self.picture is None:
-            raise RuntimeError("no picture model attached: load the hybrid with mgc.checkpoints.load_model")
-        _, picture_embeddings = window_outputs(self.picture, picture)
-        return self.head_outputs(picture_embeddings, features)

@@ -1,6 +1,6 @@
 """Multinomial logistic regression on Kaggle's 57 features: the scikit-learn baseline, as a torch module.
 
-scikit-learn fits it (`StandardScaler` + `LogisticRegression`, see `mgc.tabular_training.fit_logreg`);
+scikit-learn fits it (`StandardScaler` + `LogisticRegression`, see `mgc.train.tabular.fit_logreg`);
 this module holds the scaler's mean and scale as buffers and the coefficients in an `nn.Linear`, so
 the checkpoint loads with `torch.load(weights_only=True)` and runs through the same evaluation and
 prediction code as every other model. softmax(logits) equals scikit-learn's `predict_proba`.

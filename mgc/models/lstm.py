@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..representation import N_MELS
+from ..frontends.picture import N_MELS
 from .modules import PictureNormalisation, mean_max_over_time
 
 

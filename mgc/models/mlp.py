@@ -2,7 +2,7 @@
 
 The tabular seed's networks: dense ReLU layers narrowing to 64 units, dropout 0.2 between them, a
 10-way softmax output, trained with Adam, SGD or RMSprop at batch 128 (the four recipes are
-`mgc.tabular_training.MLP_VARIANTS`).
+`mgc.train.tabular.MLP_VARIANTS`).
 
 How it is kept honest here:
 * Standardisation is fitted on the training part only and lives inside the module as buffers
@@ -19,7 +19,7 @@ from torch import nn
 from .modules import FeatureStandardisation, dense_stack
 
 N_FEATURES = 57
-"""len(mgc.features.FEATURE_NAMES); written out so that building a model does not import librosa."""
+"""len(mgc.frontends.features.FEATURE_NAMES); written out so that building a model does not import librosa."""
 
 
 @dataclass

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_weights
 
-from ..representation import N_MELS
+from ..frontends.picture import N_MELS
 
 
 class PictureNormalisation(nn.Module):
@@ -38,7 +38,7 @@ class FeatureStandardisation(nn.Module):
 
     The tabular counterpart of `PictureNormalisation`: mean and standard deviation per column are
     buffers, set once from the training part (`fit`) and saved with the weights, so a model is fed
-    raw features (Kaggle's CSV row, or `mgc.features.extract_features` of an upload) and cannot
+    raw features (Kaggle's CSV row, or `mgc.frontends.features.extract_features` of an upload) and cannot
     drift from training. The buffers and the subtraction are float64: raw columns span 1e-9
     (`harmony_mean`) to 1e7 (`rolloff_var`), more than float32 carries.
     """

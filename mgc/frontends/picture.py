@@ -1,4 +1,4 @@
-"""Kaggle's GTZAN mel-spectrogram pictures, as arrays, from a PNG or from any audio.
+"""The Kaggle mel picture front end: GTZAN's mel-spectrogram pictures as arrays, from a PNG or from any audio.
 
 The models see a `uint8` array of shape (128 mel bands, columns), lowest band first, whose values
 are colour indices 0..255 of matplotlib's `magma` map, exactly as Kaggle drew them. Facts measured
@@ -20,6 +20,9 @@ drawn as Kaggle drew a clip, with its own 0-dB reference (its loudest bin), at K
 of 334 columns per 1293 frames — exactly 334 columns for pieces of 29–31 s, as Kaggle drew every
 GTZAN clip of 29.9–30.6 s — and the pieces' columns are joined. A 30-s GTZAN clip therefore
 renders to exactly its picture; a 3-s excerpt to 33 columns; a 2-minute song to 4 pieces of 334.
+
+Models read a picture in windows of ≈ 10 s (`WINDOW_COLUMNS`) with a hop of ≈ 2.5 s (`WINDOW_HOP`), one
+window for narrower pictures; `KagglePicture` (the front end object, `PICTURE`) cuts them.
 """
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import AudioError, DatasetError
+from ..errors import AudioError, DatasetError
+from .base import FrontEnd
 
 VERSION = "kaggle-mel-v1"
 """Checkpoints record the representation version they were trained on."""
@@ -179,8 +183,8 @@ def track_pictures(data_root: Path, tracks, cache_dir: Path | None = None) -> di
     """
     from tqdm.auto import tqdm
 
-    from .audio import load_audio
-    from .dataset import GTZAN
+    from ..data.audio import load_audio
+    from ..data.gtzan import GTZAN
 
     dataset = GTZAN(data_root)
     cache_dir = Path(cache_dir or default_cache_dir())
@@ -211,3 +215,59 @@ def _folder_key(root: Path) -> str:
     import hashlib
 
     return hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:10]
+
+
+# ---------------------------------------------------------------------------------------------
+# Windows: what a picture model classifies at a time
+
+WINDOW_COLUMNS = 112  # ≈ 10 s: the widest crop the picture models are trained on
+WINDOW_HOP = 28  # ≈ 2.5 s
+WINDOW_BATCH = 16
+"""Windows through the model at a time: a 30-s clip's 9 in one go, while 10 minutes (236 windows) stay
+within ~50 MB of activations instead of ~750 MB."""
+
+
+def window_starts(columns: int, width: int = WINDOW_COLUMNS, hop: int = WINDOW_HOP) -> np.ndarray:
+    """First column of each window; the last window ends at the last column. One window if narrower."""
+    if columns <= width:
+        return np.array([0])
+    starts = np.arange(0, columns - width + 1, hop)
+    if starts[-1] != columns - width:
+        starts = np.append(starts, columns - width)
+    return starts
+
+
+def picture_windows(picture: np.ndarray, width: int = WINDOW_COLUMNS, hop: int = WINDOW_HOP):
+    """(128, columns) → (windows, 128, min(width, columns)) uint8 tensor."""
+    import torch
+
+    picture = torch.as_tensor(np.ascontiguousarray(picture))
+    starts = window_starts(picture.shape[1], width, hop)
+    width = min(width, picture.shape[1])
+    return torch.stack([picture[:, s : s + width] for s in starts])
+
+
+class KagglePicture(FrontEnd):
+    """The Kaggle mel picture: uint8 (128 mel bands, columns), read in windows of `WINDOW_COLUMNS`."""
+
+    version = VERSION
+    describes = "a picture or audio"
+
+    def from_audio(self, audio) -> np.ndarray:
+        return render_audio(audio.samples, audio.sample_rate)
+
+    def from_dataset(self, dataset, tracks) -> dict[str, np.ndarray]:
+        """Kaggle's PNG of each track, inverted, else drawn from its audio (`track_pictures`, cached)."""
+        return track_pictures(dataset.root, tracks)
+
+    def batches(self, picture: np.ndarray):
+        windows = picture_windows(picture)
+        for first in range(0, len(windows), WINDOW_BATCH):
+            yield (windows[first:first + WINDOW_BATCH],)
+
+    def window_times(self, picture: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+        starts = window_starts(picture.shape[1])
+        return starts * COLUMN_SECONDS, (starts + min(WINDOW_COLUMNS, picture.shape[1])) * COLUMN_SECONDS
+
+
+PICTURE = KagglePicture()

@@ -1,4 +1,4 @@
-"""Kaggle's 57 hand-crafted GTZAN features, computed from audio exactly as `features_30_sec.csv` has them.
+"""The 57-feature front end: Kaggle's hand-crafted GTZAN features, computed from audio exactly as `features_30_sec.csv` has them.
 
 The Kaggle copy of GTZAN ("GTZAN Dataset - Music Genre Classification") ships `features_30_sec.csv`:
 one row per 30-s clip with 57 numbers, each the mean or the variance over the clip of a librosa
@@ -35,12 +35,11 @@ from __future__ import annotations
 
 import warnings
 
-import librosa
 import numpy as np
 import pandas as pd
-import scipy.ndimage
 
-from .errors import DatasetError
+from ..errors import DatasetError
+from .base import FrontEnd
 
 VERSION = "kaggle-features-30s-v1"
 """Checkpoints of the feature models record the feature version they were trained on."""
@@ -72,7 +71,7 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     `y` is a 1-D array of samples in [-1, 1] at `sr` Hz, at least `MIN_SAMPLES` (2048) long; it is
     computed in float32, as `librosa.load` gave the CSV's authors. The CSV was made at 22050 Hz; other
     rates work (frequencies stay in Hz) but the values are then not comparable with the CSV — resample
-    first (`mgc.audio.load_audio` does). Raises ValueError for other shapes, short or non-finite input.
+    first (`mgc.data.audio.load_audio` does). Raises ValueError for other shapes, short or non-finite input.
 
     One STFT serves every spectral feature, the HPSS and the mel spectrogram:
     `D = librosa.stft(y, n_fft=2048, hop_length=512, center=True, pad_mode="reflect")`,
@@ -111,6 +110,7 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     y = y.astype(np.float32, copy=False)
     if not np.isfinite(y).all():
         raise ValueError("the signal contains NaN or infinite samples")
+    import librosa  # here, not at the top: a server classifying with a picture model never loads it (~130 MB)
 
     D = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, center=True, pad_mode=PAD_MODE)
     S, phase = librosa.magphase(D)  # S is exactly np.abs(D); the phase is for the HPSS waveforms
@@ -167,6 +167,8 @@ def table_features(table: pd.DataFrame, tracks) -> np.ndarray:
 
 def _hpss(D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`librosa.decompose.hpss(D)` with its defaults (kernel 31, power 2, margin 1): same values, ~5× faster."""
+    import librosa
+
     S, phase = librosa.magphase(D)
     mask_harmonic, mask_percussive = _hpss_masks(S)
     return (S * mask_harmonic) * phase, (S * mask_percussive) * phase
@@ -178,6 +180,8 @@ def _hpss_masks(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     librosa median-filters `S` with 2-D kernels (1×31 along time, 31×1 along frequency); scipy has a
     much faster path for 1-D arrays, so the same filters run row by row here (identical values).
     """
+    import librosa
+
     harmonic = _median_rows(S)
     percussive = _median_rows(np.ascontiguousarray(S.T)).T
     return (librosa.util.softmask(harmonic, percussive, power=2.0, split_zeros=True),
@@ -185,6 +189,8 @@ def _hpss_masks(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _median_rows(X: np.ndarray) -> np.ndarray:
+    import scipy.ndimage
+
     out = np.empty_like(X)
     for i, row in enumerate(X):
         out[i] = scipy.ndimage.median_filter(row, size=HPSS_KERNEL, mode="reflect")
@@ -193,5 +199,35 @@ def _median_rows(X: np.ndarray) -> np.ndarray:
 
 def _waveform(stft_matrix: np.ndarray, length: int) -> np.ndarray:
     """Inverse STFT as 0.7/0.8-era `librosa.effects.hpss` did it: no `length=`, then zero-padded to `length`."""
+    import librosa
+
     y = librosa.istft(stft_matrix, n_fft=N_FFT, hop_length=HOP_LENGTH, dtype=np.float32)
     return librosa.util.fix_length(y, size=length)
+
+
+class KaggleFeatures(FrontEnd):
+    """Kaggle's 57 features of a whole input: one float64 row (57,), read as a single window covering it all.
+
+    A dataset track's row comes from `features_30_sec.csv`; audio's from `extract_features`."""
+
+    version = VERSION
+    describes = "a row in features_30_sec.csv"
+
+    def from_audio(self, audio) -> np.ndarray:
+        return extract_features(audio.samples, audio.sample_rate)
+
+    def from_dataset(self, dataset, tracks) -> dict[str, np.ndarray]:
+        table = dataset.features
+        present = [t for t in tracks if t in table.index]
+        return dict(zip(present, table_features(table, present)))
+
+    def batches(self, row: np.ndarray):
+        import torch
+
+        yield (torch.as_tensor(np.atleast_2d(row), dtype=torch.float64),)
+
+    def window_times(self, row: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([0.0]), np.array([seconds])
+
+
+FEATURES = KaggleFeatures()

@@ -1,10 +1,11 @@
 """Where trained models and their cached results live, and how they are saved and loaded.
 
 Layout: `checkpoints/<model>/<split>/` holds `model.pt` (weights + config + representation
-version + genre list), `history.csv`, `training.json`, `predictions.csv` and `metrics.json`.
-Weights are loaded with `torch.load(weights_only=True)`: a checkpoint cannot run code. A hybrid's
-`model.pt` holds only its head; `load_model` attaches the picture run it names, after checking that
-run's weights are the ones the head was trained on (`weights_digest`).
+front end version + genre list), `history.csv`, `training.json`, `predictions.csv` and `metrics.json`.
+Weights are loaded with `torch.load(weights_only=True)`: a checkpoint cannot run code. A checkpoint
+whose front end version (recorded under "representation") is not the one its family's front end
+computes now is refused. A hybrid's `model.pt` holds only its head; `load_model` attaches the picture
+run it names, after checking that run's weights are the ones the head was trained on (`weights_digest`).
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .dataset import GENRES, REPO_ROOT
-from .errors import CheckpointError
+from ..data.gtzan import GENRES, REPO_ROOT
+from ..errors import CheckpointError
 
 
 def checkpoints_root() -> Path:
@@ -45,14 +46,15 @@ def save_model(path: Path, family: str, model, split: str, extra: dict | None = 
     """Save weights with everything needed to rebuild and trust them."""
     import torch
 
-    from .models import input_version, model_config
+    from ..models import family as family_of
+    from ..models import model_config
 
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({
         "family": family,
         "config": json.loads(json.dumps(model_config(model))),
         "state_dict": model.state_dict(),
-        "representation": input_version(family),
+        "representation": family_of(family).frontend.version,
         "genres": list(GENRES),
         "split": split,
         **(extra or {}),
@@ -63,20 +65,21 @@ def save_model(path: Path, family: str, model, split: str, extra: dict | None = 
 def _load_model(path: str, mtime: float):
     import torch
 
-    from .models import MODELS, build_model, input_version
+    from ..models import FAMILIES, build_model
 
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
         raise CheckpointError(f"cannot load {path}: {error}") from None
     family = saved.get("family")
-    if family not in MODELS:
+    if family not in FAMILIES:
         raise CheckpointError(f"{path} holds a model of family {family!r}, which this code does not know "
-                              f"(known: {', '.join(MODELS)})")
-    if saved.get("representation") != input_version(family):
+                              f"(known: {', '.join(FAMILIES)})")
+    version = FAMILIES[family].frontend.version
+    if saved.get("representation") != version:
         raise CheckpointError(
             f"{path} was trained on representation {saved.get('representation')!r}, "
-            f"this code computes {input_version(family)!r}: retrain it"
+            f"this code computes {version!r}: retrain it"
         )
     if tuple(saved.get("genres", ())) != GENRES:
         raise CheckpointError(f"{path} has genres {saved.get('genres')}, expected {list(GENRES)}")
@@ -89,8 +92,9 @@ def _load_model(path: str, mtime: float):
 def load_model(model: str, split: str = "random", root: Path | None = None):
     """The trained model of run `model` (any family) and its saved record (cached per file), ready for inference.
 
-    `saved["family"]` says which input it reads: `mgc.models.PICTURE_MODELS`, `FEATURE_MODELS` or
-    `HYBRID_MODELS` (both; its picture run is attached here, or refused when it has changed).
+    `saved["family"]` names its family in `mgc.models.FAMILIES`, whose front end says what it reads. A model
+    that reads another run's embedding (the hybrid: `attach_picture`) gets that run attached here, or
+    refused when it has changed.
     """
     path = run_dir(model, split, root) / "model.pt"
     if not path.is_file():
@@ -99,7 +103,7 @@ def load_model(model: str, split: str = "random", root: Path | None = None):
             f"train it with `python -m mgc train --model {model} --split {split}`"
         )
     network, saved = _load_model(str(path), path.stat().st_mtime)
-    if saved["family"] == "hybrid":
+    if hasattr(network, "attach_picture"):
         network.attach_picture(_hybrid_picture(model, network.config, split, root))
     return network, saved
 
@@ -145,13 +149,14 @@ def _hybrid_picture(model: str, config, split: str, root: Path | None):
 
 def load_picture_model(model: str, split: str = "random", root: Path | None = None):
     """`load_model` for a run that must be a picture model (for what needs the picture, e.g. saliency)."""
-    from .models import PICTURE_MODELS
+    from ..frontends import PICTURE
+    from ..models import family
 
     network, saved = load_model(model, split, root)
-    if saved["family"] == "hybrid":
-        raise CheckpointError(f"'{model}' is a hybrid model: it reads the mel picture through its "
+    if hasattr(network, "attach_picture"):
+        raise CheckpointError(f"'{model}' is a {saved['family']} model: it reads the mel picture through its "
                               f"'{network.config.picture_model}' run, and the 57 tabular features")
-    if saved["family"] not in PICTURE_MODELS:
+    if family(saved["family"]).frontend is not PICTURE:
         raise CheckpointError(f"'{model}' is a {saved['family']} model: it reads the 57 tabular features, "
                               "not a mel picture")
     return network, saved

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DatasetError
+from ..errors import DatasetError
 
 GENRES: tuple[str, ...] = (
     "blues", "classical", "country", "disco", "hiphop",
@@ -25,7 +25,7 @@ SPLIT_NAMES: tuple[str, ...] = ("random", "filtered")
 PARTS: tuple[str, ...] = ("train", "valid", "test")
 AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".au", ".mp3", ".ogg", ".opus", ".m4a")
 RANDOM_SPLIT_SEED = 42
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 _TRACK = re.compile(r"^(?P<genre>[a-z]+)\.?(?P<number>\d{5})$")
 

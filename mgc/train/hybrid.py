@@ -2,12 +2,12 @@
 
 Reads top to bottom: the split's train and valid tracks that have both a picture and a row of
 `features_30_sec.csv` → for each candidate picture run (`cnn`, `crnn` of the same split), the
-embedding of every ≈ 10-s window of every track (`mgc.inference.window_outputs`, the windows
+embedding of every ≈ 10-s window of every track (`mgc.runs.outputs.window_outputs`, the windows
 `mgc.classify` cuts) → for each remedy against overfit embeddings, a head trained on the train
 windows (each joined with its track's feature row), validated after every epoch as it is evaluated
 (a track's answer is the mean of its windows' probabilities), early-stopped, the best epoch kept →
 the candidate with the best validation accuracy (then loss) is saved with the usual run files
-(`mgc.training.save_run`); training.json lists every candidate. The test part is never read.
+(`mgc.train.common.save_run`); training.json lists every candidate. The test part is never read.
 
 Why windows and not one mean embedding per track: the head then sees at training time what it is
 given at inference time (one window's embedding), and has nine samples of each training track
@@ -24,14 +24,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checkpoints import load_picture_model, run_dir, run_digest, trained_models
-from .dataset import GTZAN, labels_of
-from .errors import CheckpointError
-from .features import table_features
-from .inference import window_outputs
-from .models import build_model, parameter_count
-from .representation import track_pictures
-from .training import BestEpoch, minibatch_epoch, save_run, seed_everything, track_log_loss
+from ..data.gtzan import GTZAN, labels_of
+from ..errors import CheckpointError
+from ..frontends import PICTURE, PICTURE_AND_FEATURES
+from ..models import build_model, parameter_count
+from ..runs.checkpoints import load_picture_model, run_digest, run_dir, trained_models
+from ..runs.outputs import window_outputs
+from .common import BestEpoch, minibatch_epoch, save_run, seed_everything, track_log_loss
 
 
 @dataclass
@@ -69,7 +68,7 @@ def embedded_windows(network: nn.Module, pictures: list[np.ndarray], rows: np.nd
     (how well its embedding already separates these tracks)."""
     embeddings, track_index, correct = [], [], 0
     for i, picture in enumerate(pictures):
-        probabilities, window_embeddings = window_outputs(network, picture)
+        probabilities, window_embeddings = window_outputs(network, PICTURE, picture)
         embeddings.append(window_embeddings)
         track_index.append(np.full(len(window_embeddings), i))
         correct += int(probabilities.mean(axis=0).argmax() == labels[i])
@@ -140,10 +139,10 @@ def train_hybrid(split: str, data: str | Path | None = None, epochs: int | None 
                               f"({' or '.join(config.picture_models)}); none is trained: run "
                               f"`python -m mgc train --model {config.picture_models[0]} --split {split}` first")
     dataset = GTZAN(data)
-    parts, table = dataset.split(split), dataset.features
-    pictures = track_pictures(dataset.root, parts.train + parts.valid)
-    tracks = {part: [t for t in parts.part(part) if t in pictures and t in table.index] for part in ("train", "valid")}
-    rows = {part: table_features(table, names) for part, names in tracks.items()}
+    parts = dataset.split(split)
+    inputs = PICTURE_AND_FEATURES.from_dataset(dataset, parts.train + parts.valid)  # (picture, feature row)
+    tracks = {part: [t for t in parts.part(part) if t in inputs] for part in ("train", "valid")}
+    rows = {part: np.stack([inputs[t][1] for t in names]) for part, names in tracks.items()}
     out_dir = Path(out_dir or run_dir("hybrid", split))
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"training hybrid on the {split} split: {len(tracks['train'])} train / {len(tracks['valid'])} valid "
@@ -155,7 +154,7 @@ def train_hybrid(split: str, data: str | Path | None = None, epochs: int | None 
         network, _ = load_picture_model(picture_model, split)
         windows, accuracy = {}, {}
         for part in ("train", "valid"):
-            windows[part], accuracy[part] = embedded_windows(network, [pictures[t] for t in tracks[part]],
+            windows[part], accuracy[part] = embedded_windows(network, [inputs[t][0] for t in tracks[part]],
                                                             rows[part], labels_of(tracks[part]))
         picture_accuracy[picture_model] = accuracy
         for embedding_dropout, embedding_noise in config.remedies:

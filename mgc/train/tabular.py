@@ -3,7 +3,7 @@
 Reads top to bottom: the split's train and valid rows → a model whose standardisation is fitted on
 the train rows only → mini-batch epochs with validation after each, early stopping, the best
 epoch's weights kept (or, for `logreg`, one scikit-learn fit) → the same run files as a picture
-model (`mgc.training.save_run`: model.pt, history.csv, training.json). `python -m mgc evaluate`
+model (`mgc.train.common.save_run`: model.pt, history.csv, training.json). `python -m mgc evaluate`
 then adds predictions.csv and metrics.json.
 
 Run names: `mlp-256`, `mlp-512-adam`, `mlp-512-sgd`, `mlp-1024-rmsprop` are the tabular seed's four
@@ -21,12 +21,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checkpoints import read_json, run_dir, write_json
-from .dataset import GTZAN, labels_of
-from .features import table_features
-from .inference import feature_outputs
-from .models import build_model
-from .training import BestEpoch, minibatch_epoch, save_run, seed_everything
+from ..data.gtzan import GTZAN, labels_of
+from ..frontends.features import FEATURES, table_features
+from ..models import build_model
+from ..runs.checkpoints import read_json, run_dir, write_json
+from ..runs.outputs import window_outputs
+from .common import BestEpoch, minibatch_epoch, save_run, seed_everything
 
 
 @dataclass
@@ -220,7 +220,7 @@ def train_logreg(split: str, data: str | Path | None = None, out_dir: Path | Non
     difference = 0.0
     for part, rows, truth in (("train", parts.train_rows, parts.train_labels),
                               ("valid", parts.valid_rows, parts.valid_labels)):
-        probabilities, _ = feature_outputs(model, rows)
+        probabilities, _ = window_outputs(model, FEATURES, rows)  # every row at once, each its own window
         difference = max(difference, float(np.abs(probabilities - pipeline.predict_proba(rows)).max()))
         row[f"{part}_loss"] = float(log_loss(truth, probabilities, labels=labels))
         row[f"{part}_accuracy"] = float((probabilities.argmax(1) == truth).mean())

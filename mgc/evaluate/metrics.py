@@ -1,0 +1,51 @@
+"""Scores of a model's test predictions, computed with scikit-learn, and the per-track predictions table."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data.gtzan import GENRES, labels_of
+
+
+def compute_metrics(true: np.ndarray, probabilities: np.ndarray) -> dict:
+    """Accuracy, macro/weighted P/R/F1, per-class P/R/F1/support, ROC-AUC, AP and confusion matrix."""
+    from sklearn.metrics import (
+        accuracy_score,
+        average_precision_score,
+        confusion_matrix,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+    from sklearn.preprocessing import label_binarize
+
+    labels = list(range(len(GENRES)))
+    predicted = probabilities.argmax(axis=1)
+    onehot = label_binarize(true, classes=labels)
+    metrics: dict = {"accuracy": float(accuracy_score(true, predicted))}
+    for average in ("macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(true, predicted, labels=labels, average=average, zero_division=0)
+        metrics.update({f"{average}_precision": float(p), f"{average}_recall": float(r), f"{average}_f1": float(f)})
+    p, r, f, support = precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
+    present = onehot.sum(axis=0) > 0
+    auc = [float(roc_auc_score(onehot[:, k], probabilities[:, k])) if present[k] and not onehot[:, k].all() else None
+           for k in labels]
+    ap = [float(average_precision_score(onehot[:, k], probabilities[:, k])) if present[k] else None for k in labels]
+    metrics["macro_roc_auc"] = float(np.mean([a for a in auc if a is not None]))
+    metrics["macro_average_precision"] = float(np.mean([a for a in ap if a is not None]))
+    metrics["per_class"] = {
+        genre: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]), "support": int(support[k]),
+                "roc_auc": auc[k], "average_precision": ap[k]}
+        for k, genre in enumerate(GENRES)
+    }
+    metrics["confusion_matrix"] = confusion_matrix(true, predicted, labels=labels).tolist()
+    metrics["genres"] = list(GENRES)
+    return metrics
+
+
+def predictions_table(tracks, probabilities: np.ndarray) -> pd.DataFrame:
+    """One row per track: track, true genre, predicted genre, one probability column per genre."""
+    table = pd.DataFrame(probabilities, columns=list(GENRES))
+    table.insert(0, "predicted", [GENRES[k] for k in probabilities.argmax(axis=1)])
+    table.insert(0, "genre", [GENRES[k] for k in labels_of(tracks)])
+    table.insert(0, "track", list(tracks))
+    return table

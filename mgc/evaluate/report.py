@@ -1,0 +1,47 @@
+"""The results table of every evaluated run (`python -m mgc report`), from the cached metrics."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..runs.checkpoints import available_runs, checkpoints_root, read_json
+
+
+def results_table(root: Path | None = None) -> pd.DataFrame:
+    """One row per model: test accuracy, macro-F1 and macro ROC-AUC on each split, size and speed."""
+    root = Path(root or checkpoints_root())
+    rows: dict[str, dict] = {}
+    for model, split in available_runs(root):
+        metrics = read_json(root / model / split / "metrics.json")
+        row = rows.setdefault(model, {"model": model})
+        row[f"{split} accuracy"] = metrics["accuracy"]
+        row[f"{split} macro-F1"] = metrics["macro_f1"]
+        row[f"{split} macro AUC"] = metrics["macro_roc_auc"]
+        row[f"{split} test tracks"] = metrics["test_tracks"]
+        row["parameters"] = metrics.get("parameters")
+        row[f"{split} train s"] = metrics.get("train_seconds")
+        row["ms per clip"] = metrics.get("model_ms_per_clip")
+    table = pd.DataFrame(list(rows.values()))
+    order = ["model"] + [f"{split} {what}" for what in ("accuracy", "macro-F1", "macro AUC", "test tracks")
+                         for split in ("random", "filtered")]
+    order += ["parameters", "random train s", "filtered train s", "ms per clip"]
+    return table[[c for c in order if c in table.columns]]
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub markdown table, rates as percentages."""
+    def cell(column, value):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return "—"
+        if any(word in column for word in ("accuracy", "F1", "AUC")):
+            return f"{100 * value:.1f} %" if "AUC" not in column else f"{value:.3f}"
+        if isinstance(value, float):
+            return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+        return f"{value:,}" if isinstance(value, (int, np.integer)) else str(value)
+
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
+    for _, row in table.iterrows():
+        lines.append("| " + " | ".join(cell(c, row[c]) for c in table.columns) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,17 @@
+"""Front ends: how audio, or a dataset track, becomes what a model reads (see `mgc.frontends.base`).
+
+* `PICTURE` (`picture.KagglePicture`) — Kaggle's mel-spectrogram picture, read in ≈ 10-s windows;
+* `FEATURES` (`features.KaggleFeatures`) — Kaggle's 57 hand-crafted features of the whole input;
+* `PICTURE_AND_FEATURES` — both, for the hybrid: each picture window with the whole input's features.
+
+A new input (a pretrained network's 16-kHz log-mel, say) is one new `FrontEnd` subclass here and one
+family naming it in `mgc.models.FAMILIES`. Importing this package loads neither torch nor librosa.
+"""
+from .base import FrontEnd, InputsOf, Joined
+from .features import FEATURES, KaggleFeatures
+from .picture import PICTURE, KagglePicture
+
+PICTURE_AND_FEATURES = Joined(PICTURE, FEATURES)
+
+__all__ = ["FEATURES", "PICTURE", "PICTURE_AND_FEATURES", "FrontEnd", "InputsOf", "Joined", "KaggleFeatures",
+           "KagglePicture"]

@@ -1,0 +1,140 @@
+"""Applying a trained run to its input: any model through its family's front end, window by window.
+
+* `window_outputs` — one input's per-window probabilities and embeddings (a feature model has one
+  window covering the whole input);
+* `track_outputs` / `dataset_outputs` — track-level answers, the mean over each track's windows (what
+  training validates on and `evaluate` caches); `member_outputs` / `ensemble_outputs` — the same for the
+  members of an ensemble, and their combination;
+* `audio_outputs` — a run (single model or ensemble) on decoded audio: what `mgc.classify` shows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import DatasetError
+from ..frontends import PICTURE, FrontEnd, InputsOf
+from ..models import family
+from . import ensembles
+from .checkpoints import load_model
+
+
+@torch.inference_mode()
+def window_outputs(model: nn.Module, frontend: FrontEnd, model_input) -> tuple[np.ndarray, np.ndarray]:
+    """Per-window class probabilities (windows, classes) and embeddings (windows, dim) of one input."""
+    model.eval()
+    outputs = [model(*batch) for batch in frontend.batches(model_input)]
+    logits = _at_least_float32(torch.cat([out["logits"] for out in outputs]))  # float32 also under a bf16 autocast
+    embeddings = _at_least_float32(torch.cat([out["embedding"] for out in outputs]))
+    return torch.softmax(logits, dim=1).numpy(), embeddings.numpy()
+
+
+def _at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor.float() if tensor.dtype in (torch.bfloat16, torch.float16) else tensor
+
+
+def track_outputs(model: nn.Module, frontend: FrontEnd, inputs: list) -> tuple[np.ndarray, np.ndarray]:
+    """Track-level probabilities (tracks, classes) and embeddings: the mean over each track's windows."""
+    probabilities, embeddings = [], []
+    for model_input in inputs:
+        p, e = window_outputs(model, frontend, model_input)
+        probabilities.append(p.mean(axis=0))
+        embeddings.append(e.mean(axis=0))
+    return np.stack(probabilities), np.stack(embeddings)
+
+
+def dataset_outputs(network: nn.Module, family_name: str, dataset, tracks) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """A trained model on dataset tracks: (tracks found, tracks missing, probabilities, embeddings).
+
+    Each track's input comes from the family's front end (`from_dataset`: a picture model reads the
+    track's PNG, else its rendered audio; a feature model its row of Kaggle's `features_30_sec.csv`;
+    the hybrid both); a track's answer is the mean over its windows.
+    """
+    frontend = family(family_name).frontend
+    inputs = frontend.from_dataset(dataset, tracks)
+    present = [t for t in tracks if t in inputs]
+    missing = [t for t in tracks if t not in inputs]
+    if not present:
+        raise DatasetError(f"none of the {len(tracks)} tracks asked for has {frontend.describes} in {dataset.root}")
+    probabilities, embeddings = track_outputs(network, frontend, [inputs[t] for t in present])
+    return present, missing, probabilities, embeddings
+
+
+def member_outputs(members, split: str, dataset, tracks) -> tuple[list, np.ndarray, list[np.ndarray]]:
+    """Each member on the tracks they can all read: (tracks, probabilities (members, tracks, genres), embeddings)."""
+    results = {}
+    for member in members:
+        network, saved = load_model(member, split)
+        present, _, probabilities, embeddings = dataset_outputs(network, saved["family"], dataset, tracks)
+        results[member] = dict(zip(present, zip(probabilities, embeddings)))
+    common = [t for t in tracks if all(t in by_track for by_track in results.values())]
+    if not common:
+        raise DatasetError(f"no track of the {split} split can be read by every member ({', '.join(members)})")
+    probabilities = np.stack([[results[m][t][0] for t in common] for m in members])
+    embeddings = [np.stack([results[m][t][1] for t in common]) for m in members]
+    return common, probabilities, embeddings
+
+
+def ensemble_outputs(ensemble: ensembles.Ensemble, split: str, dataset, tracks) -> tuple[list, list, np.ndarray, np.ndarray]:
+    """Like `dataset_outputs`, for an ensemble: (tracks found, missing, probabilities, embeddings).
+
+    A track counts as found when every member can read it; the embedding is the members'
+    embeddings side by side.
+    """
+    found, probabilities, embeddings = member_outputs(ensemble.members, split, dataset, tracks)
+    missing = [t for t in tracks if t not in set(found)]
+    return found, missing, ensembles.combine(probabilities, ensemble.rule), np.concatenate(embeddings, axis=1)
+
+
+@dataclass
+class AudioOutputs:
+    """What a run says about one piece of audio, before it is dressed as a `mgc.serve.Prediction`."""
+
+    probabilities: np.ndarray
+    """(classes,): over the whole input, the mean of the windows (an ensemble combines its members' means)."""
+    window_probabilities: np.ndarray
+    """(windows, classes)."""
+    starts: np.ndarray
+    ends: np.ndarray
+    """Each window's start and end, in seconds."""
+    embedding: np.ndarray
+    """The mean embedding over the windows (an ensemble: its members' side by side)."""
+    picture: np.ndarray
+    """The input's mel picture: what a picture model saw, drawn for every model so it can be shown."""
+
+
+def audio_outputs(model: str, split: str, audio) -> AudioOutputs:
+    """Run `model` of `split` (a single model or an ensemble) on decoded audio (`mgc.data.audio.Audio`).
+
+    Each front end's input is computed once (`InputsOf`): an ensemble's members that read the same front
+    end share it, and the mel picture is drawn once for whoever needs it.
+    """
+    inputs = InputsOf(audio)
+    picture = inputs(PICTURE)
+    if not ensembles.is_ensemble(model, split):
+        window_probabilities, embedding, starts, ends = _model_outputs(model, split, inputs)
+        probabilities = window_probabilities.mean(axis=0)
+    else:
+        ensemble = ensembles.load_ensemble(model, split)
+        rule = ensemble.rule
+        outputs = [_model_outputs(member, split, inputs) for member in ensemble.members]
+        # Picture members share one grid of windows; a feature member's single row holds for every window.
+        _, _, starts, ends = max(outputs, key=lambda output: len(output[2]))
+        windows = np.stack([np.broadcast_to(p, (len(starts), p.shape[1])) for p, _, _, _ in outputs])
+        window_probabilities = ensembles.combine(windows, rule)
+        probabilities = ensembles.combine(np.stack([p.mean(axis=0) for p, _, _, _ in outputs])[:, None], rule)[0]
+        embedding = np.concatenate([e for _, e, _, _ in outputs])
+    return AudioOutputs(probabilities, window_probabilities, starts, ends, embedding, picture)
+
+
+def _model_outputs(model: str, split: str, inputs: InputsOf):
+    """One trained model on the input: per-window probabilities, the mean embedding, window starts and ends (s)."""
+    network, saved = load_model(model, split)
+    frontend = family(saved["family"]).frontend
+    model_input = inputs(frontend)
+    probabilities, embeddings = window_outputs(network, frontend, model_input)
+    starts, ends = frontend.window_times(model_input, inputs.audio.seconds)
+    return probabilities, embeddings.mean(axis=0), starts, ends

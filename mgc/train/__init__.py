@@ -1,0 +1,49 @@
+"""Training: one command trains any run of the zoo on one split.
+
+Each model family names its recipe (`mgc.models.Family.trainer`); `TRAINERS` maps that name to its
+trainer here. Picture models (`pictures`): random crops of the mel pictures, augmentation, Adam, early
+stopping. Feature models (`tabular`): the tabular seed's MLP recipes and a scikit-learn baseline on the
+57 features. The hybrid (`hybrid`): a head over a trained picture run's embedding and the features.
+Ensembles (`ensembles`) are chosen from their members' validation predictions. `common` holds what
+they share (early stopping, the run files, the training step's precision).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..models import family as family_of
+from ..runs.ensembles import ENSEMBLES
+from .ensembles import build_ensemble
+from .hybrid import train_hybrid
+from .pictures import TrainConfig, train_picture_model
+from .tabular import MLP_VARIANTS, train_tabular
+
+TRAINERS = {"pictures": train_picture_model, "tabular": train_tabular, "hybrid": train_hybrid}
+"""A family's `trainer` name → the function that trains its runs."""
+
+
+def train(name: str, split: str, data: str | Path | None = None, epochs: int | None = None,
+          device: str = "cpu", out_dir: Path | None = None, config: TrainConfig | None = None,
+          model_config: dict | None = None) -> Path:
+    """Train run `name` on `split` of the GTZAN folder `data`; returns the run folder it wrote.
+
+    `name` is a family (`crnn`, `cnn`, `lstm`, `mlp`, `logreg`, `hybrid`), one of the MLP recipes
+    (`mlp-256` …) or an ensemble (`ensemble-sum` …). `config` and `model_config` are for the picture
+    models; the feature models and the hybrid train with their own recipes (`mgc.train.tabular`,
+    `mgc.train.hybrid`: call their trainers to change them).
+    """
+    if name in ENSEMBLES:
+        return build_ensemble(name, split, data=data, out_dir=out_dir)
+    trainer = family_of("mlp" if name in MLP_VARIANTS else name).trainer
+    if trainer == "pictures":
+        return train_picture_model(name, split, data=data, epochs=epochs, device=device, out_dir=out_dir,
+                                   config=config, model_config=model_config)
+    if config is not None or model_config is not None:
+        raise ValueError(f"config and model_config are for picture models; {name!r} trains with "
+                         f"mgc.train.{trainer}'s recipe (call its trainer to change it)")
+    if trainer == "hybrid":
+        return train_hybrid(split, data=data, epochs=epochs, device=device, out_dir=out_dir)
+    return TRAINERS[trainer](name, split, data=data, epochs=epochs, device=device, out_dir=out_dir)
+
+
+__all__ = ["TRAINERS", "TrainConfig", "train"]
