@@ -5,18 +5,21 @@ a new server as a legacy pages-folder app until some session has run st.navigati
 arriving on a link such as /classify got that page without this file (no page config, a navigation
 listing every Python file of the folder).
 """
+
 import streamlit as st
 
 from app_pages.cached import import_soon
 
 st.set_page_config(page_title="mgc · music genre classifier", page_icon=":material/music_note:", layout="wide")
 
-navigation = st.navigation([
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/classify.py", title="Classify", icon=":material/graphic_eq:"),
-    st.Page("app_pages/evaluation.py", title="Evaluation", icon=":material/analytics:"),
-    st.Page("app_pages/model_comparison.py", title="Model comparison", icon=":material/compare_arrows:"),
-    st.Page("app_pages/dataset.py", title="Dataset", icon=":material/library_music:"),
-])
+navigation = st.navigation(
+    [
+        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("app_pages/classify.py", title="Classify", icon=":material/graphic_eq:"),
+        st.Page("app_pages/evaluation.py", title="Evaluation", icon=":material/analytics:"),
+        st.Page("app_pages/model_comparison.py", title="Model comparison", icon=":material/compare_arrows:"),
+        st.Page("app_pages/dataset.py", title="Dataset", icon=":material/library_music:"),
+    ]
+)
 import_soon("sklearn.metrics")
 navigation.run()

@@ -3,6 +3,7 @@
 Files are read through `st.cache_data` keyed by path and modification time, so a re-evaluated run
 shows its new numbers without a restart, and a model that appears in checkpoints/ shows up at once.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -115,13 +116,16 @@ def pick_run(key: str, container=st) -> tuple[str, str] | None:
     """Model and split selectboxes over the runs in checkpoints/ (crnn on the random split first)."""
     runs = available_runs()
     if not runs:
-        container.warning("No trained models yet: checkpoints/ holds no run with a metrics.json. "
-                          "Train one with `python -m mgc train` and `python -m mgc evaluate`.")
+        container.warning(
+            "No trained models yet: checkpoints/ holds no run with a metrics.json. "
+            "Train one with `python -m mgc train` and `python -m mgc evaluate`."
+        )
         return None
     models = sorted({m for m, _ in runs}, key=lambda m: (m != DEFAULT_MODEL, m))
     left, right = container.columns(2)
     model = left.selectbox("Model", models, key=f"{key}_model")
     splits = sorted((s for m, s in runs if m == model), key=lambda s: (s != "random", s))
-    split = right.selectbox("Trained and tested on", splits, key=f"{key}_split",
-                            format_func=lambda s: SPLIT_LABELS.get(s, s))
+    split = right.selectbox(
+        "Trained and tested on", splits, key=f"{key}_split", format_func=lambda s: SPLIT_LABELS.get(s, s)
+    )
     return model, split

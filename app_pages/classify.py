@@ -1,4 +1,5 @@
 """Classify: one piece of audio → top genres, the genre over time, what the model saw and where it listened."""
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,10 @@ def remember_recording(data: bytes | None, recorder: str) -> None:
 
 def upload_help() -> str:
     """The uploader's help, from the limits that apply: the server's upload size, the loader's analysed length."""
-    return (f"wav, mp3, flac, ogg, opus or m4a, up to {st.get_option('server.maxUploadSize')} MB; "
-            f"only the first {MAX_SECONDS / 60:.0f} minutes are used")
+    return (
+        f"wav, mp3, flac, ogg, opus or m4a, up to {st.get_option('server.maxUploadSize')} MB; "
+        f"only the first {MAX_SECONDS / 60:.0f} minutes are used"
+    )
 
 
 def uploaded_audio() -> tuple[str, bytes] | None:
@@ -60,8 +63,16 @@ def recorded_audio() -> tuple[str, bytes] | None:
     left, right = st.columns(2)
     with left:
         # A long pause_threshold: the recorder stops when clicked again, not at the first quiet bar.
-        remember_recording(audio_recorder(text="Click to start, click again to stop ", pause_threshold=60.0,
-                                          sample_rate=22050, icon_size="2x", key="recorder"), "recorder")
+        remember_recording(
+            audio_recorder(
+                text="Click to start, click again to stop ",
+                pause_threshold=60.0,
+                sample_rate=22050,
+                icon_size="2x",
+                key="recorder",
+            ),
+            "recorder",
+        )
     with right:
         take = st.audio_input("Or use Streamlit's recorder", sample_rate=22050, key="audio_input")
         remember_recording(take.getvalue() if take else None, "audio_input")
@@ -70,8 +81,9 @@ def recorded_audio() -> tuple[str, bytes] | None:
 
 
 def example_audio(examples: dict) -> tuple[str, bytes] | None:
-    track = st.selectbox("GTZAN clip", sorted(examples), key="example",
-                         help="The clips of the dataset folder that have audio")
+    track = st.selectbox(
+        "GTZAN clip", sorted(examples), key="example", help="The clips of the dataset folder that have audio"
+    )
     st.caption(f"GTZAN labels this clip **{genre_of(track)}**.")
     return examples[track].name, examples[track].read_bytes()
 
@@ -83,12 +95,16 @@ def show_result(name: str, data: bytes, model: str, split: str) -> None:
     genre_column, confidence_column, time_column = st.columns(3)
     genre_column.metric("Top genre", prediction.genre)
     confidence_column.metric("Confidence", f"{prediction.confidence:.0%}")
-    time_column.metric("Classified in", f"{prediction.elapsed:.2f} s",
-                       help=f"{prediction.seconds:.1f} s of audio, decoding included")
+    time_column.metric(
+        "Classified in", f"{prediction.elapsed:.2f} s", help=f"{prediction.seconds:.1f} s of audio, decoding included"
+    )
     check = explain.music_check(audio.samples, prediction.probabilities, audio.sample_rate)
     if check.may_not_be_music:
-        st.warning("**This may not be music** — " + "; ".join(check.reasons) + ". The model always answers "
-                   "with one of its ten genres, so read the answer as “closest to”, not “is”.", icon=":material/warning:")
+        st.warning(
+            "**This may not be music** — " + "; ".join(check.reasons) + ". The model always answers "
+            "with one of its ten genres, so read the answer as “closest to”, not “is”.",
+            icon=":material/warning:",
+        )
     for notice in prediction.notices:
         st.info(notice)
 
@@ -105,24 +121,29 @@ def show_result(name: str, data: bytes, model: str, split: str) -> None:
         heat = saliency(prediction.picture, explained_by, split, prediction.genre)
         st.plotly_chart(charts.saliency_figure(heat, prediction.genre), key="saliency")
         by = "" if explained_by == model else f" (drawn for {explained_by}, the spectrogram model inside {model})"
-        st.caption("Gradient × input: how much each point of the spectrogram raised (red) or lowered (blue) "
-                   f"the model's score for {prediction.genre}{by}.")
+        st.caption(
+            "Gradient × input: how much each point of the spectrogram raised (red) or lowered (blue) "
+            f"the model's score for {prediction.genre}{by}."
+        )
     show_embedding_map(prediction, model, split)
 
 
 def show_embedding_map(prediction: mgc.Prediction, model: str, split: str) -> None:
     test_map = cached_embedding_map(model, split)
     if test_map is None:
-        st.caption(f"This run has no embedding map yet: `python -m mgc evaluate --model {model} --split {split}` "
-                   "draws it.")
+        st.caption(
+            f"This run has no embedding map yet: `python -m mgc evaluate --model {model} --split {split}` draws it."
+        )
         return
     if len(test_map.mean) != len(prediction.embedding):
         st.caption("The embedding map was drawn by another version of this model; rebuild it.")
         return
     figure = charts.embedding_map_figure(test_map.points, test_map.project(prediction.embedding))
     st.plotly_chart(figure, key="embedding_map")
-    st.caption(f"Each dot is a GTZAN test track; nearby dots sound alike to the model. The two axes keep "
-               f"{sum(test_map.explained):.0%} of the embeddings' variance.")
+    st.caption(
+        f"Each dot is a GTZAN test track; nearby dots sound alike to the model. The two axes keep "
+        f"{sum(test_map.explained):.0%} of the embeddings' variance."
+    )
 
 
 st.title("Classify")

@@ -1,4 +1,5 @@
 """Dataset: what GTZAN holds here — genre balance, the two splits, and the hand-crafted features."""
+
 import streamlit as st
 
 import mgc
@@ -6,14 +7,18 @@ from app_pages.cached import dataset
 from mgc import charts
 
 st.title("Dataset")
-st.markdown("GTZAN (Tzanetakis & Cook, 2002): 1000 clips of 30 s, 100 per genre, collected around 2000 from "
-            "CDs, radio and microphone recordings. It is the most used dataset for music genre "
-            "classification, and the one with the best-documented faults.")
+st.markdown(
+    "GTZAN (Tzanetakis & Cook, 2002): 1000 clips of 30 s, 100 per genre, collected around 2000 from "
+    "CDs, radio and microphone recordings. It is the most used dataset for music genre "
+    "classification, and the one with the best-documented faults."
+)
 data = dataset()
 if data is None:
-    st.info("The GTZAN folder is not available on this server, so there is nothing to show here. Run the app "
-            "where the dataset lies beside the project (`../shared/gtzan`) or set `MGC_DATA` to a folder in the "
-            "Kaggle layout (“GTZAN Dataset - Music Genre Classification”).")
+    st.info(
+        "The GTZAN folder is not available on this server, so there is nothing to show here. Run the app "
+        "where the dataset lies beside the project (`../shared/gtzan`) or set `MGC_DATA` to a folder in the "
+        "Kaggle layout (“GTZAN Dataset - Music Genre Classification”)."
+    )
 else:
     collections = {"mel pictures": list(data.pictures), "audio": list(data.audio)}
     try:
@@ -23,7 +28,8 @@ else:
         features = None
     # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
     balance, split_tab, tempo, correlation = st.tabs(
-        ["Genre balance", "Splits", "Tempo per genre", "Feature correlations"], key="dataset_tab", on_change="rerun")
+        ["Genre balance", "Splits", "Tempo per genre", "Feature correlations"], key="dataset_tab", on_change="rerun"
+    )
     if balance.open:
         balance.plotly_chart(charts.genre_balance_figure(collections), key="balance")
         balance.caption(f"{len(data.pictures)} mel pictures, audio for {len(data.audio)} clips in this folder.")

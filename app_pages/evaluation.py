@@ -1,4 +1,5 @@
 """Evaluation: how one trained model does on its split's test tracks, from cached predictions only."""
+
 import mimetypes
 
 import streamlit as st
@@ -7,8 +8,10 @@ from app_pages.cached import dataset, metrics, pick_run, predictions
 from mgc import charts
 
 st.title("Evaluation")
-st.markdown("How one model does on the test tracks of its split — music it never heard in training. "
-            "Everything here is read from the model's cached test predictions; nothing is recomputed.")
+st.markdown(
+    "How one model does on the test tracks of its split — music it never heard in training. "
+    "Everything here is read from the model's cached test predictions; nothing is recomputed."
+)
 run = pick_run("evaluation")
 if run is not None:
     model, split = run
@@ -20,33 +23,45 @@ if run is not None:
 
     # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
     confusion, roc, precision_recall, report, wrong_tracks = st.tabs(
-        ["Confusion matrix", "ROC curves", "Precision-recall curves", "Classification report",
-         "Misclassified tracks"], key="evaluation_tab", on_change="rerun")
+        ["Confusion matrix", "ROC curves", "Precision-recall curves", "Classification report", "Misclassified tracks"],
+        key="evaluation_tab",
+        on_change="rerun",
+    )
     if confusion.open:
         with confusion:
             normalise = st.toggle("Show each row as fractions of the true genre", key="normalise")
-            st.plotly_chart(charts.confusion_figure(scores["confusion_matrix"], scores.get("genres"),
-                                                    normalise=normalise), key="confusion")
+            st.plotly_chart(
+                charts.confusion_figure(scores["confusion_matrix"], scores.get("genres"), normalise=normalise),
+                key="confusion",
+            )
     if roc.open:
         roc.plotly_chart(charts.roc_figure(table), key="roc")
     if precision_recall.open:
         precision_recall.plotly_chart(charts.precision_recall_figure(table), key="precision_recall")
     if report.open:
-        report.dataframe(charts.classification_report(scores).style.format(precision=3, na_rep="—"),
-                         key="report", height="content")
+        report.dataframe(
+            charts.classification_report(scores).style.format(precision=3, na_rep="—"), key="report", height="content"
+        )
     if wrong_tracks.open:
         with wrong_tracks:
             wrong = charts.misclassified(table)
-            st.dataframe(wrong.style.format({"confidence": "{:.0%}", "p(true genre)": "{:.0%}"}), hide_index=True,
-                         key="misclassified")
+            st.dataframe(
+                wrong.style.format({"confidence": "{:.0%}", "p(true genre)": "{:.0%}"}),
+                hide_index=True,
+                key="misclassified",
+            )
             audio = dataset().audio if dataset() is not None else {}
             audible = [track for track in wrong["track"] if track in audio]
             if audible:
-                track = st.selectbox(f"Listen to a misclassified track ({len(audible)} of {len(wrong)} have audio "
-                                     "here)", audible, key="listen")
+                track = st.selectbox(
+                    f"Listen to a misclassified track ({len(audible)} of {len(wrong)} have audio here)",
+                    audible,
+                    key="listen",
+                )
                 row = wrong.set_index("track").loc[track]
-                st.caption(f"{track}: labelled **{row['genre']}**, predicted **{row['predicted']}** "
-                           f"({row['confidence']:.0%}).")
+                st.caption(
+                    f"{track}: labelled **{row['genre']}**, predicted **{row['predicted']}** ({row['confidence']:.0%})."
+                )
                 st.audio(audio[track].read_bytes(), format=mimetypes.guess_type(audio[track].name)[0] or "audio/wav")
             elif len(wrong):
                 st.caption("The dataset folder's audio is not available here, so the tracks cannot be played.")

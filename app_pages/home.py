@@ -1,4 +1,5 @@
 """Home: what the app does, the ten genres, the headline numbers, and how to use it."""
+
 import streamlit as st
 
 from app_pages.cached import all_metrics
@@ -27,12 +28,17 @@ else:
             continue
         best = max(scored, key=scored.get)
         tracks = runs[(best, split)].get("test_tracks")
-        column.metric(f"Best accuracy, {SPLIT_LABELS[split]}", f"{scored[best]:.0%}",
-                      help=f"{best}, on {tracks} test tracks it never saw in training")
+        column.metric(
+            f"Best accuracy, {SPLIT_LABELS[split]}",
+            f"{scored[best]:.0%}",
+            help=f"{best}, on {tracks} test tracks it never saw in training",
+        )
         column.caption(f"{best} on {tracks} test tracks (chance is 10 %)")
     st.plotly_chart(charts.comparison_bars_figure(runs, "accuracy"), key="accuracy_bars")
-    st.caption("The fault-filtered split keeps each artist on one side of the train/test line, so it "
-               "measures what a new song by a new artist would get. See *Model comparison* for why it is lower.")
+    st.caption(
+        "The fault-filtered split keeps each artist on one side of the train/test line, so it "
+        "measures what a new song by a new artist would get. See *Model comparison* for why it is lower."
+    )
 
 st.subheader("How to use it")
 st.markdown(

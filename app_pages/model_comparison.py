@@ -1,4 +1,5 @@
 """Model comparison: every trained model side by side, on both splits, from cached metrics."""
+
 import streamlit as st
 
 from app_pages.cached import DEFAULT_MODEL, all_metrics, history, run_label, training_record
@@ -12,13 +13,20 @@ if not runs:
 else:
     table = charts.comparison_table(runs)
     number = st.column_config.NumberColumn
-    st.dataframe(table, key="comparison", column_config={
-        **{column: number(format="%.3f") for column in table.columns if "(" in column},
-        "parameters": number(format="localized"), "train minutes": number(format="%.1f"),
-        "ms per clip": number(format="%.1f"),
-    })
-    st.caption("Accuracy, macro F1 and macro ROC AUC on each split's test tracks; parameters, training time "
-               "and milliseconds per 30-s clip (CPU) of the random-split run.")
+    st.dataframe(
+        table,
+        key="comparison",
+        column_config={
+            **{column: number(format="%.3f") for column in table.columns if "(" in column},
+            "parameters": number(format="localized"),
+            "train minutes": number(format="%.1f"),
+            "ms per clip": number(format="%.1f"),
+        },
+    )
+    st.caption(
+        "Accuracy, macro F1 and macro ROC AUC on each split's test tracks; parameters, training time "
+        "and milliseconds per 30-s clip (CPU) of the random-split run."
+    )
 
     with st.container(border=True):
         st.markdown(
@@ -32,32 +40,53 @@ else:
         )
 
     # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
-    scores, radar, curves, ensembles = st.tabs(["Scores", "Per-genre F1", "Training curves", "What ensembling gains"],
-                                               key="comparison_tab", on_change="rerun")
+    scores, radar, curves, ensembles = st.tabs(
+        ["Scores", "Per-genre F1", "Training curves", "What ensembling gains"], key="comparison_tab", on_change="rerun"
+    )
     if scores.open:
         with scores:
-            metric = st.radio("Bars show", ["accuracy", "macro_f1", "macro_roc_auc"], horizontal=True,
-                              key="bar_metric", format_func=lambda m: {"accuracy": "accuracy", "macro_f1": "macro F1",
-                                                                       "macro_roc_auc": "macro ROC AUC"}[m])
+            metric = st.radio(
+                "Bars show",
+                ["accuracy", "macro_f1", "macro_roc_auc"],
+                horizontal=True,
+                key="bar_metric",
+                format_func=lambda m: {
+                    "accuracy": "accuracy",
+                    "macro_f1": "macro F1",
+                    "macro_roc_auc": "macro ROC AUC",
+                }[m],
+            )
             st.plotly_chart(charts.comparison_bars_figure(runs, metric), key="bars")
 
     if radar.open:
         with radar:
             splits = sorted({split for _, split in runs}, key=lambda s: (s != "random", s))
-            radar_split = st.radio("Radar chart of", splits, horizontal=True, key="radar_split",
-                                   format_func=lambda s: SPLIT_LABELS.get(s, s))
-            st.plotly_chart(charts.f1_radar_figure({model: m for (model, split), m in runs.items()
-                                                    if split == radar_split}), key="radar")
+            radar_split = st.radio(
+                "Radar chart of",
+                splits,
+                horizontal=True,
+                key="radar_split",
+                format_func=lambda s: SPLIT_LABELS.get(s, s),
+            )
+            st.plotly_chart(
+                charts.f1_radar_figure({model: m for (model, split), m in runs.items() if split == radar_split}),
+                key="radar",
+            )
 
     if curves.open:
         with curves:
-            labels = {run_label(*run): run for run in sorted(runs, key=lambda run: (run[0] != DEFAULT_MODEL, run))
-                      if history(*run) is not None}
+            labels = {
+                run_label(*run): run
+                for run in sorted(runs, key=lambda run: (run[0] != DEFAULT_MODEL, run))
+                if history(*run) is not None
+            }
             first_model = [label for label, (model, _) in labels.items() if model == next(iter(labels.values()))[0]]
             chosen = st.multiselect("Training curves of", list(labels), default=first_model, key="curves")
             if chosen:
-                st.plotly_chart(charts.training_curves_figure({label: history(*labels[label]) for label in chosen}),
-                                key="training_curves")
+                st.plotly_chart(
+                    charts.training_curves_figure({label: history(*labels[label]) for label in chosen}),
+                    key="training_curves",
+                )
 
     if ensembles.open:
         with ensembles:
@@ -69,8 +98,11 @@ else:
                     members[run] = list(names)
             if members:
                 gains = charts.ensemble_gain_table(runs, members)
-                st.dataframe(gains.style.format({"accuracy": "{:.1%}", "best member accuracy": "{:.1%}",
-                                                 "gain": "{:+.1%}"}), hide_index=True, key="ensemble_gain")
+                st.dataframe(
+                    gains.style.format({"accuracy": "{:.1%}", "best member accuracy": "{:.1%}", "gain": "{:+.1%}"}),
+                    hide_index=True,
+                    key="ensemble_gain",
+                )
                 st.caption("Gain is the ensemble's test accuracy minus that of its best member on the same split.")
             else:
                 st.caption("No ensemble in checkpoints/ yet: `python -m mgc train --model ensemble-sum` builds one.")

@@ -13,12 +13,23 @@ files, the GTZAN folder) → `frontends` (what a model reads) → `models` (netw
 `runs` (trained runs: checkpoints, ensembles, applying them) → `train` | `evaluate` → `serve` | `explain`
 | `charts` → `bench` → `cli`.
 """
+
 from .data.audio import Audio, load_audio
 from .data.gtzan import GENRES, GTZAN
 from .errors import AudioError, CheckpointError, DatasetError, MgcError
 
-__all__ = ["GENRES", "GTZAN", "Audio", "AudioError", "CheckpointError", "DatasetError", "MgcError",
-           "Prediction", "classify", "load_audio"]
+__all__ = [
+    "GENRES",
+    "GTZAN",
+    "Audio",
+    "AudioError",
+    "CheckpointError",
+    "DatasetError",
+    "MgcError",
+    "Prediction",
+    "classify",
+    "load_audio",
+]
 
 
 def __getattr__(name):

@@ -21,10 +21,12 @@
 
 Nothing here is a test: the figures depend on the machine. The README's performance section quotes them.
 """
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import json
 import os
@@ -42,11 +44,23 @@ import numpy as np
 from .data.gtzan import REPO_ROOT, default_data_dir
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PAGES = {"Home": ("", "Which genre is this music?"), "Classify": ("classify", "Classify"),
-         "Evaluation": ("evaluation", "Evaluation"), "Model comparison": ("model_comparison", "Model comparison"),
-         "Dataset": ("dataset", "Dataset")}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PAGES = {
+    "Home": ("", "Which genre is this music?"),
+    "Classify": ("classify", "Classify"),
+    "Evaluation": ("evaluation", "Evaluation"),
+    "Model comparison": ("model_comparison", "Model comparison"),
+    "Dataset": ("dataset", "Dataset"),
+}
 """Page title → (URL path, the heading that shows it has painted)."""
 WAIT_MS = 180_000
 """The longest a browser waits for one step: the first classification on 2 cores loads torch and the models."""
@@ -64,8 +78,12 @@ def music_clips(count: int, seconds: float = 30.0) -> list[tuple[str, np.ndarray
     by_genre: dict[str, list[Path]] = {}
     for file in files:
         by_genre.setdefault(file.name.split(".")[0], []).append(file)
-    chosen = [paths[i] for i in range(max(map(len, by_genre.values()), default=0))
-              for paths in by_genre.values() if i < len(paths)][:count]
+    chosen = [
+        paths[i]
+        for i in range(max(map(len, by_genre.values()), default=0))
+        for paths in by_genre.values()
+        if i < len(paths)
+    ][:count]
     clips = []
     for file in chosen:
         samples, rate = soundfile.read(file, dtype="float32", frames=int(seconds * SAMPLE_RATE))
@@ -74,8 +92,13 @@ def music_clips(count: int, seconds: float = 30.0) -> list[tuple[str, np.ndarray
     t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     while len(clips) < count:
         root_hz = 110.0 * 2 ** (len(clips) / 3)
-        chord = sum(np.sin(2 * np.pi * root_hz * k * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 2 * t) ** 2)
-                    for k in (1.0, 1.5, 2.01)) / 6
+        chord = (
+            sum(
+                np.sin(2 * np.pi * root_hz * k * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 2 * t) ** 2)
+                for k in (1.0, 1.5, 2.01)
+            )
+            / 6
+        )
         clips.append((f"chord-{len(clips)}", chord.astype(np.float32)))
     return clips
 
@@ -99,8 +122,11 @@ def _timings(call, runs: int, warmup: int) -> dict:
         started = time.perf_counter()
         call()
         seconds.append(time.perf_counter() - started)
-    return {"median_ms": 1000 * statistics.median(seconds),
-            "p90_ms": 1000 * float(np.percentile(seconds, 90)), "runs": runs}
+    return {
+        "median_ms": 1000 * statistics.median(seconds),
+        "p90_ms": 1000 * float(np.percentile(seconds, 90)),
+        "runs": runs,
+    }
 
 
 # ---------------------------------------------------------------------------------------------- latency
@@ -109,8 +135,10 @@ def latency(mp3: bytes, runs: int, warmup: int) -> dict[str, dict]:
     from .runs import trained_models
     from .serve import classify
 
-    return {model: _timings(lambda: classify(mp3, model=model, split="random"), runs, warmup)
-            for model in trained_models("random")}
+    return {
+        model: _timings(lambda model=model: classify(mp3, model=model, split="random"), runs, warmup)
+        for model in trained_models("random")
+    }
 
 
 def librosa_picture(y: np.ndarray) -> np.ndarray:
@@ -120,8 +148,9 @@ def librosa_picture(y: np.ndarray) -> np.ndarray:
 
     from .frontends.picture import HOP_LENGTH, N_FFT, N_MELS, TOP_DB, _piece_columns, frame_of_column
 
-    power = librosa.feature.melspectrogram(y=y, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH,
-                                           n_mels=N_MELS, pad_mode="reflect")
+    power = librosa.feature.melspectrogram(
+        y=y, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, n_mels=N_MELS, pad_mode="reflect"
+    )
     decibels = librosa.amplitude_to_db(power, ref=np.max, top_db=TOP_DB)
     columns = frame_of_column(_piece_columns(power.shape[1], len(y) / SAMPLE_RATE), power.shape[1])
     return np.minimum(np.floor((decibels[:, columns] + TOP_DB) / TOP_DB * 256), 255).astype(np.uint8)
@@ -160,16 +189,21 @@ def seed_style(mp3: bytes, ours: dict[str, dict], runs: int, warmup: int) -> dic
     from .models import family
     from .runs import is_ensemble, load_model, trained_models
 
-    picture_models = [m for m in trained_models("random") if m in ours and not is_ensemble(m, "random")
-                      and family(load_model(m, "random")[1]["family"]).frontend is PICTURE]
+    picture_models = [
+        m
+        for m in trained_models("random")
+        if m in ours
+        and not is_ensemble(m, "random")
+        and family(load_model(m, "random")[1]["family"]).frontend is PICTURE
+    ]
     results = {}
     with tempfile.TemporaryDirectory(prefix="mgc-bench-") as folder:
         path = Path(folder) / "clip.mp3"
         path.write_bytes(mp3)
         for model in picture_models:
-                timing = _timings(lambda: seed_style_classify(path, model), runs, warmup)
-                timing["mgc_ratio"] = ours[model]["median_ms"] / timing["median_ms"]
-                results[model] = timing
+            timing = _timings(lambda model=model: seed_style_classify(path, model), runs, warmup)
+            timing["mgc_ratio"] = ours[model]["median_ms"] / timing["median_ms"]
+            results[model] = timing
     return results
 
 
@@ -183,9 +217,11 @@ def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn") -> dict[str,
     audio = load_audio(mp3)
     picture = render_audio(audio.samples)
     network, _ = load_model(model, "random")
-    return {"decode and resample": _timings(lambda: load_audio(mp3), runs, warmup),
-            "mel picture": _timings(lambda: render_audio(audio.samples), runs, warmup),
-            f"{model} over the windows": _timings(lambda: window_outputs(network, PICTURE, picture), runs, warmup)}
+    return {
+        "decode and resample": _timings(lambda: load_audio(mp3), runs, warmup),
+        "mel picture": _timings(lambda: render_audio(audio.samples), runs, warmup),
+        f"{model} over the windows": _timings(lambda: window_outputs(network, PICTURE, picture), runs, warmup),
+    }
 
 
 # ------------------------------------------------------------------------------------------- throughput
@@ -210,13 +246,27 @@ def throughput(folder: Path | None = None, model: str = "crnn") -> dict:
     if not files:
         return {"skipped": "no audio folder (the dataset's genres_original/) to read"}
     with tempfile.TemporaryDirectory(prefix="mgc-bench-") as out:
-        command = [sys.executable, "-m", "mgc", "predict", str(folder), "--model", model,
-                   "--csv", str(Path(out) / "predictions.csv")]
+        command = [
+            sys.executable,
+            "-m",
+            "mgc",
+            "predict",
+            str(folder),
+            "--model",
+            model,
+            "--csv",
+            str(Path(out) / "predictions.csv"),
+        ]
         wall, peak, code, stderr = _run_child(command, cwd=REPO_ROOT)
     if code != 0:
         return {"error": stderr}
-    return {"folder": str(folder), "clips": len(files), "wall_s": wall, "clips_per_s": len(files) / wall,
-            "peak_rss_mb": peak}
+    return {
+        "folder": str(folder),
+        "clips": len(files),
+        "wall_s": wall,
+        "clips_per_s": len(files) / wall,
+        "peak_rss_mb": peak,
+    }
 
 
 # --------------------------------------------------------------------------------------------- training
@@ -247,7 +297,8 @@ def training_steps(runs: int, warmup: int, batch_size: int = 32) -> dict[str, di
             model = build_model(family).train()
             optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
             loss_fn = nn.CrossEntropyLoss()
-            row[precision] = _timings(lambda: train_step(model, optimiser, loss_fn, x, y, precision), runs, warmup)
+            step = functools.partial(train_step, model, optimiser, loss_fn, x, y, precision)
+            row[precision] = _timings(step, runs, warmup)
         if "bf16" in row:
             row["fp32_over_bf16"] = row["fp32"]["median_ms"] / row["bf16"]["median_ms"]
         results[family] = row
@@ -265,7 +316,7 @@ def _training_crops(count: int, width: int):
     if root is None:
         return None
     dataset = GTZAN(root)
-    pictures = track_pictures(dataset.root, dataset.split("random").train[:count * 4:4])
+    pictures = track_pictures(dataset.root, dataset.split("random").train[: count * 4 : 4])
     if len(pictures) < count:
         return None
     return torch.from_numpy(np.stack([p[:, :width] for p in list(pictures.values())[:count]]))
@@ -284,17 +335,31 @@ def app_server(timeout: float = 90.0):
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         while True:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().strip() == b"ok":
-                        break
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as health:
+                if health.read().strip() == b"ok":
+                    break
             if process.poll() is not None or time.perf_counter() - started > timeout:
                 process.kill()
                 output = process.stdout.read().decode(errors="replace")[-3000:]
@@ -317,9 +382,11 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return float("nan")
 
 
-RENDERED = ("document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
-            " && !document.querySelector('[data-stale=true], [data-testid=stSkeleton]')"
-            " && [...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))")
+RENDERED = (
+    "document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
+    " && !document.querySelector('[data-stale=true], [data-testid=stSkeleton]')"
+    " && [...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))"
+)
 """Painted: the page's script has finished (Streamlit's own marker on stApp), no element is left over from
 the previous run (stale), no element is still loading its code (skeleton), and every plotly chart has
 drawn. Wait for something of the new page first (its heading): just after a click the old page is still
@@ -335,8 +402,9 @@ def _run_async(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
-TAB_RENDERED = ("document.querySelector('[role=tabpanel] [data-testid=stElementContainer]:not([data-stale=true])')"
-                f" && {RENDERED}")
+TAB_RENDERED = (
+    f"document.querySelector('[role=tabpanel] [data-testid=stElementContainer]:not([data-stale=true])') && {RENDERED}"
+)
 """A tab opened (the pages' tabs are lazy: a click reruns the script, which fills the open tab) and painted."""
 
 
@@ -350,8 +418,9 @@ async def _painted(page, heading: str, started: float | None = None) -> dict:
 
 
 async def _launch(playwright, extra_args=()):
-    return await playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                            args=CHROMIUM_ARGS + list(extra_args))
+    return await playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS + list(extra_args)
+    )
 
 
 async def _app_pages(url: str, pid: int) -> dict:
@@ -412,9 +481,16 @@ async def _classify_in_browser(browser, url: str, file: Path) -> dict:
         await page.wait_for_function(RENDERED, timeout=WAIT_MS)
         seconds = time.perf_counter() - started
         confidence = metrics.filter(has_text="Confidence").get_by_test_id("stMetricValue")
-        errors = await page.get_by_test_id("stException").count() + await page.get_by_test_id("stAlertContentError").count()
-        return {"file": file.name, "genre": (await genre.inner_text()).strip(),
-                "confidence": (await confidence.inner_text()).strip(), "seconds": seconds, "errors": errors}
+        errors = (
+            await page.get_by_test_id("stException").count() + await page.get_by_test_id("stAlertContentError").count()
+        )
+        return {
+            "file": file.name,
+            "genre": (await genre.inner_text()).strip(),
+            "confidence": (await confidence.inner_text()).strip(),
+            "seconds": seconds,
+            "errors": errors,
+        }
     finally:
         await context.close()
 
@@ -425,8 +501,9 @@ async def _sessions(url: str, files: list[Path]) -> list[dict]:
     async with async_playwright() as playwright:
         browser = await _launch(playwright)
         try:
-            return list(await asyncio.gather(*(_classify_in_browser(browser, url, f) for f in files),
-                                             return_exceptions=True))
+            return list(
+                await asyncio.gather(*(_classify_in_browser(browser, url, f) for f in files), return_exceptions=True)
+            )
         finally:
             await browser.close()
 
@@ -449,9 +526,15 @@ def concurrent_sessions(url: str, pid: int, files: list[Path]) -> dict:
         answer["expected"] = f"{expected.genre} {expected.confidence:.0%}"
         answer["matches"] = (answer["genre"], answer["confidence"]) == (expected.genre, f"{expected.confidence:.0%}")
         results.append(answer)
-    return {"sessions": len(files), "wall_s": wall, "server_rss_mb_before": before,
-            "server_rss_mb_after": rss_mb(pid), "all_match": all(r["matches"] for r in results),
-            "errors": sum(1 for r in results if r.get("error") or r.get("errors")), "results": results}
+    return {
+        "sessions": len(files),
+        "wall_s": wall,
+        "server_rss_mb_before": before,
+        "server_rss_mb_after": rss_mb(pid),
+        "all_match": all(r["matches"] for r in results),
+        "errors": sum(1 for r in results if r.get("error") or r.get("errors")),
+        "results": results,
+    }
 
 
 def session_files(folder: Path, count: int, seconds: float = 15.0) -> list[Path]:
@@ -483,7 +566,6 @@ def app(sessions: int) -> dict:
     return result
 
 
-
 # ------------------------------------------------------------------------------------------------ report
 def _print_table(title: str, rows: list[dict]) -> None:
     import pandas as pd
@@ -498,43 +580,87 @@ def report(results: dict) -> None:
     print(f"mgc bench — {results['machine']}")
     if "latency" in results:
         seed = results.get("seed_style", {})
-        _print_table("Classify a 30-s MP3 (ms; median and 90th percentile)", [
-            {"model": m, "median": t["median_ms"], "p90": t["p90_ms"],
-             "seed style": seed.get(m, {}).get("median_ms", np.nan),
-             "mgc / seed": seed.get(m, {}).get("mgc_ratio", np.nan)} for m, t in results["latency"].items()])
-        _print_table("Where the CRNN's time goes (ms, median)",
-                     [{"stage": s, "median": t["median_ms"]} for s, t in results.get("stages", {}).items()])
+        _print_table(
+            "Classify a 30-s MP3 (ms; median and 90th percentile)",
+            [
+                {
+                    "model": m,
+                    "median": t["median_ms"],
+                    "p90": t["p90_ms"],
+                    "seed style": seed.get(m, {}).get("median_ms", np.nan),
+                    "mgc / seed": seed.get(m, {}).get("mgc_ratio", np.nan),
+                }
+                for m, t in results["latency"].items()
+            ],
+        )
+        _print_table(
+            "Where the CRNN's time goes (ms, median)",
+            [{"stage": s, "median": t["median_ms"]} for s, t in results.get("stages", {}).items()],
+        )
     if "throughput" in results:
         _print_table("python -m mgc predict DIR", [results["throughput"]])
     if "training" in results:
-        _print_table("One training step, a batch of 32 crops (ms, median): float32 and bf16 mixed precision", [
-            {"model": m, "fp32": r["fp32"]["median_ms"], "bf16": r.get("bf16", {}).get("median_ms", np.nan),
-             "fp32 / bf16": r.get("fp32_over_bf16", np.nan)} for m, r in results["training"].items()])
+        _print_table(
+            "One training step, a batch of 32 crops (ms, median): float32 and bf16 mixed precision",
+            [
+                {
+                    "model": m,
+                    "fp32": r["fp32"]["median_ms"],
+                    "bf16": r.get("bf16", {}).get("median_ms", np.nan),
+                    "fp32 / bf16": r.get("fp32_over_bf16", np.nan),
+                }
+                for m, r in results["training"].items()
+            ],
+        )
     if "app" in results:
         app_results = results["app"]
         if "skipped" in app_results:
             print(f"\n## App\n\nskipped: {app_results['skipped']}")
             return
-        print(f"\n## App\n\nhealthy server after {app_results['healthy_s']:.1f} s, "
-              f"RSS {app_results['server_rss_mb_idle']:.0f} MB")
-        _print_table("Each page opened in a new session (s): heading shown, page complete (script done, charts "
-                     "drawn) with an empty browser cache and with the app's code cached; server RSS after (MB)", [
-            {"page": p, "heading": v["heading_s"], "complete": v["complete_s"], "complete, cached": v["cached_complete_s"],
-             "server MB": v["server_rss_mb"]} for p, v in app_results["first_paint"].items()])
-        _print_table("Page switches within a session (s): heading shown, page complete", [
-            {"to": p, "heading": v["heading_s"], "complete": v["complete_s"], "server MB": v["server_rss_mb"]}
-            for p, v in app_results["page_switch"].items()])
-        _print_table("Tab switches within a page (s): tab clicked → its content complete", [
-            {"tab": t, "complete": v} for t, v in app_results.get("tab_switch", {}).items()])
+        print(
+            f"\n## App\n\nhealthy server after {app_results['healthy_s']:.1f} s, "
+            f"RSS {app_results['server_rss_mb_idle']:.0f} MB"
+        )
+        _print_table(
+            "Each page opened in a new session (s): heading shown, page complete (script done, charts "
+            "drawn) with an empty browser cache and with the app's code cached; server RSS after (MB)",
+            [
+                {
+                    "page": p,
+                    "heading": v["heading_s"],
+                    "complete": v["complete_s"],
+                    "complete, cached": v["cached_complete_s"],
+                    "server MB": v["server_rss_mb"],
+                }
+                for p, v in app_results["first_paint"].items()
+            ],
+        )
+        _print_table(
+            "Page switches within a session (s): heading shown, page complete",
+            [
+                {"to": p, "heading": v["heading_s"], "complete": v["complete_s"], "server MB": v["server_rss_mb"]}
+                for p, v in app_results["page_switch"].items()
+            ],
+        )
+        _print_table(
+            "Tab switches within a page (s): tab clicked → its content complete",
+            [{"tab": t, "complete": v} for t, v in app_results.get("tab_switch", {}).items()],
+        )
         one = app_results["one_session"]
-        print(f"\nOne session uploading an MP3 (the server's first classification): {one['wall_s']:.1f} s, "
-              f"server RSS after {one['server_rss_mb_after']:.0f} MB, answer matches mgc.classify: {one['all_match']}")
+        print(
+            f"\nOne session uploading an MP3 (the server's first classification): {one['wall_s']:.1f} s, "
+            f"server RSS after {one['server_rss_mb_after']:.0f} MB, answer matches mgc.classify: {one['all_match']}"
+        )
         concurrent = app_results["concurrent"]
-        _print_table(f"{concurrent['sessions']} sessions at once, each uploading an MP3 "
-                     f"({concurrent['wall_s']:.1f} s in all; server {concurrent['server_rss_mb_before']:.0f} → "
-                     f"{concurrent['server_rss_mb_after']:.0f} MB; peak {app_results['server_rss_mb_peak']:.0f} MB)",
-                     [{k: r.get(k) for k in ("file", "genre", "confidence", "expected", "matches", "seconds", "error")}
-                      for r in concurrent["results"]])
+        _print_table(
+            f"{concurrent['sessions']} sessions at once, each uploading an MP3 "
+            f"({concurrent['wall_s']:.1f} s in all; server {concurrent['server_rss_mb_before']:.0f} → "
+            f"{concurrent['server_rss_mb_after']:.0f} MB; peak {app_results['server_rss_mb_peak']:.0f} MB)",
+            [
+                {k: r.get(k) for k in ("file", "genre", "confidence", "expected", "matches", "seconds", "error")}
+                for r in concurrent["results"]
+            ],
+        )
 
 
 def machine() -> str:
@@ -542,8 +668,10 @@ def machine() -> str:
 
     import torch
 
-    return (f"{os.cpu_count()} CPUs, torch {torch.__version__} with {torch.get_num_threads()} threads, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} CPUs, torch {torch.__version__} with {torch.get_num_threads()} threads, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def run(parts: list[str], runs: int = 20, warmup: int = 3, sessions: int = 8, out: Path | None = None) -> dict:
@@ -566,4 +694,3 @@ def run(parts: list[str], runs: int = 20, warmup: int = 3, sessions: int = 8, ou
         out.write_text(json.dumps(results, indent=2, default=float) + "\n")
         print(f"\nwrote {out}")
     return results
-

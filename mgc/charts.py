@@ -4,6 +4,7 @@ Nothing here draws on a screen or knows about Streamlit, so each chart is tested
 traces. Genres keep one colour everywhere (`GENRE_COLOURS`), so a class can follow "blue is blues"
 from one chart to the next.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -38,12 +39,29 @@ def waveform_figure(samples: np.ndarray, sample_rate: int, points: int = 1500) -
     low = np.minimum.reduceat(samples, edges[:-1])
     high = np.maximum.reduceat(samples, edges[:-1])
     seconds = edges[:-1] / sample_rate
-    figure = go.Figure([
-        go.Scatter(x=seconds, y=high, mode="lines", line=dict(width=0.5, color="#4c78a8"), name="max",
-                   showlegend=False, hoverinfo="skip"),
-        go.Scatter(x=seconds, y=low, mode="lines", line=dict(width=0.5, color="#4c78a8"), name="min",
-                   fill="tonexty", showlegend=False, hoverinfo="skip"),
-    ])
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=seconds,
+                y=high,
+                mode="lines",
+                line=dict(width=0.5, color="#4c78a8"),
+                name="max",
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+            go.Scatter(
+                x=seconds,
+                y=low,
+                mode="lines",
+                line=dict(width=0.5, color="#4c78a8"),
+                name="min",
+                fill="tonexty",
+                showlegend=False,
+                hoverinfo="skip",
+            ),
+        ]
+    )
     figure.update_xaxes(title="seconds")
     figure.update_yaxes(title="amplitude", range=[-1, 1])
     return _styled(figure, "Waveform", height=220)
@@ -64,12 +82,18 @@ def magma_colourscale() -> list[list]:
 
 def picture_figure(picture: np.ndarray, title: str = "What the model sees: the mel spectrogram") -> go.Figure:
     """The model's input: 128 mel bands (low at the bottom) over time, in the magma colours it was drawn in."""
-    figure = go.Figure(go.Heatmap(
-        z=np.asarray(picture, dtype=np.float32),  # the browser misreads uint8 arrays
-        x=np.arange(picture.shape[1]) * COLUMN_SECONDS, y=np.arange(picture.shape[0]),
-        colorscale=magma_colourscale(), zmin=0, zmax=255, colorbar=dict(title="level"),
-        hovertemplate="%{x:.1f} s, band %{y}: %{z}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=np.asarray(picture, dtype=np.float32),  # the browser misreads uint8 arrays
+            x=np.arange(picture.shape[1]) * COLUMN_SECONDS,
+            y=np.arange(picture.shape[0]),
+            colorscale=magma_colourscale(),
+            zmin=0,
+            zmax=255,
+            colorbar=dict(title="level"),
+            hovertemplate="%{x:.1f} s, band %{y}: %{z}<extra></extra>",
+        )
+    )
     figure.update_xaxes(title="seconds")
     figure.update_yaxes(title="mel band (low → high)")
     return _styled(figure, title, height=330)
@@ -78,11 +102,19 @@ def picture_figure(picture: np.ndarray, title: str = "What the model sees: the m
 def saliency_figure(saliency: np.ndarray, genre: str) -> go.Figure:
     """Gradient × input: red pushed the model towards `genre`, blue away from it."""
     limit = float(np.percentile(np.abs(saliency), 99)) or 1.0
-    figure = go.Figure(go.Heatmap(
-        z=saliency, x=np.arange(saliency.shape[1]) * COLUMN_SECONDS, y=np.arange(saliency.shape[0]),
-        colorscale="RdBu_r", zmin=-limit, zmax=limit, zmid=0, colorbar=dict(title="towards"),
-        hovertemplate="%{x:.1f} s, band %{y}: %{z:.3g}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=saliency,
+            x=np.arange(saliency.shape[1]) * COLUMN_SECONDS,
+            y=np.arange(saliency.shape[0]),
+            colorscale="RdBu_r",
+            zmin=-limit,
+            zmax=limit,
+            zmid=0,
+            colorbar=dict(title="towards"),
+            hovertemplate="%{x:.1f} s, band %{y}: %{z:.3g}<extra></extra>",
+        )
+    )
     figure.update_xaxes(title="seconds")
     figure.update_yaxes(title="mel band (low → high)")
     return _styled(figure, f"Where the model heard “{genre}” (red: for, blue: against)", height=330)
@@ -93,11 +125,18 @@ def top_genres_figure(probabilities: dict[str, float], k: int = 5) -> go.Figure:
     top = sorted(probabilities.items(), key=lambda item: -item[1])[:k][::-1]
     genres = [g for g, _ in top]
     values = [p for _, p in top]
-    figure = go.Figure(go.Bar(
-        x=values, y=genres, orientation="h", marker_color=[GENRE_COLOURS[g] for g in genres],
-        text=[f"{p:.0%}" for p in values], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Bar(
+            x=values,
+            y=genres,
+            orientation="h",
+            marker_color=[GENRE_COLOURS[g] for g in genres],
+            text=[f"{p:.0%}" for p in values],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
     figure.update_xaxes(range=[0, 1.12], tickformat=".0%", title="confidence")
     return _styled(figure, "Top genres", height=60 + 45 * len(genres), margin=dict(l=10, r=40, t=50, b=10))
 
@@ -110,32 +149,57 @@ def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
     else:
         x = ((timeline["start"] + timeline["end"]) / 2).tolist()
         rows = timeline
-    figure = go.Figure([
-        go.Scatter(x=x, y=rows[genre], name=genre, stackgroup="genres", mode="lines",
-                   line=dict(width=0.5, color=GENRE_COLOURS[genre]),
-                   hovertemplate=f"{genre}: %{{y:.0%}} at %{{x:.1f}} s<extra></extra>")
-        for genre in GENRES
-    ])
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=x,
+                y=rows[genre],
+                name=genre,
+                stackgroup="genres",
+                mode="lines",
+                line=dict(width=0.5, color=GENRE_COLOURS[genre]),
+                hovertemplate=f"{genre}: %{{y:.0%}} at %{{x:.1f}} s<extra></extra>",
+            )
+            for genre in GENRES
+        ]
+    )
     figure.update_xaxes(title="seconds (window centre)")
     figure.update_yaxes(title="probability", range=[0, 1], tickformat=".0%")
     return _styled(figure, "Genre over time", height=330)
 
 
-def embedding_map_figure(points: pd.DataFrame, new_point: tuple[float, float] | None = None,
-                         new_label: str = "your audio") -> go.Figure:
+def embedding_map_figure(
+    points: pd.DataFrame, new_point: tuple[float, float] | None = None, new_label: str = "your audio"
+) -> go.Figure:
     """GTZAN test tracks in 2-D, coloured by genre, track names on hover, and the new audio as a star."""
-    figure = go.Figure([
-        go.Scatter(x=group["x"], y=group["y"], mode="markers", name=genre, text=group["track"],
-                   marker=dict(color=GENRE_COLOURS[genre], size=9, opacity=0.75),
-                   hovertemplate="%{text}<extra></extra>")
-        for genre in GENRES if len(group := points[points["genre"] == genre])
-    ])
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=group["x"],
+                y=group["y"],
+                mode="markers",
+                name=genre,
+                text=group["track"],
+                marker=dict(color=GENRE_COLOURS[genre], size=9, opacity=0.75),
+                hovertemplate="%{text}<extra></extra>",
+            )
+            for genre in GENRES
+            if len(group := points[points["genre"] == genre])
+        ]
+    )
     if new_point is not None:
-        figure.add_trace(go.Scatter(
-            x=[new_point[0]], y=[new_point[1]], mode="markers+text", name=new_label, text=[new_label],
-            textposition="top center", marker=dict(symbol="star", size=22, color="black", line=dict(color="white", width=1)),
-            hovertemplate=f"{new_label}<extra></extra>",
-        ))
+        figure.add_trace(
+            go.Scatter(
+                x=[new_point[0]],
+                y=[new_point[1]],
+                mode="markers+text",
+                name=new_label,
+                text=[new_label],
+                textposition="top center",
+                marker=dict(symbol="star", size=22, color="black", line=dict(color="white", width=1)),
+                hovertemplate=f"{new_label}<extra></extra>",
+            )
+        )
     figure.update_xaxes(title="first principal axis", zeroline=False)
     figure.update_yaxes(title="second principal axis", zeroline=False)
     return _styled(figure, "Where it sits among the GTZAN test tracks (model embeddings, PCA)", height=480)
@@ -149,15 +213,25 @@ def confusion_figure(matrix, genres=GENRES, normalise: bool = False) -> go.Figur
     counts = np.asarray(matrix, dtype=float)
     values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalise else counts
     text = [[f"{v:.0%}" if normalise else f"{v:.0f}" for v in row] for row in values]
-    figure = go.Figure(go.Heatmap(
-        z=values, x=list(genres), y=list(genres), text=text, texttemplate="%{text}", colorscale="Blues",
-        zmin=0, zmax=1 if normalise else None, showscale=False,
-        hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=list(genres),
+            y=list(genres),
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1 if normalise else None,
+            showscale=False,
+            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+        )
+    )
     figure.update_xaxes(title="predicted genre", side="bottom")
     figure.update_yaxes(title="true genre", autorange="reversed")
-    return _styled(figure, "Confusion matrix" + (" (fraction of each true genre)" if normalise else " (test tracks)"),
-                   height=560)
+    return _styled(
+        figure, "Confusion matrix" + (" (fraction of each true genre)" if normalise else " (test tracks)"), height=560
+    )
 
 
 def _truth_and_scores(predictions: pd.DataFrame, genre: str) -> tuple[np.ndarray, np.ndarray]:
@@ -178,15 +252,38 @@ def roc_figure(predictions: pd.DataFrame) -> go.Figure:
         area = auc(fpr, tpr)
         aucs.append(area)
         mean_tpr.append(np.interp(grid, fpr, tpr))
-        figure.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{genre} (AUC {area:.2f})",
-                                    line=dict(color=GENRE_COLOURS[genre], width=2)))
+        figure.add_trace(
+            go.Scatter(
+                x=fpr,
+                y=tpr,
+                mode="lines",
+                name=f"{genre} (AUC {area:.2f})",
+                line=dict(color=GENRE_COLOURS[genre], width=2),
+            )
+        )
     if mean_tpr:
         macro = np.mean(mean_tpr, axis=0)
         macro[0] = 0.0
-        figure.add_trace(go.Scatter(x=grid, y=macro, mode="lines", name=f"macro average (AUC {np.mean(aucs):.2f})",
-                                    line=dict(color="black", width=4, dash="dash")))
-    figure.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", showlegend=False,
-                                line=dict(color="grey", width=1, dash="dot"), hoverinfo="skip"))
+        figure.add_trace(
+            go.Scatter(
+                x=grid,
+                y=macro,
+                mode="lines",
+                name=f"macro average (AUC {np.mean(aucs):.2f})",
+                line=dict(color="black", width=4, dash="dash"),
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="chance",
+            showlegend=False,
+            line=dict(color="grey", width=1, dash="dot"),
+            hoverinfo="skip",
+        )
+    )
     figure.update_xaxes(title="false positive rate", range=[0, 1])
     figure.update_yaxes(title="true positive rate", range=[0, 1.02])
     return _styled(figure, "ROC per genre (one vs rest)", height=520)
@@ -204,8 +301,15 @@ def precision_recall_figure(predictions: pd.DataFrame) -> go.Figure:
         precision, recall, _ = precision_recall_curve(truth, scores)
         ap = average_precision_score(truth, scores)
         aps.append(ap)
-        figure.add_trace(go.Scatter(x=recall, y=precision, mode="lines", name=f"{genre} (AP {ap:.2f})",
-                                    line=dict(color=GENRE_COLOURS[genre], width=2, shape="hv")))
+        figure.add_trace(
+            go.Scatter(
+                x=recall,
+                y=precision,
+                mode="lines",
+                name=f"{genre} (AP {ap:.2f})",
+                line=dict(color=GENRE_COLOURS[genre], width=2, shape="hv"),
+            )
+        )
     figure.update_xaxes(title="recall", range=[0, 1])
     figure.update_yaxes(title="precision", range=[0, 1.02])
     title = "Precision-recall per genre" + (f" (mean AP {np.mean(aps):.2f})" if aps else "")
@@ -214,13 +318,17 @@ def precision_recall_figure(predictions: pd.DataFrame) -> go.Figure:
 
 def classification_report(metrics: dict) -> pd.DataFrame:
     """Per-genre precision, recall, F1, ROC-AUC, AP and support, then macro and weighted averages."""
-    rows = {genre: {key: values[key] for key in ("precision", "recall", "f1", "roc_auc", "average_precision", "support")}
-            for genre, values in metrics["per_class"].items()}
+    rows = {
+        genre: {key: values[key] for key in ("precision", "recall", "f1", "roc_auc", "average_precision", "support")}
+        for genre, values in metrics["per_class"].items()
+    }
     support = sum(values["support"] for values in metrics["per_class"].values())
     for average in ("macro", "weighted"):
         rows[f"{average} average"] = {
-            "precision": metrics[f"{average}_precision"], "recall": metrics[f"{average}_recall"],
-            "f1": metrics[f"{average}_f1"], "support": support,
+            "precision": metrics[f"{average}_precision"],
+            "recall": metrics[f"{average}_recall"],
+            "f1": metrics[f"{average}_f1"],
+            "support": support,
             "roc_auc": metrics["macro_roc_auc"] if average == "macro" else None,
             "average_precision": metrics["macro_average_precision"] if average == "macro" else None,
         }
@@ -232,13 +340,15 @@ def classification_report(metrics: dict) -> pd.DataFrame:
 def misclassified(predictions: pd.DataFrame) -> pd.DataFrame:
     """Test tracks the model got wrong, most confidently wrong first."""
     wrong = predictions[predictions["genre"] != predictions["predicted"]]
-    rows = pd.DataFrame({
-        "track": wrong["track"],
-        "genre": wrong["genre"],
-        "predicted": wrong["predicted"],
-        "confidence": [row[row["predicted"]] for _, row in wrong.iterrows()],
-        "p(true genre)": [row[row["genre"]] for _, row in wrong.iterrows()],
-    })
+    rows = pd.DataFrame(
+        {
+            "track": wrong["track"],
+            "genre": wrong["genre"],
+            "predicted": wrong["predicted"],
+            "confidence": [row[row["predicted"]] for _, row in wrong.iterrows()],
+            "p(true genre)": [row[row["genre"]] for _, row in wrong.iterrows()],
+        }
+    )
     return rows.sort_values("confidence", ascending=False).reset_index(drop=True)
 
 
@@ -274,9 +384,17 @@ def f1_radar_figure(metrics: dict[str, dict]) -> go.Figure:
     figure = go.Figure()
     for label, m in metrics.items():
         values = [m["per_class"][g]["f1"] for g in GENRES]
-        figure.add_trace(go.Scatterpolar(r=values + values[:1], theta=list(GENRES) + [GENRES[0]], name=label,
-                                         mode="lines+markers", line=dict(width=3),
-                                         fill="toself" if len(metrics) <= 2 else "none", opacity=0.7))
+        figure.add_trace(
+            go.Scatterpolar(
+                r=values + values[:1],
+                theta=[*GENRES, GENRES[0]],
+                name=label,
+                mode="lines+markers",
+                line=dict(width=3),
+                fill="toself" if len(metrics) <= 2 else "none",
+                opacity=0.7,
+            )
+        )
     figure.update_layout(polar=dict(radialaxis=dict(range=[0, 1], tickformat=".1f")))
     return _styled(figure, "F1 per genre", height=520)
 
@@ -289,8 +407,15 @@ def comparison_bars_figure(metrics: dict[tuple[str, str], dict], metric: str = "
         values = [metrics.get((model, split), {}).get(metric) for model in models]
         if all(v is None for v in values):
             continue
-        figure.add_trace(go.Bar(x=models, y=values, name=SPLIT_LABELS[split],
-                                text=[f"{v:.2f}" if v is not None else "" for v in values], textposition="outside"))
+        figure.add_trace(
+            go.Bar(
+                x=models,
+                y=values,
+                name=SPLIT_LABELS[split],
+                text=[f"{v:.2f}" if v is not None else "" for v in values],
+                textposition="outside",
+            )
+        )
     figure.update_yaxes(title=metric.replace("_", " "), range=[0, 1.08])
     return _styled(figure, f"{metric.replace('_', ' ').capitalize()} by model and split", barmode="group", height=420)
 
@@ -306,17 +431,26 @@ def training_curves_figure(histories: dict[str, pd.DataFrame]) -> go.Figure:
                 key = f"{column}_{quantity}"
                 if key not in history:
                     continue
-                figure.add_trace(go.Scatter(
-                    x=history["epoch"], y=history[key], mode="lines" if len(history) > 1 else "markers",
-                    name=f"{label} · {name}",
-                    legendgroup=label, showlegend=col == 1, line=dict(color=colour, dash=dash),
-                ), row=1, col=col)
+                figure.add_trace(
+                    go.Scatter(
+                        x=history["epoch"],
+                        y=history[key],
+                        mode="lines" if len(history) > 1 else "markers",
+                        name=f"{label} · {name}",
+                        legendgroup=label,
+                        showlegend=col == 1,
+                        line=dict(color=colour, dash=dash),
+                    ),
+                    row=1,
+                    col=col,
+                )
     figure.update_xaxes(title="epoch")
     return _styled(figure, "Training curves", height=420)
 
 
-def ensemble_gain_table(metrics: dict[tuple[str, str], dict],
-                        members: dict[tuple[str, str], list[str]]) -> pd.DataFrame:
+def ensemble_gain_table(
+    metrics: dict[tuple[str, str], dict], members: dict[tuple[str, str], list[str]]
+) -> pd.DataFrame:
     """For each ensemble run (ensemble, split) → its members: its accuracy, its best member's, and the
     difference (the gain). Members are per split: an ensemble chosen on validation may differ between splits."""
     rows = []
@@ -328,11 +462,20 @@ def ensemble_gain_table(metrics: dict[tuple[str, str], dict],
             continue
         best = max(member_accuracy, key=member_accuracy.get)
         accuracy = metrics[(ensemble, split)]["accuracy"]
-        rows.append({"ensemble": ensemble, "split": split, "members": ", ".join(names), "accuracy": accuracy,
-                     "best member": best, "best member accuracy": member_accuracy[best],
-                     "gain": accuracy - member_accuracy[best]})
-    return pd.DataFrame(rows, columns=["ensemble", "split", "members", "accuracy", "best member",
-                                       "best member accuracy", "gain"])
+        rows.append(
+            {
+                "ensemble": ensemble,
+                "split": split,
+                "members": ", ".join(names),
+                "accuracy": accuracy,
+                "best member": best,
+                "best member accuracy": member_accuracy[best],
+                "gain": accuracy - member_accuracy[best],
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["ensemble", "split", "members", "accuracy", "best member", "best member accuracy", "gain"]
+    )
 
 
 # --- the dataset ---------------------------------------------------------------------------------
@@ -340,22 +483,34 @@ def ensemble_gain_table(metrics: dict[tuple[str, str], dict],
 
 def genre_balance_figure(tracks: dict[str, list[str]]) -> go.Figure:
     """Clips per genre for each labelled collection of track ids (e.g. pictures, audio, features)."""
-    figure = go.Figure([
-        go.Bar(x=list(GENRES), y=[sum(genre_of(t) == g for t in ids) for g in GENRES], name=label)
-        for label, ids in tracks.items()
-    ])
+    figure = go.Figure(
+        [
+            go.Bar(x=list(GENRES), y=[sum(genre_of(t) == g for t in ids) for g in GENRES], name=label)
+            for label, ids in tracks.items()
+        ]
+    )
     figure.update_yaxes(title="clips")
     return _styled(figure, "Clips per genre", barmode="group", height=400)
 
 
 def split_composition_figure(splits: dict) -> go.Figure:
     """Tracks per genre in train / valid / test of each split (`splits`: name → mgc Split)."""
-    rows = [{"split": SPLIT_LABELS.get(name, name), "part": part, "genre": genre_of(track)}
-            for name, split in splits.items() for part in ("train", "valid", "test") for track in split.part(part)]
+    rows = [
+        {"split": SPLIT_LABELS.get(name, name), "part": part, "genre": genre_of(track)}
+        for name, split in splits.items()
+        for part in ("train", "valid", "test")
+        for track in split.part(part)
+    ]
     counts = pd.DataFrame(rows).value_counts().rename("tracks").reset_index()
-    figure = px.bar(counts, x="part", y="tracks", color="genre", facet_col="split",
-                    category_orders={"part": ["train", "valid", "test"], "genre": list(GENRES)},
-                    color_discrete_map=GENRE_COLOURS)
+    figure = px.bar(
+        counts,
+        x="part",
+        y="tracks",
+        color="genre",
+        facet_col="split",
+        category_orders={"part": ["train", "valid", "test"], "genre": list(GENRES)},
+        color_discrete_map=GENRE_COLOURS,
+    )
     figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     return _styled(figure, "Split composition", height=420)
 
@@ -364,9 +519,18 @@ def feature_correlation_figure(features: pd.DataFrame) -> go.Figure:
     """Pearson correlation between the numeric hand-crafted features (Kaggle's features_30_sec.csv)."""
     numeric = features.select_dtypes("number").drop(columns=["length"], errors="ignore")
     correlation = numeric.corr()
-    figure = go.Figure(go.Heatmap(z=correlation.to_numpy(), x=correlation.columns, y=correlation.index,
-                                  colorscale="RdBu_r", zmin=-1, zmax=1, zmid=0,
-                                  hovertemplate="%{y} × %{x}: %{z:.2f}<extra></extra>"))
+    figure = go.Figure(
+        go.Heatmap(
+            z=correlation.to_numpy(),
+            x=correlation.columns,
+            y=correlation.index,
+            colorscale="RdBu_r",
+            zmin=-1,
+            zmax=1,
+            zmid=0,
+            hovertemplate="%{y} × %{x}: %{z:.2f}<extra></extra>",
+        )
+    )
     figure.update_yaxes(autorange="reversed", tickfont=dict(size=9))
     figure.update_xaxes(tickfont=dict(size=9))
     return _styled(figure, "Correlation between the 30-s features", height=760)
@@ -375,8 +539,15 @@ def feature_correlation_figure(features: pd.DataFrame) -> go.Figure:
 def tempo_figure(features: pd.DataFrame) -> go.Figure:
     """Box plot of the estimated tempo (BPM) per genre."""
     table = pd.DataFrame({"genre": features["label"], "tempo": features["tempo"]})
-    figure = px.box(table, x="genre", y="tempo", color="genre", points="outliers",
-                    category_orders={"genre": list(GENRES)}, color_discrete_map=GENRE_COLOURS)
+    figure = px.box(
+        table,
+        x="genre",
+        y="tempo",
+        color="genre",
+        points="outliers",
+        category_orders={"genre": list(GENRES)},
+        color_discrete_map=GENRE_COLOURS,
+    )
     figure.update_layout(showlegend=False)
     figure.update_yaxes(title="tempo (BPM)")
     return _styled(figure, "Tempo per genre", height=420)

@@ -1,4 +1,5 @@
 """`python -m mgc …`: train, evaluate, predict, report, bench, data."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,15 +8,29 @@ from pathlib import Path
 
 from .errors import MgcError
 
-ZOO = ("crnn", "cnn", "lstm", "mlp", "logreg", "hybrid", "ensemble-sum", "ensemble-product", "ensemble-vote",
-       "ensemble-best")
+ZOO = (
+    "crnn",
+    "cnn",
+    "lstm",
+    "mlp",
+    "logreg",
+    "hybrid",
+    "ensemble-sum",
+    "ensemble-product",
+    "ensemble-vote",
+    "ensemble-best",
+)
 """What `train --all` trains, in order: the hybrid after the picture and feature models (it reads the
 cnn and crnn runs), the ensembles last (they are built from the others)."""
 
 
 def _add_data(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=None,
-                        help="GTZAN folder in the Kaggle layout (default: $MGC_DATA, else ../shared/gtzan)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="GTZAN folder in the Kaggle layout (default: $MGC_DATA, else ../shared/gtzan)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,12 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model (or the whole zoo) on a split and save its checkpoint")
     which = train.add_mutually_exclusive_group()
-    which.add_argument("--model", default="crnn",
-                       help="crnn, cnn or lstm (picture models); mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and "
-                            "mlp-1024-rmsprop, ships the best by validation accuracy as mlp) or one of those; logreg "
-                            "(scikit-learn baseline); hybrid (the cnn or crnn run's embedding with the 57 features, "
-                            "an MLP head); ensemble-sum, ensemble-product, ensemble-vote or ensemble-best "
-                            "(built from the trained members' validation predictions)")
+    which.add_argument(
+        "--model",
+        default="crnn",
+        help="crnn, cnn or lstm (picture models); mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and "
+        "mlp-1024-rmsprop, ships the best by validation accuracy as mlp) or one of those; logreg "
+        "(scikit-learn baseline); hybrid (the cnn or crnn run's embedding with the 57 features, "
+        "an MLP head); ensemble-sum, ensemble-product, ensemble-vote or ensemble-best "
+        "(built from the trained members' validation predictions)",
+    )
     which.add_argument("--all", action="store_true", help="the whole zoo: " + ", ".join(ZOO))
     train.add_argument("--split", choices=["random", "filtered", "both"], default="random")
     train.add_argument("--epochs", type=int, default=None, help="upper bound on epochs (early stopping may end sooner)")
@@ -39,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="cache test predictions and metrics of a trained model")
     which = evaluate.add_mutually_exclusive_group()
-    which.add_argument("--model", default="crnn", help="any trained run: crnn, mlp, mlp-256, …, logreg, hybrid, ensemble-sum, …")
+    which.add_argument(
+        "--model", default="crnn", help="any trained run: crnn, mlp, mlp-256, …, logreg, hybrid, ensemble-sum, …"
+    )
     which.add_argument("--all", action="store_true", help="every trained run in checkpoints/")
     evaluate.add_argument("--split", choices=["random", "filtered", "both"], default="random")
     _add_data(evaluate)
@@ -47,17 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="classify an audio file or every audio file in a folder")
     predict.add_argument("path", type=Path)
     predict.add_argument("--model", default="crnn")
-    predict.add_argument("--split", choices=["random", "filtered"], default="random",
-                         help="which trained copy of the model to use")
+    predict.add_argument(
+        "--split", choices=["random", "filtered"], default="random", help="which trained copy of the model to use"
+    )
     predict.add_argument("--csv", type=Path, default=None, help="write one row per file to this CSV")
     predict.add_argument("--jobs", type=int, default=None, help="files classified at once (default: one per CPU)")
 
     commands.add_parser("report", help="print the results table of every model in checkpoints/ (markdown)")
 
-    bench = commands.add_parser("bench", help="measure latency, throughput, the app's speed and memory and a training step on this machine")
-    bench.add_argument("--parts", default="latency,throughput,app,training",
-                       help="comma-separated: latency (incl. the seed-style baseline), throughput, app, training "
-                            "(a training step in float32 and bf16)")
+    bench = commands.add_parser(
+        "bench", help="measure latency, throughput, the app's speed and memory and a training step on this machine"
+    )
+    bench.add_argument(
+        "--parts",
+        default="latency,throughput,app,training",
+        help="comma-separated: latency (incl. the seed-style baseline), throughput, app, training "
+        "(a training step in float32 and bf16)",
+    )
     bench.add_argument("--runs", type=int, default=20, help="timed calls per model (after --warmup calls)")
     bench.add_argument("--warmup", type=int, default=3)
     bench.add_argument("--sessions", type=int, default=8, help="browser sessions classifying at once")
@@ -78,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.all and args.out is not None:
                 raise MgcError("--out names one run's folder; with --all every run goes to checkpoints/<model>/<split>")
             for split in splits:
-                for model in (ZOO if args.all else (args.model,)):
+                for model in ZOO if args.all else (args.model,):
                     train(model, split, data=args.data, epochs=args.epochs, device=args.device, out_dir=args.out)
         elif args.command == "evaluate":
             from .evaluate import evaluate
@@ -91,9 +117,11 @@ def main(argv: list[str] | None = None) -> int:
                     models = [args.model]
                 for model in models:
                     metrics = evaluate(model, split, data=args.data)
-                    print(f"{model} on the {split} split: accuracy {metrics['accuracy']:.3f}, "
-                          f"macro F1 {metrics['macro_f1']:.3f}, macro ROC-AUC {metrics['macro_roc_auc']:.3f} "
-                          f"over {metrics['test_tracks']} test tracks")
+                    print(
+                        f"{model} on the {split} split: accuracy {metrics['accuracy']:.3f}, "
+                        f"macro F1 {metrics['macro_f1']:.3f}, macro ROC-AUC {metrics['macro_roc_auc']:.3f} "
+                        f"over {metrics['test_tracks']} test tracks"
+                    )
         elif args.command == "predict":
             from .serve import predict_command
 
@@ -105,8 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "bench":
             from .bench import run
 
-            run([p.strip() for p in args.parts.split(",")], runs=args.runs, warmup=args.warmup,
-                sessions=args.sessions, out=args.out)
+            run(
+                [p.strip() for p in args.parts.split(",")],
+                runs=args.runs,
+                warmup=args.warmup,
+                sessions=args.sessions,
+                out=args.out,
+            )
         elif args.command == "data":
             from .data.gtzan import GTZAN
 

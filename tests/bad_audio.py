@@ -5,6 +5,7 @@ Each function returns one `Case`: the file a person might upload and what mgc mu
 app's upload. Cases that are too large to hold as bytes (an hour of audio) or that are not files at
 all (folders, pipes) are made by fixtures there.
 """
+
 from __future__ import annotations
 
 import io
@@ -47,9 +48,15 @@ def wav_header(rate: int, channels: int, bits: int, data_bytes: int, format_tag:
     """A 44-byte RIFF/WAVE header written by hand, so that it can say things libsndfile would refuse to write."""
     block = channels * bits // 8
     riff_size = min(36 + data_bytes, 0xFFFFFFFF)
-    return (b"RIFF" + struct.pack("<I", riff_size) + b"WAVE"
-            + b"fmt " + struct.pack("<IHHIIHH", 16, format_tag, channels, rate, rate * block, block, bits)
-            + b"data" + struct.pack("<I", data_bytes))
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff_size)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, format_tag, channels, rate, rate * block, block, bits)
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )
 
 
 def pcm16(samples: np.ndarray) -> bytes:
@@ -62,13 +69,18 @@ def _noise(seconds: float, level: float, seed: int) -> np.ndarray:
 
 # --- not audio at all -------------------------------------------------------------------------
 
+
 def empty_file() -> Case:
     return Case("empty file", "empty.wav", b"", error=("empty", "0 bytes"))
 
 
 def random_bytes_named_wav() -> Case:
-    return Case("random bytes named .wav", "noise.wav", np.random.default_rng(3).bytes(20000),
-                error=("not audio we can read", "damaged"))
+    return Case(
+        "random bytes named .wav",
+        "noise.wav",
+        np.random.default_rng(3).bytes(20000),
+        error=("not audio we can read", "damaged"),
+    )
 
 
 def random_bytes_named_mp3() -> Case:
@@ -79,8 +91,12 @@ def random_bytes_named_mp3() -> Case:
 
 
 def text_named_flac() -> Case:
-    return Case("text named .flac", "notes.flac", "Lyrics — verse 1, chorus ×2.\n".encode() * 100,
-                error=("not audio", "a text file"))
+    return Case(
+        "text named .flac",
+        "notes.flac",
+        "Lyrics — verse 1, chorus ×2.\n".encode() * 100,
+        error=("not audio", "a text file"),
+    )
 
 
 def png_named_mp3() -> Case:
@@ -110,18 +126,25 @@ def zip_named_ogg() -> Case:
 
 # --- damaged headers and streams --------------------------------------------------------------
 
+
 def truncated_wav() -> Case:
     """The header claims 6 s; the second half of the file is missing. What is there is music."""
     data = encode(sine_chord(6.0), subtype="PCM_16")
-    return Case("truncated wav", "cut.wav", data[: len(data) // 2], seconds=3.0,
-                notice="ends early: its header promises 6.0 s, 3.0 s are there")
+    return Case(
+        "truncated wav",
+        "cut.wav",
+        data[: len(data) // 2],
+        seconds=3.0,
+        notice="ends early: its header promises 6.0 s, 3.0 s are there",
+    )
 
 
 def wav_claiming_a_huge_length() -> Case:
     """The data chunk says 0xFFFFFFF0 bytes (≈ 27 hours); one second is there. Streaming recorders write
     such sizes (or 0) when they cannot know the length, so this is no damage and gets no notice."""
-    return Case("wav header claiming 4 GB", "huge.wav", wav_header(SR, 1, 16, 0xFFFFFFF0) + pcm16(sine_chord(1.0)),
-                seconds=1.0)
+    return Case(
+        "wav header claiming 4 GB", "huge.wav", wav_header(SR, 1, 16, 0xFFFFFFF0) + pcm16(sine_chord(1.0)), seconds=1.0
+    )
 
 
 def wav_header_without_data() -> Case:
@@ -129,31 +152,46 @@ def wav_header_without_data() -> Case:
 
 
 def wav_with_sample_rate_zero() -> Case:
-    return Case("sample rate 0", "rate0.wav", wav_header(0, 1, 16, 3 * SR * 2) + pcm16(sine_chord(3.0)),
-                error=("damaged wav", "sample rate of 0 Hz"))
+    return Case(
+        "sample rate 0",
+        "rate0.wav",
+        wav_header(0, 1, 16, 3 * SR * 2) + pcm16(sine_chord(3.0)),
+        error=("damaged wav", "sample rate of 0 Hz"),
+    )
 
 
 def wav_with_sample_rate_1_hz() -> Case:
     """66150 samples at 1 Hz would be 18 hours; no recording is made at 1 Hz."""
-    return Case("sample rate 1 Hz", "rate1.wav", wav_header(1, 1, 16, 3 * SR * 2) + pcm16(sine_chord(3.0)),
-                error=("sample rate of 1 Hz", "damaged"))
+    return Case(
+        "sample rate 1 Hz",
+        "rate1.wav",
+        wav_header(1, 1, 16, 3 * SR * 2) + pcm16(sine_chord(3.0)),
+        error=("sample rate of 1 Hz", "damaged"),
+    )
 
 
 def wav_with_sample_rate_10_mhz() -> Case:
-    return Case("sample rate 10 MHz", "rate10M.wav",
-                wav_header(10_000_000, 1, 16, 3 * SR * 2) + pcm16(sine_chord(3.0)),
-                error=("sample rate of 10,000,000 Hz", "damaged"))
+    return Case(
+        "sample rate 10 MHz",
+        "rate10M.wav",
+        wav_header(10_000_000, 1, 16, 3 * SR * 2) + pcm16(sine_chord(3.0)),
+        error=("sample rate of 10,000,000 Hz", "damaged"),
+    )
 
 
 def wav_with_zero_channels() -> Case:
     """libsndfile will not write it; the header is crafted by hand."""
-    return Case("0 channels", "nochannels.wav", wav_header(SR, 0, 16, 3 * SR * 2) + pcm16(sine_chord(3.0)),
-                error=("damaged wav", "0 channels"))
+    return Case(
+        "0 channels",
+        "nochannels.wav",
+        wav_header(SR, 0, 16, 3 * SR * 2) + pcm16(sine_chord(3.0)),
+        error=("damaged wav", "0 channels"),
+    )
 
 
 def float_wav_with_nan() -> Case:
     samples = sine_chord(3.0)
-    samples[SR:SR + 100] = np.nan
+    samples[SR : SR + 100] = np.nan
     return Case("float wav with NaN", "nan.wav", encode(samples, subtype="FLOAT"), error=("NaN", "damaged"))
 
 
@@ -167,12 +205,19 @@ def float_wav_with_infinity() -> Case:
 def mp3_with_a_damaged_stretch() -> Case:
     """3 kB of garbage a third of the way into a 10-s mp3: ffmpeg resynchronises after it."""
     data = bytearray(encode(sine_chord(10.0), format="MP3"))
-    data[len(data) // 3: len(data) // 3 + 3000] = np.random.default_rng(0).bytes(3000)
-    return Case("mp3 with a damaged stretch", "scratched.mp3", bytes(data), seconds=9.4,
-                notice="damaged part-way through", needs_ffmpeg=True)
+    data[len(data) // 3 : len(data) // 3 + 3000] = np.random.default_rng(0).bytes(3000)
+    return Case(
+        "mp3 with a damaged stretch",
+        "scratched.mp3",
+        bytes(data),
+        seconds=9.4,
+        notice="damaged part-way through",
+        needs_ffmpeg=True,
+    )
 
 
 # --- too short, too quiet, cancelling ---------------------------------------------------------
+
 
 def clip_of_50_ms() -> Case:
     return Case("0.05 s of audio", "blip.wav", encode(sine_chord(0.05)), error=("too short", "0.05 s", "at least 1 s"))
@@ -183,29 +228,47 @@ def clip_of_2_s() -> Case:
 
 
 def digital_silence() -> Case:
-    return Case("exact digital silence", "silence.wav", encode(np.zeros(3 * SR, dtype=np.float32)),
-                error=("silent", "digital silence", "microphone"))
+    return Case(
+        "exact digital silence",
+        "silence.wav",
+        encode(np.zeros(3 * SR, dtype=np.float32)),
+        error=("silent", "digital silence", "microphone"),
+    )
 
 
 def noise_at_minus_90_dbfs() -> Case:
-    return Case("-90 dBFS noise", "hiss.wav", encode(_noise(3.0, 10 ** (-90 / 20), seed=2), subtype="FLOAT"),
-                error=("silent", "dBFS", "volume"))
+    return Case(
+        "-90 dBFS noise",
+        "hiss.wav",
+        encode(_noise(3.0, 10 ** (-90 / 20), seed=2), subtype="FLOAT"),
+        error=("silent", "dBFS", "volume"),
+    )
 
 
 def opposite_phase_stereo() -> Case:
     chord = sine_chord(3.0)
-    return Case("opposite-phase stereo", "phase.wav", encode(np.stack([chord, -chord], axis=1)),
-                error=("cancel out", "phase-inverted"))
+    return Case(
+        "opposite-phase stereo",
+        "phase.wav",
+        encode(np.stack([chord, -chord], axis=1)),
+        error=("cancel out", "phase-inverted"),
+    )
 
 
 def full_scale_white_noise() -> Case:
     """Classifies (the model always answers), and the app says it may not be music."""
     noise = np.random.default_rng(4).integers(-32768, 32768, 4 * SR).astype("<i2")
-    return Case("full-scale white noise", "static.wav", wav_header(SR, 1, 16, noise.nbytes) + noise.tobytes(),
-                seconds=4.0, warning="sounds like noise")
+    return Case(
+        "full-scale white noise",
+        "static.wav",
+        wav_header(SR, 1, 16, noise.nbytes) + noise.tobytes(),
+        seconds=4.0,
+        warning="sounds like noise",
+    )
 
 
 # --- odd but fine formats ---------------------------------------------------------------------
+
 
 def surround_96_khz_6_channels() -> Case:
     chord = sine_chord(3.0, sr=96000)
@@ -224,20 +287,42 @@ def m4a_with_its_index_at_the_end() -> Case:
     with tempfile.TemporaryDirectory() as folder:
         wav, m4a = Path(folder) / "in.wav", Path(folder) / "out.m4a"
         soundfile.write(wav, sine_chord(20.0), SR)
-        subprocess.run([shutil.which("ffmpeg") or "ffmpeg", "-v", "error", "-nostdin", "-i", str(wav), "-c:a", "aac",
-                        str(m4a)], check=True)
+        subprocess.run(
+            [shutil.which("ffmpeg") or "ffmpeg", "-v", "error", "-nostdin", "-i", str(wav), "-c:a", "aac", str(m4a)],
+            check=True,
+        )
         data = m4a.read_bytes()
     assert data.find(b"moov") > data.find(b"mdat")
     return Case("m4a with moov at the end", "voice-memo.m4a", data, seconds=20.0, needs_ffmpeg=True)
 
 
 CASES = [
-    empty_file, random_bytes_named_wav, random_bytes_named_mp3, text_named_flac, png_named_mp3, jpeg_named_mp3,
-    zip_named_ogg, truncated_wav, wav_claiming_a_huge_length, wav_header_without_data, wav_with_sample_rate_zero,
-    wav_with_sample_rate_1_hz, wav_with_sample_rate_10_mhz, wav_with_zero_channels, float_wav_with_nan,
-    float_wav_with_infinity, mp3_with_a_damaged_stretch, clip_of_50_ms, clip_of_2_s, digital_silence,
-    noise_at_minus_90_dbfs, opposite_phase_stereo, full_scale_white_noise, surround_96_khz_6_channels,
-    telephone_8_khz_8_bit, m4a_with_its_index_at_the_end,
+    empty_file,
+    random_bytes_named_wav,
+    random_bytes_named_mp3,
+    text_named_flac,
+    png_named_mp3,
+    jpeg_named_mp3,
+    zip_named_ogg,
+    truncated_wav,
+    wav_claiming_a_huge_length,
+    wav_header_without_data,
+    wav_with_sample_rate_zero,
+    wav_with_sample_rate_1_hz,
+    wav_with_sample_rate_10_mhz,
+    wav_with_zero_channels,
+    float_wav_with_nan,
+    float_wav_with_infinity,
+    mp3_with_a_damaged_stretch,
+    clip_of_50_ms,
+    clip_of_2_s,
+    digital_silence,
+    noise_at_minus_90_dbfs,
+    opposite_phase_stereo,
+    full_scale_white_noise,
+    surround_96_khz_6_channels,
+    telephone_8_khz_8_bit,
+    m4a_with_its_index_at_the_end,
 ]
 """Every case, in the order a report lists them."""
 

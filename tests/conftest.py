@@ -1,4 +1,5 @@
 """Shared fixtures: synthetic signals, a tiny synthetic GTZAN folder, and the real one when present."""
+
 from __future__ import annotations
 
 import io

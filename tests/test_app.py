@@ -3,6 +3,7 @@
 Pages that classify need a trained crnn for the random split in checkpoints/ (or $MGC_CHECKPOINTS);
 pages that read the dataset use the real GTZAN folder when it is here.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,13 @@ from mgc.runs.checkpoints import available_runs
 from tests.conftest import encode, sine_chord
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["app_pages/home.py", "app_pages/classify.py", "app_pages/evaluation.py", "app_pages/model_comparison.py", "app_pages/dataset.py"]
+PAGES = [
+    "app_pages/home.py",
+    "app_pages/classify.py",
+    "app_pages/evaluation.py",
+    "app_pages/model_comparison.py",
+    "app_pages/dataset.py",
+]
 TIMEOUT = 180  # seconds; the CI machine has 2 cores
 
 
@@ -199,7 +206,7 @@ def test_evaluation_tabs_draw_only_what_is_open(trained_crnn):
     assert set(plotly_charts(open_tab(app, "evaluation_tab", "ROC curves"))) == {"roc"}
     assert set(plotly_charts(open_tab(app, "evaluation_tab", "Precision-recall curves"))) == {"precision_recall"}
     report = open_tab(app, "evaluation_tab", "Classification report").dataframe[0].value
-    assert list(report.index)[:len(mgc.GENRES)] == list(mgc.GENRES) and not plotly_charts(app)
+    assert list(report.index)[: len(mgc.GENRES)] == list(mgc.GENRES) and not plotly_charts(app)
     wrong = open_tab(app, "evaluation_tab", "Misclassified tracks").dataframe[0].value
     table = pd.read_csv(mgc.runs.checkpoints.run_dir("crnn", "random") / "predictions.csv")
     assert len(wrong) == (table["genre"] != table["predicted"]).sum()

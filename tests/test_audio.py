@@ -1,4 +1,5 @@
 """The audio loader: formats, rates, channels, and a clear AudioError for bad input."""
+
 import struct
 
 import numpy as np
@@ -59,7 +60,13 @@ BAD_INPUTS = {
     "text named .flac": (b"This is a text file, not music.\n" * 50, "not audio: it is a text file"),
     "exact digital silence": (encode(np.zeros(SAMPLE_RATE * 3, dtype=np.float32)), "silent"),
     "0.05 s clip": (encode(sine_chord(0.05)), "too short"),
-    "-90 dBFS noise": (encode((10 ** (-90 / 20) * np.random.default_rng(2).standard_normal(SAMPLE_RATE * 3)).astype(np.float32), subtype="FLOAT"), "silent"),
+    "-90 dBFS noise": (
+        encode(
+            (10 ** (-90 / 20) * np.random.default_rng(2).standard_normal(SAMPLE_RATE * 3)).astype(np.float32),
+            subtype="FLOAT",
+        ),
+        "silent",
+    ),
     "opposite-phase stereo": (encode(np.stack([sine_chord(3.0), -sine_chord(3.0)], axis=1)), "cancel out"),
     "NaN samples": (encode(np.full(SAMPLE_RATE * 2, np.nan, dtype=np.float32), subtype="FLOAT"), "NaN"),
 }

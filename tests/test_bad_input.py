@@ -5,6 +5,7 @@ odd-but-valid case must classify. Nothing may print a traceback, hang, grow with
 leave files behind or stop the next good clip from classifying. Cases that need a trained model skip
 without one, as tests/test_app.py does; none needs the GTZAN folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,12 @@ HAVE_FFMPEG = shutil.which("ffmpeg") is not None
 CORPUS = [make() for make in CASES]
 BAD = [case for case in CORPUS if not case.classifies]
 ODD = [case for case in CORPUS if case.classifies]
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, database=None,  # no example database to keep
-                             suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,  # no example database to keep
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def ids(cases: list[Case]) -> list[str]:
@@ -70,11 +75,18 @@ def assert_says(message: str, case: Case) -> None:
 
 def predict_command(path: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "mgc", "predict", str(path)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "mgc", "predict", str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 # --- the library ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case", BAD, ids=ids(BAD))
 def test_load_audio_refuses_bad_input_saying_what_is_wrong(case):
@@ -155,6 +167,7 @@ def test_an_open_file_is_named_in_the_message(tmp_path):
 
 # --- an hour of audio: over the app's upload limit, analysed over its first 10 minutes ----------
 
+
 @pytest.fixture(scope="module")
 def hour_long_wav(tmp_path_factory) -> Path:
     return write_hour_long_wav(tmp_path_factory.mktemp("long") / "hour.wav")
@@ -190,8 +203,15 @@ print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru
 def classify_in_a_fresh_process(path: Path) -> tuple[float, float, list[str]]:
     """Seconds, peak resident MB and notices of `mgc.classify(path)` alone in a new Python."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(path)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     seconds, peak_kb, *notices = done.stdout.strip().splitlines()
     return float(seconds), int(peak_kb) / 1024, notices
 
@@ -216,6 +236,7 @@ def test_the_command_line_classifies_an_hour_and_notes_the_cut(hour_long_wav, tr
 
 # --- the command line -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", BAD, ids=ids(BAD))
 def test_the_command_line_exits_2_with_one_line_that_names_the_problem(case, tmp_path, trained_crnn):
     done = predict_command(saved(usable(case), tmp_path))
@@ -237,11 +258,15 @@ def test_the_command_line_classifies_odd_but_valid_input_with_its_notice_alone_o
     assert any(genre in done.stdout.splitlines()[1] for genre in mgc.GENRES)
 
 
-@pytest.mark.parametrize("make, says", [
-    (lambda folder: folder / "missing.wav", "there is no file"),
-    (lambda folder: folder, "no audio files"),
-    (lambda folder: os.mkfifo(folder / "pipe.wav") or folder / "pipe.wav", "not a regular file"),
-], ids=["missing file", "empty folder", "named pipe"])
+@pytest.mark.parametrize(
+    "make, says",
+    [
+        (lambda folder: folder / "missing.wav", "there is no file"),
+        (lambda folder: folder, "no audio files"),
+        (lambda folder: os.mkfifo(folder / "pipe.wav") or folder / "pipe.wav", "not a regular file"),
+    ],
+    ids=["missing file", "empty folder", "named pipe"],
+)
 def test_the_command_line_refuses_what_is_not_a_file_in_one_line(make, says, tmp_path, trained_crnn):
     done = predict_command(make(tmp_path), timeout=60)
     assert done.returncode == 2
@@ -249,6 +274,7 @@ def test_the_command_line_refuses_what_is_not_a_file_in_one_line(make, says, tmp
 
 
 # --- the app ----------------------------------------------------------------------------------
+
 
 def open_classify_page():
     from streamlit.testing.v1 import AppTest
@@ -307,6 +333,7 @@ def test_the_uploaders_size_limit_and_help_agree_with_the_server_config():
 
 # --- no files left behind, none written beside the input -------------------------------------
 
+
 def test_classifying_leaves_no_files_in_the_temp_folder_or_beside_the_input(tmp_path, monkeypatch, trained_crnn):
     inputs, scratch = tmp_path / "inputs", tmp_path / "scratch"
     inputs.mkdir()
@@ -325,6 +352,7 @@ def test_classifying_leaves_no_files_in_the_temp_folder_or_beside_the_input(tmp_
 
 
 # --- any bytes at all: an Audio or an AudioError, nothing else ----------------------------------
+
 
 def loads_or_refuses(data: bytes) -> None:
     try:
@@ -348,8 +376,9 @@ def random_bytes(seed: int, size: int) -> bytes:
     return np.random.default_rng(seed).bytes(size)
 
 
-BODIES = st.one_of(st.binary(max_size=4096),
-                   st.builds(random_bytes, st.integers(0, 2**32), st.integers(20_000, 300_000)))
+BODIES = st.one_of(
+    st.binary(max_size=4096), st.builds(random_bytes, st.integers(0, 2**32), st.integers(20_000, 300_000))
+)
 """Short bytes that hypothesis shrinks well, and long ones (up to 3 s of 16-bit stereo) that decode to something."""
 
 
@@ -360,16 +389,30 @@ def test_any_bytes_after_a_valid_wav_header_load_or_raise_an_audio_error(body, c
 
 
 @PROPERTY_SETTINGS
-@given(rate=st.one_of(st.sampled_from([8000, 22050, 44100, 96000]), st.integers(0, 2**32 - 1)),
-       channels=st.one_of(st.sampled_from([1, 2, 6]), st.integers(0, 2**16 - 1)),
-       bits=st.one_of(st.sampled_from([8, 16, 24, 32, 64]), st.integers(0, 2**16 - 1)),
-       format_tag=st.sampled_from([0, 1, 2, 3, 6, 7, 0x55, 0xFFFE]),
-       claimed=st.one_of(st.none(), st.integers(0, 2**32 - 1)), body=BODIES)
+@given(
+    rate=st.one_of(st.sampled_from([8000, 22050, 44100, 96000]), st.integers(0, 2**32 - 1)),
+    channels=st.one_of(st.sampled_from([1, 2, 6]), st.integers(0, 2**16 - 1)),
+    bits=st.one_of(st.sampled_from([8, 16, 24, 32, 64]), st.integers(0, 2**16 - 1)),
+    format_tag=st.sampled_from([0, 1, 2, 3, 6, 7, 0x55, 0xFFFE]),
+    claimed=st.one_of(st.none(), st.integers(0, 2**32 - 1)),
+    body=BODIES,
+)
 def test_any_wav_header_fields_load_or_raise_an_audio_error(rate, channels, bits, format_tag, claimed, body):
     claimed = len(body) if claimed is None else claimed
     block = (channels * bits // 8) & 0xFFFF
-    header = (b"RIFF" + (36 + len(body)).to_bytes(4, "little") + b"WAVE" + b"fmt " + (16).to_bytes(4, "little")
-              + format_tag.to_bytes(2, "little") + channels.to_bytes(2, "little") + rate.to_bytes(4, "little")
-              + ((rate * block) & 0xFFFFFFFF).to_bytes(4, "little") + block.to_bytes(2, "little")
-              + bits.to_bytes(2, "little") + b"data" + claimed.to_bytes(4, "little"))
+    header = (
+        b"RIFF"
+        + (36 + len(body)).to_bytes(4, "little")
+        + b"WAVE"
+        + b"fmt "
+        + (16).to_bytes(4, "little")
+        + format_tag.to_bytes(2, "little")
+        + channels.to_bytes(2, "little")
+        + rate.to_bytes(4, "little")
+        + ((rate * block) & 0xFFFFFFFF).to_bytes(4, "little")
+        + block.to_bytes(2, "little")
+        + bits.to_bytes(2, "little")
+        + b"data"
+        + claimed.to_bytes(4, "little")
+    )
     loads_or_refuses(header + body)

@@ -4,6 +4,7 @@ Uploads an mp3, waits for the top genre, visits every page, records through a fa
 plays a music file, and saves a screenshot of each step to $MGC_SCREENSHOTS (default
 /tmp/mgc-screenshots) for a person to look at.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,11 @@ SECONDS_TO_WAIT = 120_000  # ms: the CI machine has 2 cores and the first classi
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                                                      "(apt-get install chromium); the browser test needs it"),
+    pytest.mark.skipif(
+        not CHROMIUM.is_file(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium "
+        "(apt-get install chromium); the browser test needs it",
+    ),
 ]
 
 
@@ -66,9 +70,14 @@ def browser_page(tmp_path_factory):
     soundfile.write(microphone, music(12.0), SR, subtype="PCM_16")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=[*bench.CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                  f"--use-file-for-fake-audio-capture={microphone}"],
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                *bench.CHROMIUM_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={microphone}",
+            ],
         )
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
@@ -154,8 +163,11 @@ def test_upload_pages_and_microphone_in_a_real_browser(server, browser_page, scr
     assert_no_exception(page)
 
     # Every other page, and every tab of it, renders its charts without an exception.
-    for title, file in (("Evaluation", "3-evaluation"), ("Model comparison", "4-model-comparison"),
-                        ("Dataset", "5-dataset")):
+    for title, file in (
+        ("Evaluation", "3-evaluation"),
+        ("Model comparison", "4-model-comparison"),
+        ("Dataset", "5-dataset"),
+    ):
         open_page(page, title)
         page.get_by_role("heading", name=title).wait_for()
         wait_until_rendered(page)

@@ -1,4 +1,5 @@
 """The app's charts and tables, checked as data: traces, values and labels, no browser."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,11 +26,26 @@ def predictions_table(correct_per_genre: int = 3, wrong_per_genre: int = 1) -> p
 
 
 def metrics_for(accuracy: float, f1: float = 0.5, **extra) -> dict:
-    per_class = {g: {"precision": f1, "recall": f1, "f1": f1, "support": 20, "roc_auc": 0.9,
-                     "average_precision": 0.7} for g in GENRES}
-    return {"accuracy": accuracy, "macro_f1": f1, "macro_precision": f1, "macro_recall": f1, "weighted_f1": f1,
-            "weighted_precision": f1, "weighted_recall": f1, "macro_roc_auc": 0.9, "macro_average_precision": 0.7,
-            "per_class": per_class, "parameters": 1000, "train_seconds": 120.0, "model_ms_per_clip": 12.5, **extra}
+    per_class = {
+        g: {"precision": f1, "recall": f1, "f1": f1, "support": 20, "roc_auc": 0.9, "average_precision": 0.7}
+        for g in GENRES
+    }
+    return {
+        "accuracy": accuracy,
+        "macro_f1": f1,
+        "macro_precision": f1,
+        "macro_recall": f1,
+        "weighted_f1": f1,
+        "weighted_precision": f1,
+        "weighted_recall": f1,
+        "macro_roc_auc": 0.9,
+        "macro_average_precision": 0.7,
+        "per_class": per_class,
+        "parameters": 1000,
+        "train_seconds": 120.0,
+        "model_ms_per_clip": 12.5,
+        **extra,
+    }
 
 
 def test_top_genres_puts_the_most_probable_genre_on_top_with_its_percentage():
@@ -40,8 +56,7 @@ def test_top_genres_puts_the_most_probable_genre_on_top_with_its_percentage():
 
 
 def test_timeline_stacks_one_area_per_genre_at_window_centres():
-    timeline = pd.DataFrame({"start": [0.0, 2.5], "end": [10.0, 12.5],
-                             **{g: [0.1, 0.1] for g in GENRES}})
+    timeline = pd.DataFrame({"start": [0.0, 2.5], "end": [10.0, 12.5], **{g: [0.1, 0.1] for g in GENRES}})
     figure = charts.timeline_figure(timeline)
     assert [trace.name for trace in figure.data] == list(GENRES)
     assert {trace.stackgroup for trace in figure.data} == {"genres"}
@@ -75,8 +90,9 @@ def test_saliency_heatmap_is_symmetric_around_zero():
 
 
 def test_embedding_map_has_one_trace_per_genre_with_track_names_and_a_star_for_the_new_audio():
-    points = pd.DataFrame({"track": ["blues.00001", "rock.00002"], "genre": ["blues", "rock"],
-                           "x": [0.0, 1.0], "y": [1.0, 0.0]})
+    points = pd.DataFrame(
+        {"track": ["blues.00001", "rock.00002"], "genre": ["blues", "rock"], "x": [0.0, 1.0], "y": [1.0, 0.0]}
+    )
     figure = charts.embedding_map_figure(points, (0.5, 0.5))
     assert [trace.name for trace in figure.data] == ["blues", "rock", "your audio"]
     assert list(figure.data[0].text) == ["blues.00001"]
@@ -123,8 +139,11 @@ def test_misclassified_lists_only_wrong_tracks_most_confident_first():
 
 
 def test_comparison_table_has_a_row_per_model_and_columns_per_split():
-    runs = {("crnn", "random"): metrics_for(0.8), ("crnn", "filtered"): metrics_for(0.5),
-            ("mlp", "random"): metrics_for(0.7)}
+    runs = {
+        ("crnn", "random"): metrics_for(0.8),
+        ("crnn", "filtered"): metrics_for(0.5),
+        ("mlp", "random"): metrics_for(0.7),
+    }
     table = charts.comparison_table(runs)
     assert list(table.index) == ["crnn", "mlp"]
     assert table.loc["crnn", "accuracy (random)"] == 0.8 and table.loc["crnn", "accuracy (filtered)"] == 0.5
@@ -146,18 +165,32 @@ def test_radar_closes_each_polygon_over_the_ten_genres():
 
 
 def test_training_curves_draw_train_and_validation_loss_and_accuracy():
-    history = pd.DataFrame({"epoch": [1, 2], "train_loss": [2.0, 1.0], "valid_loss": [2.1, 1.5],
-                            "train_accuracy": [0.2, 0.5], "valid_accuracy": [0.2, 0.4]})
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2],
+            "train_loss": [2.0, 1.0],
+            "valid_loss": [2.1, 1.5],
+            "train_accuracy": [0.2, 0.5],
+            "valid_accuracy": [0.2, 0.4],
+        }
+    )
     figure = charts.training_curves_figure({"crnn": history})
     assert len(figure.data) == 4
     assert sorted(trace.name for trace in figure.data if trace.showlegend) == ["crnn · train", "crnn · validation"]
 
 
 def test_ensemble_gain_is_accuracy_over_the_best_member_of_the_same_split():
-    runs = {("cnn", "random"): metrics_for(0.7), ("rnn", "random"): metrics_for(0.75),
-            ("ensemble", "random"): metrics_for(0.8), ("cnn", "filtered"): metrics_for(0.6),
-            ("rnn", "filtered"): metrics_for(0.65), ("ensemble", "filtered"): metrics_for(0.62)}
-    gains = charts.ensemble_gain_table(runs, {("ensemble", "filtered"): ["cnn"], ("ensemble", "random"): ["cnn", "rnn"]})
+    runs = {
+        ("cnn", "random"): metrics_for(0.7),
+        ("rnn", "random"): metrics_for(0.75),
+        ("ensemble", "random"): metrics_for(0.8),
+        ("cnn", "filtered"): metrics_for(0.6),
+        ("rnn", "filtered"): metrics_for(0.65),
+        ("ensemble", "filtered"): metrics_for(0.62),
+    }
+    gains = charts.ensemble_gain_table(
+        runs, {("ensemble", "filtered"): ["cnn"], ("ensemble", "random"): ["cnn", "rnn"]}
+    )
     assert list(gains["split"]) == ["random", "filtered"]
     assert list(gains["best member"]) == ["rnn", "cnn"] and list(gains["members"]) == ["cnn, rnn", "cnn"]
     assert gains["gain"].tolist() == pytest.approx([0.05, 0.02])
@@ -177,9 +210,16 @@ def test_split_composition_counts_tracks_per_part_and_genre():
 
 
 def test_features_charts_read_kaggle_columns():
-    features = pd.DataFrame({"filename": ["a", "b", "c", "d"], "length": [1, 1, 1, 1],
-                             "tempo": [120.0, 90.0, 100.0, 140.0], "rms_mean": [0.1, 0.2, 0.3, 0.4],
-                             "zero_crossing_rate_mean": [0.4, 0.3, 0.2, 0.1], "label": ["blues", "blues", "rock", "rock"]})
+    features = pd.DataFrame(
+        {
+            "filename": ["a", "b", "c", "d"],
+            "length": [1, 1, 1, 1],
+            "tempo": [120.0, 90.0, 100.0, 140.0],
+            "rms_mean": [0.1, 0.2, 0.3, 0.4],
+            "zero_crossing_rate_mean": [0.4, 0.3, 0.2, 0.1],
+            "label": ["blues", "blues", "rock", "rock"],
+        }
+    )
     correlation = charts.feature_correlation_figure(features).data[0]
     assert list(correlation.x) == ["tempo", "rms_mean", "zero_crossing_rate_mean"]  # length is left out
     assert correlation.z[1][2] == pytest.approx(-1.0)

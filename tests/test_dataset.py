@@ -1,12 +1,14 @@
 """The dataset folder, track names and splits: always by track."""
+
 import pytest
 
 from mgc.data.gtzan import GENRES, GTZAN, fault_filtered_split, genre_of, random_split, track_id
 from mgc.errors import DatasetError
 
 
-@pytest.mark.parametrize("name", ["blues.00012.wav", "blues00012.png", "blues/blues.00012.wav",
-                                  "blues.00012.flac", "blues.00012"])
+@pytest.mark.parametrize(
+    "name", ["blues.00012.wav", "blues00012.png", "blues/blues.00012.wav", "blues.00012.flac", "blues.00012"]
+)
 def test_track_id_normalises_every_gtzan_spelling(name):
     assert track_id(name) == "blues.00012"
 

@@ -1,4 +1,5 @@
 """Ensembles: the combination rules on known probability tables, subset choice on validation, and new audio."""
+
 import shutil
 
 import numpy as np
@@ -77,12 +78,18 @@ def test_an_unknown_rule_is_refused():
 
 @pytest.fixture(scope="module")
 def two_members(synthetic_data, tmp_path_factory):
-    """A small CRNN and a small CNN trained on the synthetic folder (different seeds), evaluated, in their own checkpoints root."""
+    """A small CRNN and a small CNN trained on the synthetic folder (different seeds), evaluated, in their own
+    checkpoints root."""
     root = tmp_path_factory.mktemp("checkpoints")
     for name, seed in (("crnn", 0), ("cnn", 1)):
-        train(name, "filtered", data=synthetic_data, out_dir=root / name / "filtered",
-              config=TrainConfig(epochs=3, mixup_alpha=0.0, seed=seed),
-              model_config={"channels": [8, 8, 16, 16, 16], "gru_hidden": 8})
+        train(
+            name,
+            "filtered",
+            data=synthetic_data,
+            out_dir=root / name / "filtered",
+            config=TrainConfig(epochs=3, mixup_alpha=0.0, seed=seed),
+            model_config={"channels": [8, 8, 16, 16, 16], "gru_hidden": 8},
+        )
     return root
 
 
@@ -111,8 +118,9 @@ def test_an_ensemble_is_evaluated_from_its_members_test_predictions(name, member
     expected = ensembles.combine(members, ensembles.ENSEMBLES[name])
     np.testing.assert_allclose(table_of[name][list(GENRES)].to_numpy(), expected, atol=2e-6)
     assert metrics["members"] == ["crnn", "cnn"] and metrics["test_tracks"] == 10
-    assert metrics["parameters"] == sum(read_json(run_dir(m, "filtered") / "metrics.json")["parameters"]
-                                        for m in ("crnn", "cnn"))
+    assert metrics["parameters"] == sum(
+        read_json(run_dir(m, "filtered") / "metrics.json")["parameters"] for m in ("crnn", "cnn")
+    )
 
 
 def test_an_ensemble_classifies_new_audio_by_its_rule(members_root, synthetic_data):

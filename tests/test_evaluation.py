@@ -1,4 +1,5 @@
 """Evaluation maths on known predictions (scikit-learn underneath)."""
+
 import numpy as np
 import pytest
 

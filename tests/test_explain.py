@@ -1,4 +1,5 @@
 """Saliency, the "this may not be music" check and the embedding map."""
+
 import numpy as np
 import pytest
 import torch
@@ -66,13 +67,16 @@ def speech_like(seconds=6.0, seed=0):
 def test_frame_loudness_and_flatness_are_librosas(signal):
     import librosa
 
-    y = {"chord": sine_chord(5.0), "noise": white_noise(), "speech-like": speech_like(),
-         "short": sine_chord(0.2)}[signal]
+    y = {"chord": sine_chord(5.0), "noise": white_noise(), "speech-like": speech_like(), "short": sine_chord(0.2)}[
+        signal
+    ]
     frame_rms, flatness = not_music.frame_loudness_and_flatness(y)
-    np.testing.assert_allclose(frame_rms, librosa.feature.rms(y=y, frame_length=2048, hop_length=512)[0],
-                               rtol=1e-4, atol=1e-7)
-    np.testing.assert_allclose(flatness, librosa.feature.spectral_flatness(y=y, n_fft=2048, hop_length=512)[0],
-                               rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(
+        frame_rms, librosa.feature.rms(y=y, frame_length=2048, hop_length=512)[0], rtol=1e-4, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        flatness, librosa.feature.spectral_flatness(y=y, n_fft=2048, hop_length=512)[0], rtol=1e-3, atol=1e-6
+    )
 
 
 def test_white_noise_may_not_be_music_because_it_is_flat():

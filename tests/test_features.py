@@ -2,6 +2,7 @@
 
 Known values on synthetic signals, and agreement with features_30_sec.csv on real clips when the data is there.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -37,6 +38,7 @@ def white_noise() -> np.ndarray:
 
 # --- the names -------------------------------------------------------------------------------------
 
+
 def test_feature_names_are_57_unique_columns():
     assert len(FEATURE_NAMES) == 57
     assert len(set(FEATURE_NAMES)) == 57
@@ -49,6 +51,7 @@ def test_feature_names_follow_the_csv_layout():
 
 
 # --- known values on synthetic signals ----------------------------------------------------------
+
 
 def test_result_is_a_float64_vector_of_57(sine_1khz):
     assert sine_1khz.shape == (57,)
@@ -105,7 +108,7 @@ def test_white_noise_has_a_much_wider_bandwidth_than_a_sine(white_noise, sine_1k
 def test_click_track_at_120_bpm_has_tempo_near_120():
     y = np.zeros(10 * SR, dtype=np.float32)
     for start in range(0, len(y) - 200, SR // 2):
-        y[start:start + 200] = np.hanning(200) * np.sign(np.sin(np.arange(200)))
+        y[start : start + 200] = np.hanning(200) * np.sign(np.sin(np.arange(200)))
     assert feature(extract_features(y), "tempo") == pytest.approx(120.0, rel=0.05)
 
 
@@ -142,11 +145,14 @@ def test_fast_hpss_equals_librosa_decompose_hpss():
         np.testing.assert_array_equal(fast, reference)
 
 
-@pytest.mark.parametrize("bad, reason", [
-    (np.zeros((2, SR), dtype=np.float32), "mono"),
-    (np.zeros(MIN_SAMPLES - 1, dtype=np.float32), "at least"),
-    (np.full(SR, np.nan, dtype=np.float32), "NaN"),
-])
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        (np.zeros((2, SR), dtype=np.float32), "mono"),
+        (np.zeros(MIN_SAMPLES - 1, dtype=np.float32), "at least"),
+        (np.full(SR, np.nan, dtype=np.float32), "NaN"),
+    ],
+)
 def test_rejects_input_it_cannot_analyse(bad, reason):
     with pytest.raises(ValueError, match=reason):
         extract_features(bad)
@@ -156,13 +162,13 @@ def test_rejects_input_it_cannot_analyse(bad, reason):
 
 NEAR_ZERO_ABS = {"harmony_mean": 1e-8, "perceptr_mean": 1e-8}
 """Means of zero-centred waveforms (|value| down to ~1e-9, RMS ~0.1): also judged absolutely,
-as in tools/validate_features.py (see mgc.features)."""
+as in tools/validate_features.py (see mgc.frontends.features)."""
 
 
 @pytest.mark.real_data
 def test_feature_names_are_the_csv_columns(real_data):
     columns = list(real_data.features.columns)
-    assert tuple(columns[columns.index("length") + 1: columns.index("label")]) == FEATURE_NAMES
+    assert tuple(columns[columns.index("length") + 1 : columns.index("label")]) == FEATURE_NAMES
 
 
 @pytest.mark.real_data

@@ -1,4 +1,5 @@
 """The hybrid: a frozen picture run's embedding + the 57 features → an MLP head; trained, checked, classifying."""
+
 import shutil
 
 import numpy as np
@@ -22,8 +23,7 @@ from tests.conftest import SR, encode, genre_signal, sine_chord
 
 PICTURE_CONFIG = {"channels": [8, 8, 16, 16, 16]}
 """A tiny cnn: its embedding has 2 × 16 values."""
-FEW_EPOCHS = HybridTrainConfig(picture_models=("cnn",), remedies=((0.0, 0.0),), epochs=15, patience=1000,
-                               batch_size=16)
+FEW_EPOCHS = HybridTrainConfig(picture_models=("cnn",), remedies=((0.0, 0.0),), epochs=15, patience=1000, batch_size=16)
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +38,14 @@ def hybrid_data(tmp_path_factory):
             name = f"{genre}.{i:05d}.wav"
             samples = genre_signal(genre, i)
             soundfile.write(root / "genres_original" / genre / name, samples, SR)
-            rows.append({"filename": name, "length": len(samples),
-                         **dict(zip(FEATURE_NAMES, extract_features(mgc.load_audio(encode(samples)).samples))),
-                         "label": genre})
+            rows.append(
+                {
+                    "filename": name,
+                    "length": len(samples),
+                    **dict(zip(FEATURE_NAMES, extract_features(mgc.load_audio(encode(samples)).samples))),
+                    "label": genre,
+                }
+            )
             lines["train" if i < 2 else ("valid" if i == 2 else "test")].append(f"{genre}/{name}")
     pd.DataFrame(rows).to_csv(root / "features_30_sec.csv", index=False)
     (root / "splits").mkdir()
@@ -55,8 +60,13 @@ def trained_root(hybrid_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("checkpoints")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MGC_CHECKPOINTS", str(root))
-        train("cnn", "filtered", data=hybrid_data, config=TrainConfig(epochs=3, mixup_alpha=0.0),
-              model_config=PICTURE_CONFIG)
+        train(
+            "cnn",
+            "filtered",
+            data=hybrid_data,
+            config=TrainConfig(epochs=3, mixup_alpha=0.0),
+            model_config=PICTURE_CONFIG,
+        )
         train_hybrid("filtered", data=hybrid_data, config=FEW_EPOCHS)
     return root
 
@@ -123,13 +133,15 @@ def test_evaluated_hybrid_says_of_each_test_track_what_classify_says_of_its_audi
     dataset = mgc.GTZAN(hybrid_data)
     for track in table.index[:3]:
         prediction = mgc.classify(dataset.audio[track], model="hybrid", split="filtered")
-        assert np.allclose(list(prediction.probabilities.values()), table.loc[track, list(GENRES)].to_numpy(float),
-                           atol=1e-4)
+        assert np.allclose(
+            list(prediction.probabilities.values()), table.loc[track, list(GENRES)].to_numpy(float), atol=1e-4
+        )
 
 
 def test_hybrid_is_chosen_on_validation_among_its_remedies(checkpoints, hybrid_data, tmp_path):
-    config = HybridTrainConfig(picture_models=("cnn", "crnn"), remedies=((0.0, 0.0), (0.8, 0.0), (0.2, 2.0)),
-                               epochs=5, batch_size=16)
+    config = HybridTrainConfig(
+        picture_models=("cnn", "crnn"), remedies=((0.0, 0.0), (0.8, 0.0), (0.2, 2.0)), epochs=5, batch_size=16
+    )
     out = train_hybrid("filtered", data=hybrid_data, out_dir=tmp_path / "hybrid", config=config)
     record = read_json(out / "training.json")
     assert [c["picture_model"] for c in record["candidates"]] == ["cnn"] * 3  # no crnn run here: cnn only
@@ -137,11 +149,14 @@ def test_hybrid_is_chosen_on_validation_among_its_remedies(checkpoints, hybrid_d
     assert record["best_valid_accuracy"] == best["valid_accuracy"]
     saved = torch.load(out / "model.pt", weights_only=True)
     assert (saved["config"]["embedding_dropout"], saved["config"]["embedding_noise"]) == (
-        best["embedding_dropout"], best["embedding_noise"])
+        best["embedding_dropout"],
+        best["embedding_noise"],
+    )
 
 
-def test_an_ensemble_with_a_hybrid_member_classifies_audio_on_the_picture_windows(checkpoints, hybrid_data, tmp_path,
-                                                                                  monkeypatch):
+def test_an_ensemble_with_a_hybrid_member_classifies_audio_on_the_picture_windows(
+    checkpoints, hybrid_data, tmp_path, monkeypatch
+):
     copy = tmp_path / "checkpoints"
     shutil.copytree(checkpoints, copy)
     monkeypatch.setenv("MGC_CHECKPOINTS", str(copy))

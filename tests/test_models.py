@@ -1,4 +1,5 @@
 """Model shapes, normalisation inside the module, and a tiny training run that learns."""
+
 import json
 
 import numpy as np
@@ -14,8 +15,11 @@ from mgc.train import TrainConfig, train
 from mgc.train.common import native_bf16, training_precision
 
 EMBEDDING_SIZE = {"crnn": 128, "cnn": 256, "lstm": 384}
-SMALL = {"crnn": {"channels": [8, 16, 16, 32, 32], "gru_hidden": 16}, "cnn": {"channels": [8, 16, 16, 32, 32]},
-         "lstm": {"hidden": 16}}
+SMALL = {
+    "crnn": {"channels": [8, 16, 16, 32, 32], "gru_hidden": 16},
+    "cnn": {"channels": [8, 16, 16, 32, 32]},
+    "lstm": {"hidden": 16},
+}
 
 
 def test_every_picture_model_is_tested_here():
@@ -53,12 +57,19 @@ def test_windows_cover_the_whole_picture():
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 @pytest.mark.parametrize("family", sorted(SMALL))
-def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(family, precision, synthetic_data,
-                                                                              tmp_path, monkeypatch):
+def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(
+    family, precision, synthetic_data, tmp_path, monkeypatch
+):
     monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
     config = TrainConfig(epochs=12, lr=3e-3, mixup_alpha=0.0, crops_per_track=4, patience=100, precision=precision)
-    out = train(family, "filtered", data=synthetic_data, config=config, model_config=SMALL[family],
-                out_dir=tmp_path / family / "filtered")
+    out = train(
+        family,
+        "filtered",
+        data=synthetic_data,
+        config=config,
+        model_config=SMALL[family],
+        out_dir=tmp_path / family / "filtered",
+    )
     assert json.loads((out / "training.json").read_text())["precision"] == precision
     history = pd.read_csv(out / "history.csv")
     assert len(history) == 12

@@ -1,4 +1,5 @@
 """The prediction API and the command line, on a small model trained here on synthetic audio."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,8 +17,14 @@ from tests.conftest import SR, encode, genre_signal, sine_chord
 def small_model(synthetic_data, tmp_path_factory):
     """A small CRNN trained for two epochs on the synthetic folder, in its own checkpoints root."""
     root = tmp_path_factory.mktemp("checkpoints")
-    train("crnn", "filtered", data=synthetic_data, out_dir=root / "crnn" / "filtered",
-          config=TrainConfig(epochs=2, mixup_alpha=0.0), model_config={"channels": [8, 8, 16, 16, 16], "gru_hidden": 8})
+    train(
+        "crnn",
+        "filtered",
+        data=synthetic_data,
+        out_dir=root / "crnn" / "filtered",
+        config=TrainConfig(epochs=2, mixup_alpha=0.0),
+        model_config={"channels": [8, 8, 16, 16, 16], "gru_hidden": 8},
+    )
     return root
 
 
@@ -74,7 +81,11 @@ def test_predict_command_writes_a_csv_row_per_file_in_a_folder(tmp_path, capsys)
     assert main(["predict", str(tmp_path), "--split", "filtered", "--csv", str(tmp_path / "out.csv")]) == 0
     table = pd.read_csv(tmp_path / "out.csv")
     assert sorted(table["file"].map(lambda f: f.split("/")[-1])) == ["a.wav", "b.ogg", "broken.mp3"]
-    assert table.set_index(table["file"].map(lambda f: f.split("/")[-1])).loc["broken.mp3", "error"].startswith("'broken.mp3' is not audio")
+    assert (
+        table.set_index(table["file"].map(lambda f: f.split("/")[-1]))
+        .loc["broken.mp3", "error"]
+        .startswith("'broken.mp3' is not audio")
+    )
     assert set(GENRES) <= set(table.columns)
 
 

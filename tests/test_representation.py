@@ -1,4 +1,5 @@
 """The mel-picture representation: drawn from audio exactly as Kaggle drew GTZAN's pictures."""
+
 import numpy as np
 import pytest
 

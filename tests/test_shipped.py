@@ -3,6 +3,7 @@
 Real audio must behave like the pictures: for test clips that have audio, classifying the audio with
 a picture model gives the same probabilities as the cached predictions made from Kaggle's pictures.
 """
+
 import math
 
 import numpy as np
@@ -65,8 +66,12 @@ def test_every_shipped_model_classifies_a_real_test_clip(real_data, model, split
 
 # The hybrid reads the pictures too; its 57 features drawn from audio are within 1 % of the CSV's
 # (tests/test_features.py), which moves its probabilities by less than 1e-4 on the shipped runs.
-PICTURE_RUNS = [(m, s) for m, s in SHIPPED if not is_ensemble(m, s)
-                and PICTURE in (frontend := family(mgc.runs.load_model(m, s)[1]["family"]).frontend, *frontend.parts)]
+PICTURE_RUNS = [
+    (m, s)
+    for m, s in SHIPPED
+    if not is_ensemble(m, s)
+    and PICTURE in (frontend := family(mgc.runs.load_model(m, s)[1]["family"]).frontend, *frontend.parts)
+]
 
 
 @pytest.mark.parametrize("model,split", PICTURE_RUNS)

@@ -1,4 +1,5 @@
 """The feature models (MLPs, logistic regression) on Kaggle's 57 features: training, standardisation, shipping."""
+
 from dataclasses import replace
 
 import numpy as np
@@ -38,8 +39,14 @@ def feature_folder(root, valid_test_scale: float = 1.0):
             values = (centres[k] + 3.0 * rng.standard_normal(len(FEATURE_NAMES))) * scales + scales
             if part != "train":
                 values = values * valid_test_scale
-            rows.append({"filename": f"{genre}.{i:05d}.wav", "length": 661794,
-                         **dict(zip(FEATURE_NAMES, values)), "label": genre})
+            rows.append(
+                {
+                    "filename": f"{genre}.{i:05d}.wav",
+                    "length": 661794,
+                    **dict(zip(FEATURE_NAMES, values)),
+                    "label": genre,
+                }
+            )
             lists[part].append(f"{genre}/{genre}.{i:05d}.wav")
     root.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(root / "features_30_sec.csv", index=False)
@@ -150,15 +157,22 @@ def test_train_mlp_command_trains_four_variants_and_ships_the_best_by_validation
     assert shipped["candidates_valid_accuracy"] == {n: r["best_valid_accuracy"] for n, r in candidates.items()}
     assert shipped["best_valid_accuracy"] == max(shipped["candidates_valid_accuracy"].values())
     variant = shipped["variant"]
-    assert (run_dir("mlp", "filtered") / "model.pt").read_bytes() == (run_dir(variant, "filtered") / "model.pt").read_bytes()
+    assert (run_dir("mlp", "filtered") / "model.pt").read_bytes() == (
+        run_dir(variant, "filtered") / "model.pt"
+    ).read_bytes()
     assert main(["evaluate", "--model", "mlp", "--split", "filtered", "--data", str(features_data)]) == 0
     metrics = read_json(run_dir("mlp", "filtered") / "metrics.json")
     assert metrics["test_tracks"] == 2 * len(GENRES) and metrics["parameters"] > 0
 
 
 def test_a_feature_model_classifies_audio_with_one_timeline_row_and_is_no_picture_model(features_data, checkpoints):
-    train_mlp("mlp-256", "filtered", data=features_data, out_dir=run_dir("mlp", "filtered"),
-              config=few_epochs("mlp-256", epochs=2))
+    train_mlp(
+        "mlp-256",
+        "filtered",
+        data=features_data,
+        out_dir=run_dir("mlp", "filtered"),
+        config=few_epochs("mlp-256", epochs=2),
+    )
     prediction = mgc.classify(encode(sine_chord(5.0)), model="mlp", split="filtered")
     assert sum(prediction.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
     assert len(prediction.timeline) == 1 and prediction.timeline["end"].iloc[0] == pytest.approx(5.0, abs=0.01)
@@ -172,7 +186,9 @@ def test_a_feature_model_classifies_audio_with_one_timeline_row_and_is_no_pictur
 def test_shipped_feature_model_says_the_same_from_audio_as_from_the_csv_row(model, real_data, monkeypatch):
     monkeypatch.delenv("MGC_CHECKPOINTS", raising=False)
     if not (run_dir(model, "random") / "model.pt").is_file():
-        pytest.skip(f"no shipped {model} for the random split: run `python -m mgc train --model {model} --split random`")
+        pytest.skip(
+            f"no shipped {model} for the random split: run `python -m mgc train --model {model} --split random`"
+        )
     if not real_data.audio:
         pytest.skip("the GTZAN folder has no audio (genres_original/) to classify")
     test = real_data.split("random").test

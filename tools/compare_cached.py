@@ -9,6 +9,7 @@ the predicted genres agree; metrics.json compared key by key, exactly, except th
 (`model_ms_per_clip`, a measurement of this machine at that moment); the embedding map's largest
 difference. Exits 1 when a probability differs by more than --tolerance or a metric differs at all.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,9 @@ def compare_run(before: Path, after: Path, tolerance: float) -> tuple[bool, str]
     answers = int((old["predicted"] != new["predicted"]).sum())
     old_metrics = json.loads((before / "metrics.json").read_text())
     new_metrics = json.loads((after / "metrics.json").read_text())
-    changed = sorted(k for k in set(old_metrics) | set(new_metrics)
-                     if k not in MEASURED and old_metrics.get(k) != new_metrics.get(k))
+    changed = sorted(
+        k for k in set(old_metrics) | set(new_metrics) if k not in MEASURED and old_metrics.get(k) != new_metrics.get(k)
+    )
     line = f"largest probability difference {largest:.1e}, {answers} answers differ"
     if (before / "embedding_map.csv").is_file() and (after / "embedding_map.csv").is_file():
         old_map, new_map = pd.read_csv(before / "embedding_map.csv"), pd.read_csv(after / "embedding_map.csv")

@@ -8,6 +8,7 @@ end that serves uploads), `mgc.bench.librosa_picture` (librosa's melspectrogram 
 recipe measured on the pictures) and the inverted PNG are compared pairwise: clips drawn identically,
 values that differ, and the largest difference in colour indices.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,11 @@ def main() -> int:
     values = 0
     for track in tracks:
         samples = load_audio(dataset.audio[track]).samples
-        pictures = {"torch": render_audio(samples), "librosa": librosa_picture(samples),
-                    "kaggle png": invert_picture(dataset.pictures[track])}
+        pictures = {
+            "torch": render_audio(samples),
+            "librosa": librosa_picture(samples),
+            "kaggle png": invert_picture(dataset.pictures[track]),
+        }
         values += pictures["torch"].size
         for a, b in pairs:
             difference = np.abs(pictures[a].astype(int) - pictures[b].astype(int))
@@ -47,8 +51,10 @@ def main() -> int:
             largest[(a, b)] = max(largest[(a, b)], int(difference.max()))
     print(f"{len(tracks)} clips with audio and a picture, {values:,} values each way\n")
     for a, b in pairs:
-        print(f"{a:>8} vs {b:<10}: identical on {identical[(a, b)]:3d} clips; {differing[(a, b)]:4d} values differ "
-              f"({differing[(a, b)] / values:.1e}), by at most {largest[(a, b)]}")
+        print(
+            f"{a:>8} vs {b:<10}: identical on {identical[(a, b)]:3d} clips; {differing[(a, b)]:4d} values differ "
+            f"({differing[(a, b)] / values:.1e}), by at most {largest[(a, b)]}"
+        )
     return 0
 
 

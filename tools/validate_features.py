@@ -10,6 +10,7 @@ its 57 features are computed, and each is compared with the CSV's value for that
 is agreement on at least 95 % of clips in every column; the exit status is 1 when a column misses it
 (2 for bad arguments or a missing folder), so CI can run it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,21 +51,27 @@ def compare(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     agrees = relative <= RELATIVE_TOLERANCE
     for column, bound in NEAR_ZERO.items():
         agrees[column] |= absolute[column] <= bound
-    table = pd.DataFrame({
-        "within_1pct": (relative <= RELATIVE_TOLERANCE).mean(),
-        "agree": agrees.mean(),
-        "median_rel": relative.median(),
-        "max_rel": relative.max(),
-        "max_abs": absolute.max(),
-    })
+    table = pd.DataFrame(
+        {
+            "within_1pct": (relative <= RELATIVE_TOLERANCE).mean(),
+            "agree": agrees.mean(),
+            "median_rel": relative.median(),
+            "max_rel": relative.max(),
+            "max_abs": absolute.max(),
+        }
+    )
     table["ok"] = table["agree"] >= GOAL
     return table
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=None,
-                        help="GTZAN folder in the Kaggle layout (default: $MGC_DATA, else ../shared/gtzan)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="GTZAN folder in the Kaggle layout (default: $MGC_DATA, else ../shared/gtzan)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N clips with audio (quick check)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
     parser.add_argument("--save", type=Path, default=None, help="also write the computed features to this CSV")
@@ -93,12 +100,22 @@ def main(argv: list[str] | None = None) -> int:
 
     table = compare(ours, reference.loc[tracks, list(FEATURE_NAMES)].astype(float))
     with pd.option_context("display.max_rows", None, "display.width", 120):
-        print(table.to_string(formatters={
-            "within_1pct": "{:.1%}".format, "agree": "{:.1%}".format, "median_rel": "{:.1e}".format,
-            "max_rel": "{:.1e}".format, "max_abs": "{:.2e}".format}))
-    print(f"\n{len(tracks)} clips; extract_features took {1000 * np.median(seconds):.0f} ms per clip (median, "
-          f"first call in each worker included in the max {1000 * seconds.max():.0f} ms); "
-          f"{args.jobs} worker(s)")
+        print(
+            table.to_string(
+                formatters={
+                    "within_1pct": "{:.1%}".format,
+                    "agree": "{:.1%}".format,
+                    "median_rel": "{:.1e}".format,
+                    "max_rel": "{:.1e}".format,
+                    "max_abs": "{:.2e}".format,
+                }
+            )
+        )
+    print(
+        f"\n{len(tracks)} clips; extract_features took {1000 * np.median(seconds):.0f} ms per clip (median, "
+        f"first call in each worker included in the max {1000 * seconds.max():.0f} ms); "
+        f"{args.jobs} worker(s)"
+    )
     print("'agree' = relative error <= 1 %" + ", or absolute <= 1e-8 for " + ", ".join(NEAR_ZERO))
     failed = table.index[~table["ok"]].tolist()
     if failed:

@@ -3,11 +3,12 @@
 
     python tools/validation_precision.py [--data DIR]
 
-`mgc.train.pictures.train_picture_model` validates each epoch in the precision it trains in (bf16 where the CPU computes it
-natively). For each shipped picture run (crnn, cnn, lstm) and split, its valid tracks' probabilities
+`mgc.train.pictures.train_picture_model` validates each epoch in the precision it trains in (bf16 where the CPU
+computes it natively). For each shipped picture run (crnn, cnn, lstm) and split, its valid tracks' probabilities
 (`mgc.runs.outputs.track_outputs`) are computed in float32 and under a bf16 autocast: valid accuracy and
 log loss each way, answers that differ, the largest difference of a probability, and the time each took.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,10 +50,12 @@ def main() -> int:
             (p32, s32), (p16, s16) = results["fp32"], results["bf16"]
             answers = int((p32.argmax(1) != p16.argmax(1)).sum())
             differing, tracks_seen = differing + answers, tracks_seen + len(tracks)
-            print(f"{split:>8} {family:>4}: valid accuracy {(p32.argmax(1) == labels).mean():.3f} fp32 / "
-                  f"{(p16.argmax(1) == labels).mean():.3f} bf16, log loss {track_log_loss(p32, labels):.4f} / "
-                  f"{track_log_loss(p16, labels):.4f}; {answers} of {len(tracks)} answers differ; largest probability "
-                  f"difference {np.abs(p32 - p16).max():.4f}; {s32:.2f} s / {s16:.2f} s")
+            print(
+                f"{split:>8} {family:>4}: valid accuracy {(p32.argmax(1) == labels).mean():.3f} fp32 / "
+                f"{(p16.argmax(1) == labels).mean():.3f} bf16, log loss {track_log_loss(p32, labels):.4f} / "
+                f"{track_log_loss(p16, labels):.4f}; {answers} of {len(tracks)} answers differ; largest probability "
+                f"difference {np.abs(p32 - p16).max():.4f}; {s32:.2f} s / {s16:.2f} s"
+            )
     print(f"\nin all {differing} of {tracks_seen} answers differ")
     return 0
 

@@ -5,6 +5,7 @@ cannot read (m4a/AAC and others), through an `ffmpeg` on the PATH when there is 
 decoded in memory: a path is only ever opened for reading (block by block, never whole), and uploaded
 bytes never touch the disk (ffmpeg reads them from an in-memory file). Nothing is written anywhere.
 """
+
 from __future__ import annotations
 
 import io
@@ -139,8 +140,10 @@ def _open_input(source) -> _Input:
         if not exists:
             raise AudioError(f"there is no file {path}: check the name and the folder")
         if is_dir:
-            raise AudioError(f"{path} is a folder, not an audio file: give one audio file "
-                             "(`python -m mgc predict` takes a whole folder)")
+            raise AudioError(
+                f"{path} is a folder, not an audio file: give one audio file "
+                "(`python -m mgc predict` takes a whole folder)"
+            )
         if not is_file:  # a device or a named pipe: reading it could block or never end
             raise AudioError(f"{path} is not a regular file (a device or a pipe?): give an audio file")
         try:
@@ -207,7 +210,7 @@ def _read_wav_header(head: bytes) -> _WavHeader | None:
     order = ">" if head[:4] == b"RIFX" else "<"
     header, position = None, 12
     while position + 8 <= len(head):
-        chunk = head[position:position + 4]
+        chunk = head[position : position + 4]
         size = struct.unpack_from(order + "I", head, position + 4)[0]
         if chunk == b"fmt ":
             if position + 24 > len(head):
@@ -268,15 +271,15 @@ class _MonoBuffer:
         end = self.length + len(block)
         if end > len(self.array):
             grown = np.empty(max(end, 2 * len(self.array)), dtype=np.float32)
-            grown[:self.length] = self.array[:self.length]
+            grown[: self.length] = self.array[: self.length]
             self.array = grown
-        self.array[self.length:end] = block
+        self.array[self.length : end] = block
         self.length = end
 
     def samples(self) -> np.ndarray:
         if self.length < 0.9 * len(self.array):
-            return self.array[:self.length].copy()  # let a generous first guess go
-        return self.array[:self.length]
+            return self.array[: self.length].copy()  # let a generous first guess go
+        return self.array[: self.length]
 
 
 @dataclass
@@ -294,8 +297,9 @@ class _Decoded:
 
 def _invalid_samples(name: str, samples: np.ndarray) -> AudioError:
     what = "NaN" if np.isnan(samples).any() else "infinity"
-    return AudioError(f"{name} contains invalid samples ({what}): the file is damaged; "
-                      "export it again from the original")
+    return AudioError(
+        f"{name} contains invalid samples ({what}): the file is damaged; export it again from the original"
+    )
 
 
 def _check_rate(name: str, rate: int) -> None:
@@ -391,8 +395,9 @@ def _decode_blocks(given: _Input, max_seconds: float) -> _Decoded:
             # ~20 ms per 30 s of stereo; this is ~0, and bit-identical for two channels (×0.5 is exact).
             mono = block[:, 0] if channels == 1 else block @ np.full(channels, 1 / channels, dtype=np.float32)
             if not np.isfinite(mono).all():  # finite samples can still overflow when channels are summed
-                raise AudioError(f"{given.name} contains invalid samples (too large to mix): the file is damaged; "
-                                 "export it again")
+                raise AudioError(
+                    f"{given.name} contains invalid samples (too large to mix): the file is damaged; export it again"
+                )
             out.append(mono if resampler is None else resampler.resample_chunk(mono))
             done += len(block)
         if resampler is not None:
@@ -401,8 +406,18 @@ def _decode_blocks(given: _Input, max_seconds: float) -> _Decoded:
     return _Decoded(out.samples(), rate, channels, (frames if cut else done) / rate, peak, damaged)
 
 
-_LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "5.0": 5, "5.1": 6,
-                    "6.1": 7, "7.1": 8}
+_LAYOUT_CHANNELS = {
+    "mono": 1,
+    "stereo": 2,
+    "2.1": 3,
+    "3.0": 3,
+    "quad": 4,
+    "4.0": 4,
+    "5.0": 5,
+    "5.1": 6,
+    "6.1": 7,
+    "7.1": 8,
+}
 """ffmpeg's names of channel layouts → channel count."""
 
 
@@ -425,14 +440,40 @@ def _decode_ffmpeg(given: _Input, max_seconds: float) -> _Decoded | None:
         input_arg = f"file:/dev/fd/{memfd}"
     else:
         data, input_arg = given.all_bytes(), "pipe:0"
-    command = [ffmpeg, "-hide_banner", "-nostats", "-nostdin", "-v", "info", "-i", input_arg,
-               "-t", str(max_seconds), "-map", "0:a:0", "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1"]
+    command = [
+        ffmpeg,
+        "-hide_banner",
+        "-nostats",
+        "-nostdin",
+        "-v",
+        "info",
+        "-i",
+        input_arg,
+        "-t",
+        str(max_seconds),
+        "-map",
+        "0:a:0",
+        "-f",
+        "f32le",
+        "-ac",
+        "1",
+        "-ar",
+        str(SAMPLE_RATE),
+        "pipe:1",
+    ]
     try:
-        done = subprocess.run(command, input=data, stdin=None if data is not None else subprocess.DEVNULL,
-                              capture_output=True, timeout=120, pass_fds=() if memfd is None else (memfd,))
+        done = subprocess.run(
+            command,
+            input=data,
+            stdin=None if data is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=120,
+            pass_fds=() if memfd is None else (memfd,),
+        )
     except subprocess.TimeoutExpired:
-        raise AudioError(f"decoding {given.name} took too long (over 2 minutes); "
-                         "try a shorter or simpler file") from None
+        raise AudioError(
+            f"decoding {given.name} took too long (over 2 minutes); try a shorter or simpler file"
+        ) from None
     finally:
         if memfd is not None:
             os.close(memfd)
@@ -489,11 +530,15 @@ def _decode(given: _Input, max_seconds: float) -> tuple[_Decoded, list[str]]:
             decoded = repaired
             notices.append("The file is damaged part-way through; the damaged stretch was skipped.")
         else:
-            notices.append(f"The file is damaged after {len(decoded.mono) / SAMPLE_RATE:.1f} s; "
-                           "only the audio before the damage was analysed.")
+            notices.append(
+                f"The file is damaged after {len(decoded.mono) / SAMPLE_RATE:.1f} s; "
+                "only the audio before the damage was analysed."
+            )
     elif (promised := _promised_seconds(given.head)) and promised - decoded.source_seconds > 0.5:
-        notices.append(f"The file ends early: its header promises {promised:.1f} s, "
-                       f"{decoded.source_seconds:.1f} s are there; those were analysed.")
+        notices.append(
+            f"The file ends early: its header promises {promised:.1f} s, "
+            f"{decoded.source_seconds:.1f} s are there; those were analysed."
+        )
     return decoded, notices
 
 
@@ -530,5 +575,11 @@ def load_audio(source, max_seconds: float = MAX_SECONDS) -> Audio:
             )
         level = "digital silence" if peak == 0 else f"its loudest sample is {peak_dbfs:.0f} dBFS"
         raise AudioError(f"{name} is silent ({level}): is the microphone on, or is the volume turned down?")
-    return Audio(np.ascontiguousarray(mono), SAMPLE_RATE, float(decoded.source_seconds),
-                 int(decoded.source_rate), int(decoded.source_channels), tuple(notices))
+    return Audio(
+        np.ascontiguousarray(mono),
+        SAMPLE_RATE,
+        float(decoded.source_seconds),
+        int(decoded.source_rate),
+        int(decoded.source_channels),
+        tuple(notices),
+    )

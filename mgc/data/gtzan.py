@@ -4,6 +4,7 @@ One place knows the genre list, the folder layout (Kaggle's "GTZAN Dataset - Mus
 Classification") and the two splits. Everything is by *track*: a track is never in two parts of
 a split, whatever representation or windowing a model uses later.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,16 @@ import pandas as pd
 from ..errors import DatasetError
 
 GENRES: tuple[str, ...] = (
-    "blues", "classical", "country", "disco", "hiphop",
-    "jazz", "metal", "pop", "reggae", "rock",
+    "blues",
+    "classical",
+    "country",
+    "disco",
+    "hiphop",
+    "jazz",
+    "metal",
+    "pop",
+    "reggae",
+    "rock",
 )
 SPLIT_NAMES: tuple[str, ...] = ("random", "filtered")
 PARTS: tuple[str, ...] = ("train", "valid", "test")

@@ -1,5 +1,6 @@
 """The embedding map: the GTZAN test tracks placed in 2-D by PCA of a model's embeddings, written into the
 run folder by `python -m mgc evaluate`, and the same projection for a new piece of audio (Classify)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,8 +45,9 @@ class EmbeddingMap:
         variance = singular**2
         explained = tuple(float(v) for v in variance[:2] / variance.sum())
         xy = centred @ components.T
-        points = pd.DataFrame({"track": list(tracks), "genre": [genre_of(t) for t in tracks],
-                               "x": xy[:, 0], "y": xy[:, 1]})
+        points = pd.DataFrame(
+            {"track": list(tracks), "genre": [genre_of(t) for t in tracks], "x": xy[:, 0], "y": xy[:, 1]}
+        )
         return cls(points, mean, components, explained)
 
     def save(self, folder: Path) -> None:
@@ -53,9 +55,14 @@ class EmbeddingMap:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.points.to_csv(folder / EMBEDDING_MAP_FILE, index=False, float_format="%.5f")
-        write_json(folder / EMBEDDING_PROJECTION_FILE, {
-            "mean": self.mean.tolist(), "components": self.components.tolist(), "explained": list(self.explained),
-        })
+        write_json(
+            folder / EMBEDDING_PROJECTION_FILE,
+            {
+                "mean": self.mean.tolist(),
+                "components": self.components.tolist(),
+                "explained": list(self.explained),
+            },
+        )
 
     @classmethod
     def load(cls, folder: Path) -> EmbeddingMap | None:
@@ -64,5 +71,9 @@ class EmbeddingMap:
         if not (folder / EMBEDDING_MAP_FILE).is_file() or not (folder / EMBEDDING_PROJECTION_FILE).is_file():
             return None
         saved = read_json(folder / EMBEDDING_PROJECTION_FILE)
-        return cls(pd.read_csv(folder / EMBEDDING_MAP_FILE), np.array(saved["mean"]),
-                   np.array(saved["components"]), tuple(saved["explained"]))
+        return cls(
+            pd.read_csv(folder / EMBEDDING_MAP_FILE),
+            np.array(saved["mean"]),
+            np.array(saved["components"]),
+            tuple(saved["explained"]),
+        )

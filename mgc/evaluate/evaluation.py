@@ -6,6 +6,7 @@ windows, for a feature model they come from the track's row of Kaggle's feature 
 hybrid from both, over its windows), and `metrics.json` everything the Evaluation and Model
 comparison pages show.
 """
+
 from __future__ import annotations
 
 import time
@@ -49,11 +50,17 @@ def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
         EmbeddingMap.fit(tracks, embeddings).save(out)
     metrics = compute_metrics(labels_of(tracks), probabilities)
     training = out / "training.json"
-    metrics.update({
-        "model": model, "split": split, "test_tracks": len(tracks), "test_tracks_missing": missing, **facts,
-        **clip_timing(model, split, dataset),
-        "train_seconds": read_json(training)["train_seconds"] if training.is_file() else None,
-    })
+    metrics.update(
+        {
+            "model": model,
+            "split": split,
+            "test_tracks": len(tracks),
+            "test_tracks_missing": missing,
+            **facts,
+            **clip_timing(model, split, dataset),
+            "train_seconds": read_json(training)["train_seconds"] if training.is_file() else None,
+        }
+    )
     write_json(out / "metrics.json", metrics)
     return metrics
 

@@ -1,4 +1,5 @@
 """Scores of a model's test predictions, computed with scikit-learn, and the per-track predictions table."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,14 +28,22 @@ def compute_metrics(true: np.ndarray, probabilities: np.ndarray) -> dict:
         metrics.update({f"{average}_precision": float(p), f"{average}_recall": float(r), f"{average}_f1": float(f)})
     p, r, f, support = precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
     present = onehot.sum(axis=0) > 0
-    auc = [float(roc_auc_score(onehot[:, k], probabilities[:, k])) if present[k] and not onehot[:, k].all() else None
-           for k in labels]
+    auc = [
+        float(roc_auc_score(onehot[:, k], probabilities[:, k])) if present[k] and not onehot[:, k].all() else None
+        for k in labels
+    ]
     ap = [float(average_precision_score(onehot[:, k], probabilities[:, k])) if present[k] else None for k in labels]
     metrics["macro_roc_auc"] = float(np.mean([a for a in auc if a is not None]))
     metrics["macro_average_precision"] = float(np.mean([a for a in ap if a is not None]))
     metrics["per_class"] = {
-        genre: {"precision": float(p[k]), "recall": float(r[k]), "f1": float(f[k]), "support": int(support[k]),
-                "roc_auc": auc[k], "average_precision": ap[k]}
+        genre: {
+            "precision": float(p[k]),
+            "recall": float(r[k]),
+            "f1": float(f[k]),
+            "support": int(support[k]),
+            "roc_auc": auc[k],
+            "average_precision": ap[k],
+        }
         for k, genre in enumerate(GENRES)
     }
     metrics["confusion_matrix"] = confusion_matrix(true, predicted, labels=labels).tolist()

@@ -1,4 +1,5 @@
 """The results table of every evaluated run (`python -m mgc report`), from the cached metrics."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,14 +25,18 @@ def results_table(root: Path | None = None) -> pd.DataFrame:
         row[f"{split} train s"] = metrics.get("train_seconds")
         row["ms per clip"] = metrics.get("model_ms_per_clip")
     table = pd.DataFrame(list(rows.values()))
-    order = ["model"] + [f"{split} {what}" for what in ("accuracy", "macro-F1", "macro AUC", "test tracks")
-                         for split in ("random", "filtered")]
+    order = ["model"] + [
+        f"{split} {what}"
+        for what in ("accuracy", "macro-F1", "macro AUC", "test tracks")
+        for split in ("random", "filtered")
+    ]
     order += ["parameters", "random train s", "filtered train s", "ms per clip"]
     return table[[c for c in order if c in table.columns]]
 
 
 def markdown_table(table: pd.DataFrame) -> str:
     """A DataFrame as a GitHub markdown table, rates as percentages."""
+
     def cell(column, value):
         if value is None or (isinstance(value, float) and np.isnan(value)):
             return "—"

@@ -4,6 +4,7 @@
   genre; `saliency_model` names the picture run that explains a run's answers.
 * `music_check` — measurable reasons to doubt that the input is music at all.
 """
+
 from .not_music import MusicCheck, music_check, normalised_entropy
 from .saliency_map import saliency, saliency_model
 

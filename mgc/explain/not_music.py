@@ -1,5 +1,6 @@
 """“This may not be music”: measurable reasons to doubt that the input is music at all. A genre classifier
 always answers with one of its ten genres, even for a vacuum cleaner."""
+
 from __future__ import annotations
 
 import math
@@ -47,7 +48,9 @@ def normalised_entropy(probabilities) -> float:
     return float(-(nonzero * np.log(nonzero)).sum() / math.log(len(p)))
 
 
-def frame_loudness_and_flatness(samples: np.ndarray, frame: int = 2048, hop: int = 512) -> tuple[np.ndarray, np.ndarray]:
+def frame_loudness_and_flatness(
+    samples: np.ndarray, frame: int = 2048, hop: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame RMS and spectral flatness: `librosa.feature.rms(y, frame_length=2048, hop_length=512)` and
     `librosa.feature.spectral_flatness(y, n_fft=2048, hop_length=512)` as librosa defines them (centred
     frames, zero padding; flatness = geometric / arithmetic mean of the power spectrum floored at 1e-10),
@@ -58,8 +61,15 @@ def frame_loudness_and_flatness(samples: np.ndarray, frame: int = 2048, hop: int
     padded = torch.nn.functional.pad(y, (frame // 2, frame // 2))
     frames = padded.unfold(0, frame, hop)
     frame_rms = frames.square().mean(dim=1).sqrt()
-    spectrum = torch.stft(y, frame, hop, window=torch.hann_window(frame, periodic=True), center=True,
-                          pad_mode="constant", return_complex=True)
+    spectrum = torch.stft(
+        y,
+        frame,
+        hop,
+        window=torch.hann_window(frame, periodic=True),
+        center=True,
+        pad_mode="constant",
+        return_complex=True,
+    )
     power = spectrum.abs().square().clamp_min(1e-10)
     flatness = power.log().mean(dim=0).exp() / power.mean(dim=0)
     return frame_rms.numpy(), flatness.numpy()
@@ -84,9 +94,11 @@ def music_check(samples: np.ndarray, probabilities=None, sample_rate: int = 2205
     if flatness > NOISE_FLATNESS:
         reasons.append(f"it sounds like noise (spectral flatness {flatness:.2f}, above {NOISE_FLATNESS})")
     if pause_fraction > SPEECH_PAUSE_FRACTION:
-        reasons.append(f"it stops and starts like speech ({pause_fraction:.0%} of it is pauses, "
-                       f"above {SPEECH_PAUSE_FRACTION:.0%})")
+        reasons.append(
+            f"it stops and starts like speech ({pause_fraction:.0%} of it is pauses, above {SPEECH_PAUSE_FRACTION:.0%})"
+        )
     if entropy is not None and entropy > UNSURE_ENTROPY:
-        reasons.append(f"the model cannot tell the genres apart (normalised entropy {entropy:.2f}, "
-                       f"above {UNSURE_ENTROPY})")
+        reasons.append(
+            f"the model cannot tell the genres apart (normalised entropy {entropy:.2f}, above {UNSURE_ENTROPY})"
+        )
     return MusicCheck(entropy, flatness, rms_dbfs, pause_fraction, tuple(reasons))

@@ -1,5 +1,6 @@
 """Saliency: gradient × input on the mel picture (Simonyan, Vedaldi & Zisserman 2014 for the gradient;
 Shrikumar et al. 2016 for multiplying by the input) — which bands and moments pushed a model towards a genre."""
+
 from __future__ import annotations
 
 import numpy as np

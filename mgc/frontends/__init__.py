@@ -7,11 +7,20 @@
 A new input (a pretrained network's 16-kHz log-mel, say) is one new `FrontEnd` subclass here and one
 family naming it in `mgc.models.FAMILIES`. Importing this package loads neither torch nor librosa.
 """
+
 from .base import FrontEnd, InputsOf, Joined
 from .features import FEATURES, KaggleFeatures
 from .picture import PICTURE, KagglePicture
 
 PICTURE_AND_FEATURES = Joined(PICTURE, FEATURES)
 
-__all__ = ["FEATURES", "PICTURE", "PICTURE_AND_FEATURES", "FrontEnd", "InputsOf", "Joined", "KaggleFeatures",
-           "KagglePicture"]
+__all__ = [
+    "FEATURES",
+    "PICTURE",
+    "PICTURE_AND_FEATURES",
+    "FrontEnd",
+    "InputsOf",
+    "Joined",
+    "KaggleFeatures",
+    "KagglePicture",
+]

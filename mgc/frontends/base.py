@@ -15,6 +15,7 @@ audio, evaluating on the test part, training, saliency — reaches the input onl
 A front end made of others (`Joined`, the hybrid's picture and features) lists them in `parts`; an input
 computed for one part is shared with every model that reads it (`InputsOf`).
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -72,8 +73,12 @@ class Joined(FrontEnd):
 
     def batches(self, model_input: tuple) -> Iterator[tuple]:
         first, *others = self.parts
-        whole = tuple(arg for part, part_input in zip(others, model_input[1:])
-                      for batch in part.batches(part_input) for arg in batch)
+        whole = tuple(
+            arg
+            for part, part_input in zip(others, model_input[1:])
+            for batch in part.batches(part_input)
+            for arg in batch
+        )
         for batch in first.batches(model_input[0]):
             yield (*batch, *whole)
 

@@ -1,4 +1,4 @@
-"""The 57-feature front end: Kaggle's hand-crafted GTZAN features, computed from audio exactly as `features_30_sec.csv` has them.
+"""The 57-feature front end: Kaggle's hand-crafted GTZAN features, from audio exactly as `features_30_sec.csv` has them.
 
 The Kaggle copy of GTZAN ("GTZAN Dataset - Music Genre Classification") ships `features_30_sec.csv`:
 one row per 30-s clip with 57 numbers, each the mean or the variance over the clip of a librosa
@@ -31,6 +31,7 @@ same median filters, run as 1-D filters row by row, give bit-identical values. T
 process pays ~1.5–2.5 s of one-off librosa/scipy/numba loading (plus ~0.6 s to import). 10 minutes of
 audio take ~15 s and ~1.7 GB of memory.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -54,8 +55,14 @@ MIN_SAMPLES = N_FFT
 """Shorter input has no full analysis frame; `extract_features` refuses it (1 s is 22050 samples)."""
 
 _FRAME_FEATURES = (
-    "chroma_stft", "rms", "spectral_centroid", "spectral_bandwidth", "rolloff",
-    "zero_crossing_rate", "harmony", "perceptr",
+    "chroma_stft",
+    "rms",
+    "spectral_centroid",
+    "spectral_bandwidth",
+    "rolloff",
+    "zero_crossing_rate",
+    "harmony",
+    "perceptr",
 )
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"{name}_{stat}" for name in _FRAME_FEATURES for stat in ("mean", "var")),
@@ -124,22 +131,25 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     log_mel = librosa.power_to_db(librosa.feature.melspectrogram(S=P, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH))
     del P
     frame_features["rms"] = librosa.feature.rms(
-        y=y, frame_length=N_FFT, hop_length=HOP_LENGTH, center=True, pad_mode=PAD_MODE)
+        y=y, frame_length=N_FFT, hop_length=HOP_LENGTH, center=True, pad_mode=PAD_MODE
+    )
     frame_features["spectral_centroid"] = librosa.feature.spectral_centroid(
-        S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH)
+        S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH
+    )
     frame_features["spectral_bandwidth"] = librosa.feature.spectral_bandwidth(
-        S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH)
+        S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH
+    )
     frame_features["rolloff"] = librosa.feature.spectral_rolloff(S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH)
     frame_features["zero_crossing_rate"] = librosa.feature.zero_crossing_rate(
-        y, frame_length=N_FFT, hop_length=HOP_LENGTH, center=True)
+        y, frame_length=N_FFT, hop_length=HOP_LENGTH, center=True
+    )
     mask_harmonic, mask_percussive = _hpss_masks(S)
     frame_features["harmony"] = _waveform((S * mask_harmonic) * phase, len(y))
     del mask_harmonic
     frame_features["perceptr"] = _waveform((S * mask_percussive) * phase, len(y))
     del mask_percussive, S, phase
 
-    envelope = librosa.onset.onset_strength(
-        S=log_mel, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, aggregate=np.median)
+    envelope = librosa.onset.onset_strength(S=log_mel, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, aggregate=np.median)
     tempo = 0.0
     if envelope.any():
         tempo = float(librosa.feature.tempo(onset_envelope=envelope, sr=sr, hop_length=HOP_LENGTH)[0])
@@ -184,8 +194,10 @@ def _hpss_masks(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     harmonic = _median_rows(S)
     percussive = _median_rows(np.ascontiguousarray(S.T)).T
-    return (librosa.util.softmask(harmonic, percussive, power=2.0, split_zeros=True),
-            librosa.util.softmask(percussive, harmonic, power=2.0, split_zeros=True))
+    return (
+        librosa.util.softmask(harmonic, percussive, power=2.0, split_zeros=True),
+        librosa.util.softmask(percussive, harmonic, power=2.0, split_zeros=True),
+    )
 
 
 def _median_rows(X: np.ndarray) -> np.ndarray:

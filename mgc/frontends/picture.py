@@ -24,8 +24,10 @@ renders to exactly its picture; a 3-s excerpt to 33 columns; a 2-minute song to 
 Models read a picture in windows of ≈ 10 s (`WINDOW_COLUMNS`) with a hop of ≈ 2.5 s (`WINDOW_HOP`), one
 window for narrower pictures; `KagglePicture` (the front end object, `PICTURE`) cuts them.
 """
+
 from __future__ import annotations
 
+import itertools
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -134,8 +136,15 @@ def _render_piece(samples: np.ndarray) -> np.ndarray:
     import torch
 
     basis, window = _front_end()
-    spectrum = torch.stft(torch.from_numpy(samples), N_FFT, HOP_LENGTH, window=window, center=True,
-                          pad_mode="reflect", return_complex=True)
+    spectrum = torch.stft(
+        torch.from_numpy(samples),
+        N_FFT,
+        HOP_LENGTH,
+        window=window,
+        center=True,
+        pad_mode="reflect",
+        return_complex=True,
+    )
     power = basis @ spectrum.abs().square()  # the mel power spectrogram (librosa: S = |D|**2, mel · S)
     # amplitude_to_db(S, ref=np.max) squares its input and calls power_to_db with amin 1e-10 on that square.
     squared = power.square()
@@ -150,7 +159,7 @@ def piece_bounds(n_samples: int) -> list[tuple[int, int]]:
     """Sample ranges of the fewest equal pieces of at most PIECE_MAX_SECONDS covering the audio."""
     pieces = max(1, math.ceil(n_samples / (PIECE_MAX_SECONDS * SAMPLE_RATE)))
     edges = np.linspace(0, n_samples, pieces + 1).round().astype(int)
-    return list(zip(edges[:-1], edges[1:]))
+    return list(itertools.pairwise(edges))
 
 
 def render_audio(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -263,7 +272,7 @@ class KagglePicture(FrontEnd):
     def batches(self, picture: np.ndarray):
         windows = picture_windows(picture)
         for first in range(0, len(windows), WINDOW_BATCH):
-            yield (windows[first:first + WINDOW_BATCH],)
+            yield (windows[first : first + WINDOW_BATCH],)
 
     def window_times(self, picture: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
         starts = window_starts(picture.shape[1])

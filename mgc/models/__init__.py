@@ -6,6 +6,7 @@ Kaggle mel picture (uint8 windows (batch, 128, columns)), feature models Kaggle'
 (batch, 57)), the hybrid both, reading the pictures through a trained picture run it is attached to
 (`Hybrid`). `trainer` names the recipe `mgc.train` trains a family with.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -32,14 +33,17 @@ class Family:
     """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular" or "hybrid"."""
 
 
-FAMILIES: dict[str, Family] = {family.name: family for family in (
-    Family("crnn", CRNN, PICTURE, "pictures"),
-    Family("cnn", CNN, PICTURE, "pictures"),
-    Family("lstm", LSTM, PICTURE, "pictures"),
-    Family("mlp", MLP, FEATURES, "tabular"),
-    Family("logreg", SoftmaxRegression, FEATURES, "tabular"),
-    Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid"),
-)}
+FAMILIES: dict[str, Family] = {
+    family.name: family
+    for family in (
+        Family("crnn", CRNN, PICTURE, "pictures"),
+        Family("cnn", CNN, PICTURE, "pictures"),
+        Family("lstm", LSTM, PICTURE, "pictures"),
+        Family("mlp", MLP, FEATURES, "tabular"),
+        Family("logreg", SoftmaxRegression, FEATURES, "tabular"),
+        Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid"),
+    )
+}
 
 
 def family(name: str) -> Family:
@@ -61,7 +65,9 @@ def build_model(name: str, config: dict | None = None) -> nn.Module:
     for field in fields(cls.Config):
         if config and field.name in config:
             value = config[field.name]
-            values[field.name] = tuple(tuple(v) if isinstance(v, list) else v for v in value) if isinstance(value, list) else value
+            values[field.name] = (
+                tuple(tuple(v) if isinstance(v, list) else v for v in value) if isinstance(value, list) else value
+            )
     return cls(cls.Config(**values))
 
 

@@ -4,6 +4,7 @@ Five conv blocks (3×3 convolution, batch norm, ReLU, max-pooling; Choi et al. 2
 the 128 mel bands to one and pool time by 4 overall, exactly as in `CRNN`; the remaining time steps
 are summarised by mean and max pooling instead of two GRU layers, then a dense layer classifies.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

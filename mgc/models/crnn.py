@@ -15,6 +15,7 @@ What we changed, and why:
   steadier than a last step that depends on where a window ends.
 * Dropout after each block and before the dense layer: GTZAN has only ~700 training tracks.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,8 +52,13 @@ class CRNN(nn.Module):
         bands_left = N_MELS
         for pool in c.pools:
             bands_left = -(-bands_left // pool[0])
-        self.gru = nn.GRU(c.channels[-1] * bands_left, c.gru_hidden, num_layers=c.gru_layers,
-                          batch_first=True, dropout=c.dropout if c.gru_layers > 1 else 0.0)
+        self.gru = nn.GRU(
+            c.channels[-1] * bands_left,
+            c.gru_hidden,
+            num_layers=c.gru_layers,
+            batch_first=True,
+            dropout=c.dropout if c.gru_layers > 1 else 0.0,
+        )
         self.head = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(2 * c.gru_hidden, c.classes))
 
     def forward(self, pictures: torch.Tensor) -> dict[str, torch.Tensor]:

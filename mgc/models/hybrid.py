@@ -18,6 +18,7 @@ How it is kept honest:
   embedding blindly. `embedding_dropout` and `embedding_noise` (training only) are the remedies;
   `mgc.train.hybrid` chooses among them on the valid part.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ this module holds the scaler's mean and scale as buffers and the coefficients in
 the checkpoint loads with `torch.load(weights_only=True)` and runs through the same evaluation and
 prediction code as every other model. softmax(logits) equals scikit-learn's `predict_proba`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,10 @@ class SoftmaxRegression(nn.Module):
     def load_sklearn(self, scaler, classifier) -> None:
         """Copy a fitted `StandardScaler` and multinomial `LogisticRegression` (classes 0..classes-1) in."""
         if list(classifier.classes_) != list(range(self.config.classes)):
-            raise ValueError(f"the classifier was fitted on classes {list(classifier.classes_)}, "
-                             f"expected 0..{self.config.classes - 1}")
+            raise ValueError(
+                f"the classifier was fitted on classes {list(classifier.classes_)}, "
+                f"expected 0..{self.config.classes - 1}"
+            )
         self.normalise.mean.copy_(torch.from_numpy(np.asarray(scaler.mean_, dtype=np.float64)))
         self.normalise.std.copy_(torch.from_numpy(np.asarray(scaler.scale_, dtype=np.float64)))
         self.linear.weight.copy_(torch.from_numpy(classifier.coef_).float())

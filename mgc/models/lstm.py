@@ -4,6 +4,7 @@ Each column of the mel picture (128 standardised band levels, ≈ 89.6 ms) is on
 bidirectional LSTM (Hochreiter & Schmidhuber 1997); its outputs are pooled by mean and max over time,
 as in `CRNN`, so windows of any width (2-s excerpts to 30-s clips) give a steady embedding.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,14 @@ class LSTM(nn.Module):
         directions = 2 if c.bidirectional else 1
         self.normalise = PictureNormalisation(N_MELS)
         self.input_dropout = nn.Dropout(c.input_dropout)
-        self.lstm = nn.LSTM(N_MELS, c.hidden, num_layers=c.layers, batch_first=True,
-                            bidirectional=c.bidirectional, dropout=c.dropout if c.layers > 1 else 0.0)
+        self.lstm = nn.LSTM(
+            N_MELS,
+            c.hidden,
+            num_layers=c.layers,
+            batch_first=True,
+            bidirectional=c.bidirectional,
+            dropout=c.dropout if c.layers > 1 else 0.0,
+        )
         self.head = nn.Sequential(nn.Dropout(c.dropout), nn.Linear(2 * directions * c.hidden, c.classes))
 
     def forward(self, pictures: torch.Tensor) -> dict[str, torch.Tensor]:

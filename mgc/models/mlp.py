@@ -9,6 +9,7 @@ How it is kept honest here:
   (`FeatureStandardisation`), so no valid or test row shapes it and serving cannot drift from training.
 * Training stops early on the validation part; the test part is only touched by `evaluate`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Blocks shared by the models: input normalisation (pictures, feature rows), conv blocks, time pooling."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -98,8 +99,9 @@ class ConvBlock(nn.Sequential):
         if folded is None or folded[0] != state:
             # Plain tensors (not inference tensors), so that saliency may later take gradients through them.
             with torch.inference_mode(False), torch.no_grad():
-                weight, bias = fuse_conv_bn_weights(conv.weight, conv.bias, norm.running_mean, norm.running_var,
-                                                    norm.eps, norm.weight, norm.bias)
+                weight, bias = fuse_conv_bn_weights(
+                    conv.weight, conv.bias, norm.running_mean, norm.running_var, norm.eps, norm.weight, norm.bias
+                )
                 folded = (state, _channels_last(weight.detach()), bias.detach())
             self._folded_cache = folded
         return folded[1], folded[2]

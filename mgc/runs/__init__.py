@@ -4,17 +4,28 @@ applying any of them to audio or dataset tracks through its family's front end (
 A run is one model trained on one split, in `checkpoints/<model>/<split>/`; an ensemble is a run whose
 folder holds a recipe instead of weights.
 """
+
 from .checkpoints import (
-                          available_runs,
-                          checkpoints_root,
-                          load_model,
-                          load_picture_model,
-                          read_json,
-                          run_dir,
-                          trained_models,
-                          write_json,
+    available_runs,
+    checkpoints_root,
+    load_model,
+    load_picture_model,
+    read_json,
+    run_dir,
+    trained_models,
+    write_json,
 )
 from .ensembles import is_ensemble, load_ensemble
 
-__all__ = ["available_runs", "checkpoints_root", "is_ensemble", "load_ensemble", "load_model", "load_picture_model",
-           "read_json", "run_dir", "trained_models", "write_json"]
+__all__ = [
+    "available_runs",
+    "checkpoints_root",
+    "is_ensemble",
+    "load_ensemble",
+    "load_model",
+    "load_picture_model",
+    "read_json",
+    "run_dir",
+    "trained_models",
+    "write_json",
+]

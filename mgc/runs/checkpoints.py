@@ -7,6 +7,7 @@ whose front end version (recorded under "representation") is not the one its fam
 computes now is refused. A hybrid's `model.pt` holds only its head; `load_model` attaches the picture
 run it names, after checking that run's weights are the ones the head was trained on (`weights_digest`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,7 @@ def available_runs(root: Path | None = None) -> list[tuple[str, str]]:
 def trained_models(split: str, root: Path | None = None) -> list[str]:
     """Models trained on `split`: run folders with weights (model.pt) or an ensemble recipe (ensemble.json)."""
     root = Path(root or checkpoints_root())
-    return sorted(p.parent.parent.name for p in root.glob(f"*/{split}/*")
-                  if p.name in ("model.pt", "ensemble.json"))
+    return sorted(p.parent.parent.name for p in root.glob(f"*/{split}/*") if p.name in ("model.pt", "ensemble.json"))
 
 
 def save_model(path: Path, family: str, model, split: str, extra: dict | None = None) -> None:
@@ -50,15 +50,18 @@ def save_model(path: Path, family: str, model, split: str, extra: dict | None = 
     from ..models import model_config
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({
-        "family": family,
-        "config": json.loads(json.dumps(model_config(model))),
-        "state_dict": model.state_dict(),
-        "representation": family_of(family).frontend.version,
-        "genres": list(GENRES),
-        "split": split,
-        **(extra or {}),
-    }, path)
+    torch.save(
+        {
+            "family": family,
+            "config": json.loads(json.dumps(model_config(model))),
+            "state_dict": model.state_dict(),
+            "representation": family_of(family).frontend.version,
+            "genres": list(GENRES),
+            "split": split,
+            **(extra or {}),
+        },
+        path,
+    )
 
 
 @lru_cache(maxsize=16)
@@ -73,8 +76,9 @@ def _load_model(path: str, mtime: float):
         raise CheckpointError(f"cannot load {path}: {error}") from None
     family = saved.get("family")
     if family not in FAMILIES:
-        raise CheckpointError(f"{path} holds a model of family {family!r}, which this code does not know "
-                              f"(known: {', '.join(FAMILIES)})")
+        raise CheckpointError(
+            f"{path} holds a model of family {family!r}, which this code does not know (known: {', '.join(FAMILIES)})"
+        )
     version = FAMILIES[family].frontend.version
     if saved.get("representation") != version:
         raise CheckpointError(
@@ -138,12 +142,16 @@ def _hybrid_picture(model: str, config, split: str, root: Path | None):
     """The picture run a hybrid reads, checked against the digest the hybrid was trained with."""
     path = run_dir(config.picture_model, split, root) / "model.pt"
     if not path.is_file():
-        raise CheckpointError(f"'{model}' reads the embedding of the '{config.picture_model}' run of the {split} "
-                              f"split, which is missing at {path}: train that run, then retrain '{model}'")
+        raise CheckpointError(
+            f"'{model}' reads the embedding of the '{config.picture_model}' run of the {split} "
+            f"split, which is missing at {path}: train that run, then retrain '{model}'"
+        )
     if run_digest(config.picture_model, split, root) != config.picture_digest:
-        raise CheckpointError(f"the '{config.picture_model}' run of the {split} split has changed since '{model}' "
-                              f"was trained on its embedding: retrain it with "
-                              f"`python -m mgc train --model {model} --split {split}`")
+        raise CheckpointError(
+            f"the '{config.picture_model}' run of the {split} split has changed since '{model}' "
+            f"was trained on its embedding: retrain it with "
+            f"`python -m mgc train --model {model} --split {split}`"
+        )
     return load_picture_model(config.picture_model, split, root)[0]
 
 
@@ -154,11 +162,14 @@ def load_picture_model(model: str, split: str = "random", root: Path | None = No
 
     network, saved = load_model(model, split, root)
     if hasattr(network, "attach_picture"):
-        raise CheckpointError(f"'{model}' is a {saved['family']} model: it reads the mel picture through its "
-                              f"'{network.config.picture_model}' run, and the 57 tabular features")
+        raise CheckpointError(
+            f"'{model}' is a {saved['family']} model: it reads the mel picture through its "
+            f"'{network.config.picture_model}' run, and the 57 tabular features"
+        )
     if family(saved["family"]).frontend is not PICTURE:
-        raise CheckpointError(f"'{model}' is a {saved['family']} model: it reads the 57 tabular features, "
-                              "not a mel picture")
+        raise CheckpointError(
+            f"'{model}' is a {saved['family']} model: it reads the 57 tabular features, not a mel picture"
+        )
     return network, saved
 
 

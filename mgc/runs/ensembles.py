@@ -16,6 +16,7 @@ Rules, on the members' probability tables (members, tracks, genres):
 * ``best`` — the ``sum`` rule over the subset of members (two or more) with the best validation
   accuracy (then lowest validation log loss, then fewest members).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ class Ensemble:
 
         counted = {}
         for member in self.members:
-            network, saved = load_model(member, split)
+            network, _ = load_model(member, split)
             counted[member] = parameter_count(network)
             if hasattr(network, "attach_picture"):  # it reads a picture run, maybe a member too
                 counted[network.config.picture_model] = parameter_count(network.picture)
@@ -91,7 +92,9 @@ def is_ensemble(model: str, split: str) -> bool:
 def load_ensemble(model: str, split: str) -> Ensemble:
     path = run_dir(model, split) / ENSEMBLE_FILE
     if not path.is_file():
-        raise CheckpointError(f"no ensemble '{model}' for the {split} split at {path}: build it with "
-                              f"`python -m mgc train --model {model} --split {split}`")
+        raise CheckpointError(
+            f"no ensemble '{model}' for the {split} split at {path}: build it with "
+            f"`python -m mgc train --model {model} --split {split}`"
+        )
     saved = read_json(path)
     return Ensemble(model, saved["rule"], tuple(saved["members"]))

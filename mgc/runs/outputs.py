@@ -7,6 +7,7 @@
   members of an ensemble, and their combination;
 * `audio_outputs` — a run (single model or ensemble) on decoded audio: what `mgc.classify` shows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,7 +79,9 @@ def member_outputs(members, split: str, dataset, tracks) -> tuple[list, np.ndarr
     return common, probabilities, embeddings
 
 
-def ensemble_outputs(ensemble: ensembles.Ensemble, split: str, dataset, tracks) -> tuple[list, list, np.ndarray, np.ndarray]:
+def ensemble_outputs(
+    ensemble: ensembles.Ensemble, split: str, dataset, tracks
+) -> tuple[list, list, np.ndarray, np.ndarray]:
     """Like `dataset_outputs`, for an ensemble: (tracks found, missing, probabilities, embeddings).
 
     A track counts as found when every member can read it; the embedding is the members'

@@ -1,5 +1,6 @@
 """Serving: `classify(file)` → `Prediction` (`prediction`), and the `predict` command over files and
 folders (`predict`)."""
+
 from .predict import audio_files, predict_command
 from .prediction import Prediction, classify
 

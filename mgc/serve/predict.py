@@ -1,4 +1,5 @@
 """The `predict` command: classify a file, or every audio file in a folder, into a table and a CSV."""
+
 from __future__ import annotations
 
 import os
@@ -27,9 +28,15 @@ def _predict_row(file: Path, model: str, split: str) -> dict:
     for notice in prediction.notices:  # e.g. only the first 10 minutes were analysed
         print(f"note: {file.name}: {notice}", file=sys.stderr)
     top = prediction.top(3)
-    return {"file": str(file), "genre": prediction.genre, "confidence": prediction.confidence,
-            "runner_up": f"{top[1][0]} {top[1][1]:.0%}", "seconds": round(prediction.seconds, 1),
-            "error": "", **prediction.probabilities}
+    return {
+        "file": str(file),
+        "genre": prediction.genre,
+        "confidence": prediction.confidence,
+        "runner_up": f"{top[1][0]} {top[1][1]:.0%}",
+        "seconds": round(prediction.seconds, 1),
+        "error": "",
+        **prediction.probabilities,
+    }
 
 
 def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: int | None = None) -> int:
@@ -54,8 +61,15 @@ def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: 
 
         torch.set_num_threads(1)
     with ThreadPoolExecutor(jobs) as pool:
-        rows = list(tqdm(pool.map(lambda file: _predict_row(file, model, split), files), total=len(files),
-                         desc="classifying", unit="file", disable=len(files) < 2))
+        rows = list(
+            tqdm(
+                pool.map(lambda file: _predict_row(file, model, split), files),
+                total=len(files),
+                desc="classifying",
+                unit="file",
+                disable=len(files) < 2,
+            )
+        )
     table = pd.DataFrame(rows)
     shown = table[[c for c in ("file", "genre", "confidence", "runner_up", "error") if c in table]].copy()
     shown["file"] = [Path(f).name for f in shown["file"]]

@@ -6,6 +6,7 @@ probabilities per window are the *timeline*, and their mean is the track's answe
 reads Kaggle's 57 features of the whole input (`mgc.frontends.features.extract_features`): its
 timeline is one row covering the whole input.
 """
+
 from __future__ import annotations
 
 import time
@@ -78,7 +79,9 @@ def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
     outputs = audio_outputs(model, split, audio)
     notices = list(audio.notices)
     if audio.truncated:
-        notices.append(f"Only the first {audio.seconds / 60:.0f} minutes of {audio.source_seconds / 60:.0f} were analysed.")
+        notices.append(
+            f"Only the first {audio.seconds / 60:.0f} minutes of {audio.source_seconds / 60:.0f} were analysed."
+        )
     return Prediction(
         model=model,
         probabilities={g: float(p) for g, p in zip(GENRES, outputs.probabilities)},

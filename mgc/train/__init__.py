@@ -7,6 +7,7 @@ stopping. Feature models (`tabular`): the tabular seed's MLP recipes and a sciki
 Ensembles (`ensembles`) are chosen from their members' validation predictions. `common` holds what
 they share (early stopping, the run files, the training step's precision).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,9 +23,16 @@ TRAINERS = {"pictures": train_picture_model, "tabular": train_tabular, "hybrid":
 """A family's `trainer` name → the function that trains its runs."""
 
 
-def train(name: str, split: str, data: str | Path | None = None, epochs: int | None = None,
-          device: str = "cpu", out_dir: Path | None = None, config: TrainConfig | None = None,
-          model_config: dict | None = None) -> Path:
+def train(
+    name: str,
+    split: str,
+    data: str | Path | None = None,
+    epochs: int | None = None,
+    device: str = "cpu",
+    out_dir: Path | None = None,
+    config: TrainConfig | None = None,
+    model_config: dict | None = None,
+) -> Path:
     """Train run `name` on `split` of the GTZAN folder `data`; returns the run folder it wrote.
 
     `name` is a family (`crnn`, `cnn`, `lstm`, `mlp`, `logreg`, `hybrid`), one of the MLP recipes
@@ -36,11 +44,21 @@ def train(name: str, split: str, data: str | Path | None = None, epochs: int | N
         return build_ensemble(name, split, data=data, out_dir=out_dir)
     trainer = family_of("mlp" if name in MLP_VARIANTS else name).trainer
     if trainer == "pictures":
-        return train_picture_model(name, split, data=data, epochs=epochs, device=device, out_dir=out_dir,
-                                   config=config, model_config=model_config)
+        return train_picture_model(
+            name,
+            split,
+            data=data,
+            epochs=epochs,
+            device=device,
+            out_dir=out_dir,
+            config=config,
+            model_config=model_config,
+        )
     if config is not None or model_config is not None:
-        raise ValueError(f"config and model_config are for picture models; {name!r} trains with "
-                         f"mgc.train.{trainer}'s recipe (call its trainer to change it)")
+        raise ValueError(
+            f"config and model_config are for picture models; {name!r} trains with "
+            f"mgc.train.{trainer}'s recipe (call its trainer to change it)"
+        )
     if trainer == "hybrid":
         return train_hybrid(split, data=data, epochs=epochs, device=device, out_dir=out_dir)
     return TRAINERS[trainer](name, split, data=data, epochs=epochs, device=device, out_dir=out_dir)

@@ -1,5 +1,6 @@
 """What every trainer shares: early stopping on the valid part, the mini-batch epoch, the run files, seeds
 and the arithmetic of a training step."""
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,16 @@ from ..models import parameter_count
 from ..runs.checkpoints import save_model, write_json
 
 
-def save_run(out_dir: Path, name: str, family: str, model: nn.Module, split: str, history: list[dict],
-             train_config: dict, **record) -> None:
+def save_run(
+    out_dir: Path,
+    name: str,
+    family: str,
+    model: nn.Module,
+    split: str,
+    history: list[dict],
+    train_config: dict,
+    **record,
+) -> None:
     """Write a trained run: model.pt (weights, config, best epoch), history.csv (a row per epoch), training.json.
 
     `history` rows have at least epoch, train_loss, train_accuracy, valid_loss, valid_accuracy;
@@ -31,16 +40,29 @@ def save_run(out_dir: Path, name: str, family: str, model: nn.Module, split: str
         writer.writerows(history)
     if "train_seconds" in record:
         record["train_seconds"] = round(record["train_seconds"], 1)
-    write_json(out_dir / "training.json", {
-        "model": name, "family": family, "split": split, "threads": torch.get_num_threads(), **record,
-        "epochs_run": len(history), "best_epoch": best["epoch"], "best_valid_accuracy": best["valid_accuracy"],
-        "best_valid_loss": best["valid_loss"], "parameters": parameter_count(model), "train_config": train_config,
-        "model_config": json.loads(json.dumps(model.config.__dict__)),
-    })
+    write_json(
+        out_dir / "training.json",
+        {
+            "model": name,
+            "family": family,
+            "split": split,
+            "threads": torch.get_num_threads(),
+            **record,
+            "epochs_run": len(history),
+            "best_epoch": best["epoch"],
+            "best_valid_accuracy": best["valid_accuracy"],
+            "best_valid_loss": best["valid_loss"],
+            "parameters": parameter_count(model),
+            "train_config": train_config,
+            "model_config": json.loads(json.dumps(model.config.__dict__)),
+        },
+    )
     seconds = record.get("train_seconds", 0)
     took = f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-    print(f"{name} on the {split} split: trained in {took}; best epoch "
-          f"{best['epoch']} (valid accuracy {best['valid_accuracy']:.3f}); wrote {out_dir}")
+    print(
+        f"{name} on the {split} split: trained in {took}; best epoch "
+        f"{best['epoch']} (valid accuracy {best['valid_accuracy']:.3f}); wrote {out_dir}"
+    )
 
 
 class BestEpoch:
@@ -69,8 +91,14 @@ class BestEpoch:
         return model.cpu().eval()
 
 
-def minibatch_epoch(logits_of, labels: torch.Tensor, optimiser: torch.optim.Optimizer, loss_fn: nn.Module,
-                    batch_size: int, generator: torch.Generator) -> tuple[float, float]:
+def minibatch_epoch(
+    logits_of,
+    labels: torch.Tensor,
+    optimiser: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    batch_size: int,
+    generator: torch.Generator,
+) -> tuple[float, float]:
     """One epoch of the feature and hybrid trainers: the rows in a random order (from `generator`), in
     mini-batches of `batch_size`; `logits_of(batch)` gives the model's logits for those row indices.
     Returns the epoch's mean training loss and accuracy. The model must be in train mode."""
@@ -124,5 +152,3 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-

@@ -3,6 +3,7 @@
 Reads top to bottom: load pictures → build model → epochs of (augmented random crops → step) with
 track-level validation → keep the best weights by validation → save checkpoint and history.
 """
+
 from __future__ import annotations
 
 import time
@@ -69,9 +70,15 @@ def augment(batch: torch.Tensor, config: TrainConfig, generator: torch.Generator
     return x
 
 
-def train_step(model: nn.Module, optimiser: torch.optim.Optimizer, loss_fn: nn.Module, x: torch.Tensor,
-               y: torch.Tensor, precision: str, mixup: tuple[float, torch.Tensor] | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+def train_step(
+    model: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    precision: str,
+    mixup: tuple[float, torch.Tensor] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimiser step of a picture model on a batch of (augmented) crops `x` with genres `y`, in
     `precision` ("bf16": under `torch.autocast`; "fp32"). With `mixup` = (λ, permutation) the batch is
     mixed with its permutation and the loss weighted alike (Zhang et al. 2018). Returns the float32
@@ -88,8 +95,9 @@ def train_step(model: nn.Module, optimiser: torch.optim.Optimizer, loss_fn: nn.M
     return logits, loss
 
 
-def random_crops(pictures: list[np.ndarray], labels: np.ndarray, width: int,
-                 rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def random_crops(
+    pictures: list[np.ndarray], labels: np.ndarray, width: int, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
     width = min(width, min(picture.shape[1] for picture in pictures))
     crops = []
     for picture in pictures:
@@ -98,9 +106,16 @@ def random_crops(pictures: list[np.ndarray], labels: np.ndarray, width: int,
     return torch.from_numpy(np.stack(crops)), torch.from_numpy(labels)
 
 
-def train_picture_model(family: str, split: str, data: str | Path | None = None, epochs: int | None = None,
-                        device: str = "cpu", out_dir: Path | None = None, config: TrainConfig | None = None,
-                        model_config: dict | None = None) -> Path:
+def train_picture_model(
+    family: str,
+    split: str,
+    data: str | Path | None = None,
+    epochs: int | None = None,
+    device: str = "cpu",
+    out_dir: Path | None = None,
+    config: TrainConfig | None = None,
+    model_config: dict | None = None,
+) -> Path:
     """Train the picture model `family` (crnn, cnn, lstm) on `split` of the GTZAN folder `data`; returns the run
     folder it wrote (default `checkpoints/<family>/<split>`)."""
     config = config or TrainConfig()
@@ -131,8 +146,10 @@ def train_picture_model(family: str, split: str, data: str | Path | None = None,
 
     history, best = [], BestEpoch(config.patience)
     started = time.perf_counter()
-    print(f"training {family} on the {split} split: {len(train_tracks)} train / {len(valid_tracks)} valid tracks, "
-          f"{parameter_count(model):,} parameters, device {device}, {precision}")
+    print(
+        f"training {family} on the {split} split: {len(train_tracks)} train / {len(valid_tracks)} valid tracks, "
+        f"{parameter_count(model):,} parameters, device {device}, {precision}"
+    )
     for epoch in range(1, config.epochs + 1):
         model.train()
         lr = optimiser.param_groups[0]["lr"]  # this epoch's rate (the schedule steps at its end)
@@ -147,8 +164,10 @@ def train_picture_model(family: str, split: str, data: str | Path | None = None,
             y = y.to(device)
             mixup = None
             if config.mixup_alpha > 0:
-                mixup = (float(rng.beta(config.mixup_alpha, config.mixup_alpha)),
-                         torch.randperm(len(y), generator=generator).to(device))
+                mixup = (
+                    float(rng.beta(config.mixup_alpha, config.mixup_alpha)),
+                    torch.randperm(len(y), generator=generator).to(device),
+                )
             logits, loss = train_step(model, optimiser, loss_fn, x, y, precision, mixup)
             seen += len(y)
             loss_sum += loss.item() * len(y)
@@ -161,19 +180,39 @@ def train_picture_model(family: str, split: str, data: str | Path | None = None,
         valid_loss = track_log_loss(probabilities, valid_labels)
         valid_acc = float((probabilities.argmax(1) == valid_labels).mean())
         scheduler.step()
-        row = {"epoch": epoch, "train_loss": loss_sum / seen, "train_accuracy": correct / seen,
-               "valid_loss": valid_loss, "valid_accuracy": valid_acc, "lr": lr,
-               "seconds": time.perf_counter() - started}
+        row = {
+            "epoch": epoch,
+            "train_loss": loss_sum / seen,
+            "train_accuracy": correct / seen,
+            "valid_loss": valid_loss,
+            "valid_accuracy": valid_acc,
+            "lr": lr,
+            "seconds": time.perf_counter() - started,
+        }
         history.append(row)
         improved = best.update(model, valid_acc, valid_loss)
-        tqdm.write(f"epoch {epoch:3d}  train loss {row['train_loss']:.3f} acc {row['train_accuracy']:.3f}  "
-                   f"valid loss {valid_loss:.3f} acc {valid_acc:.3f}{'  *' if improved else ''}")
+        tqdm.write(
+            f"epoch {epoch:3d}  train loss {row['train_loss']:.3f} acc {row['train_accuracy']:.3f}  "
+            f"valid loss {valid_loss:.3f} acc {valid_acc:.3f}{'  *' if improved else ''}"
+        )
         if best.stop:
             tqdm.write(f"no validation improvement for {config.patience} epochs: stopping")
             break
     seconds = time.perf_counter() - started
 
     model = best.restore(model)
-    save_run(out_dir, family, family, model, split, history, asdict(config), device=device, precision=precision,
-             train_seconds=seconds, train_tracks=len(train_tracks), valid_tracks=len(valid_tracks))
+    save_run(
+        out_dir,
+        family,
+        family,
+        model,
+        split,
+        history,
+        asdict(config),
+        device=device,
+        precision=precision,
+        train_seconds=seconds,
+        train_tracks=len(train_tracks),
+        valid_tracks=len(valid_tracks),
+    )
     return out_dir

@@ -10,6 +10,7 @@ Run names: `mlp-256`, `mlp-512-adam`, `mlp-512-sgd`, `mlp-1024-rmsprop` are the 
 MLP recipes (`MLP_VARIANTS`); `mlp` trains all four and ships the one with the best validation
 accuracy under that name; `logreg` is the scikit-learn baseline.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -81,8 +82,14 @@ def feature_parts(dataset: GTZAN, split: str) -> FeatureParts:
     return FeatureParts(train, table_features(table, train), valid, table_features(table, valid))
 
 
-def train_tabular(name: str, split: str, data: str | Path | None = None, epochs: int | None = None,
-                  device: str = "cpu", out_dir: Path | None = None) -> Path:
+def train_tabular(
+    name: str,
+    split: str,
+    data: str | Path | None = None,
+    epochs: int | None = None,
+    device: str = "cpu",
+    out_dir: Path | None = None,
+) -> Path:
     """Train run `name` (see `TABULAR_RUNS`) on `split` of the GTZAN folder `data`; returns its run folder.
 
     `out_dir` is the folder of `name` (default `checkpoints/<name>/<split>`); for `mlp`, the four
@@ -95,9 +102,12 @@ def train_tabular(name: str, split: str, data: str | Path | None = None, epochs:
         return train_mlp(name, split, data=data, epochs=epochs, device=device, out_dir=out_dir)
     if name == "mlp":
         root = out_dir.parent.parent
-        runs = {variant: train_mlp(variant, split, data=data, epochs=epochs, device=device,
-                                   out_dir=run_dir(variant, split, root))
-                for variant in MLP_VARIANTS}
+        runs = {
+            variant: train_mlp(
+                variant, split, data=data, epochs=epochs, device=device, out_dir=run_dir(variant, split, root)
+            )
+            for variant in MLP_VARIANTS
+        }
         return ship_best(runs, out_dir)
     raise KeyError(f"unknown tabular model {name!r}; known: {', '.join(TABULAR_RUNS)}")
 
@@ -114,9 +124,16 @@ def _optimiser(config: TabularTrainConfig, parameters) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimiser {config.optimiser!r}; use adam, sgd or rmsprop")
 
 
-def train_mlp(name: str, split: str, data: str | Path | None = None, epochs: int | None = None,
-              device: str = "cpu", out_dir: Path | None = None, config: TabularTrainConfig | None = None,
-              model_config: dict | None = None) -> Path:
+def train_mlp(
+    name: str,
+    split: str,
+    data: str | Path | None = None,
+    epochs: int | None = None,
+    device: str = "cpu",
+    out_dir: Path | None = None,
+    config: TabularTrainConfig | None = None,
+    model_config: dict | None = None,
+) -> Path:
     """Train one MLP recipe of `MLP_VARIANTS` (`config` / `model_config` override it); returns the run folder."""
     recipe_model, recipe_config = MLP_VARIANTS[name]
     config = replace(config or recipe_config)
@@ -141,23 +158,43 @@ def train_mlp(name: str, split: str, data: str | Path | None = None, epochs: int
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         model.train()
-        train_loss, train_acc = minibatch_epoch(lambda batch: model(x_train[batch])["logits"], y_train, optimiser,
-                                                loss_fn, config.batch_size, generator)
+        train_loss, train_acc = minibatch_epoch(
+            lambda batch: model(x_train[batch])["logits"], y_train, optimiser, loss_fn, config.batch_size, generator
+        )
         model.eval()
         with torch.no_grad():
             logits = model(x_valid)["logits"]
             valid_loss = loss_fn(logits, y_valid).item()
             valid_acc = (logits.argmax(1) == y_valid).double().mean().item()
-        history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
-                        "valid_loss": valid_loss, "valid_accuracy": valid_acc, "lr": config.lr,
-                        "seconds": time.perf_counter() - started})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_accuracy": train_acc,
+                "valid_loss": valid_loss,
+                "valid_accuracy": valid_acc,
+                "lr": config.lr,
+                "seconds": time.perf_counter() - started,
+            }
+        )
         if not best.update(model, valid_acc, valid_loss) and best.stop:
             break
     seconds = time.perf_counter() - started
 
     model = best.restore(model)
-    save_run(out_dir, name, "mlp", model, split, history, asdict(config), device=device, train_seconds=seconds,
-             train_tracks=len(parts.train_tracks), valid_tracks=len(parts.valid_tracks))
+    save_run(
+        out_dir,
+        name,
+        "mlp",
+        model,
+        split,
+        history,
+        asdict(config),
+        device=device,
+        train_seconds=seconds,
+        train_tracks=len(parts.train_tracks),
+        valid_tracks=len(parts.valid_tracks),
+    )
     return out_dir
 
 
@@ -175,13 +212,20 @@ def ship_best(runs: dict[str, Path], out_dir: Path) -> Path:
         (out_dir / stale).unlink(missing_ok=True)
     for file in ("model.pt", "history.csv"):
         shutil.copyfile(runs[chosen] / file, out_dir / file)
-    write_json(out_dir / "training.json", {
-        **records[chosen], "model": out_dir.parent.name, "variant": chosen,
-        "candidates_valid_accuracy": {n: r["best_valid_accuracy"] for n, r in records.items()},
-        "candidates_train_seconds": round(sum(r["train_seconds"] for r in records.values()), 1),
-    })
-    print(f"shipped {chosen} as {out_dir.parent.name} (valid accuracy {records[chosen]['best_valid_accuracy']:.3f}) "
-          f"in {out_dir}")
+    write_json(
+        out_dir / "training.json",
+        {
+            **records[chosen],
+            "model": out_dir.parent.name,
+            "variant": chosen,
+            "candidates_valid_accuracy": {n: r["best_valid_accuracy"] for n, r in records.items()},
+            "candidates_train_seconds": round(sum(r["train_seconds"] for r in records.values()), 1),
+        },
+    )
+    print(
+        f"shipped {chosen} as {out_dir.parent.name} (valid accuracy {records[chosen]['best_valid_accuracy']:.3f}) "
+        f"in {out_dir}"
+    )
     return out_dir
 
 
@@ -218,16 +262,33 @@ def train_logreg(split: str, data: str | Path | None = None, out_dir: Path | Non
     labels = list(range(model.config.classes))
     row = {"epoch": 1}
     difference = 0.0
-    for part, rows, truth in (("train", parts.train_rows, parts.train_labels),
-                              ("valid", parts.valid_rows, parts.valid_labels)):
+    for part, rows, truth in (
+        ("train", parts.train_rows, parts.train_labels),
+        ("valid", parts.valid_rows, parts.valid_labels),
+    ):
         probabilities, _ = window_outputs(model, FEATURES, rows)  # every row at once, each its own window
         difference = max(difference, float(np.abs(probabilities - pipeline.predict_proba(rows)).max()))
         row[f"{part}_loss"] = float(log_loss(truth, probabilities, labels=labels))
         row[f"{part}_accuracy"] = float((probabilities.argmax(1) == truth).mean())
     row.update({"lr": None, "seconds": seconds})
-    config = {"C": LOGREG_C, "max_iter": LOGREG_MAX_ITER, "solver": "lbfgs",
-              "iterations": int(pipeline[-1].n_iter_.max())}
-    save_run(out_dir, "logreg", "logreg", model, split, [row], config, device="cpu", train_seconds=seconds,
-             train_tracks=len(parts.train_tracks), valid_tracks=len(parts.valid_tracks),
-             sklearn_max_abs_difference=difference)
+    config = {
+        "C": LOGREG_C,
+        "max_iter": LOGREG_MAX_ITER,
+        "solver": "lbfgs",
+        "iterations": int(pipeline[-1].n_iter_.max()),
+    }
+    save_run(
+        out_dir,
+        "logreg",
+        "logreg",
+        model,
+        split,
+        [row],
+        config,
+        device="cpu",
+        train_seconds=seconds,
+        train_tracks=len(parts.train_tracks),
+        valid_tracks=len(parts.valid_tracks),
+        sklearn_max_abs_difference=difference,
+    )
     return out_dir
