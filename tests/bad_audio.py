@@ -4,6 +4,11 @@ Each function returns one `Case`: the file a person might upload and what mgc mu
 `tests/test_bad_input.py` puts every case through `mgc.classify`, `python -m mgc predict` and the
 app's upload. Cases that are too large to hold as bytes (an hour of audio) or that are not files at
 all (folders, pipes) are made by fixtures there.
+
+The last part, `CRAFTED`, is input made to take a server down from within the upload limit: sample
+tables that point millions of packets at the same bytes, headers that claim absurd rates and channel
+counts, playlists that name the server's own files. MP4 boxes are written here with `struct` around
+what ffmpeg encodes; nothing is downloaded and nothing large is kept.
 """
 
 from __future__ import annotations
@@ -296,6 +301,162 @@ def m4a_with_its_index_at_the_end() -> Case:
     return Case("m4a with moov at the end", "voice-memo.m4a", data, seconds=20.0, needs_ffmpeg=True)
 
 
+# --- crafted to exhaust the server or make it read its own files ------------------------------
+
+
+def _ffmpeg_encode(seconds: float, codec: str, suffix: str) -> bytes:
+    """A small valid file of a sine, encoded by ffmpeg (an m4a with its moov after mdat, as ffmpeg
+    writes it); b"" without ffmpeg (the cases made from it need ffmpeg and are skipped)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        return b""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"x.{suffix}"
+        command = [ffmpeg, "-v", "error", "-nostdin", "-f", "lavfi", "-i", f"sine=d={seconds}", "-c:a", codec, str(out)]
+        subprocess.run(command, check=True)
+        return out.read_bytes()
+
+
+_MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"dinf"}
+
+
+def _mp4_boxes(data: bytes) -> list[list]:
+    """An MP4 file as a tree of [kind, body] (body: bytes, or a list for container boxes)."""
+    tree, start = [], 0
+    while start + 8 <= len(data):
+        size, kind = struct.unpack_from(">I4s", data, start)
+        body = data[start + 8 : start + size]
+        tree.append([kind, _mp4_boxes(body) if kind in _MP4_CONTAINERS else body])
+        start += size
+    return tree
+
+
+def _mp4_bytes(tree: list[list]) -> bytes:
+    return b"".join(
+        struct.pack(">I4s", 8 + len(body := _mp4_bytes(b) if isinstance(b, list) else b), kind) + body
+        for kind, b in tree
+    )
+
+
+def _mp4_edit(tree: list[list], replace: dict[bytes, bytes], drop: set[bytes]) -> list[list]:
+    return [
+        [kind, _mp4_edit(body, replace, drop) if isinstance(body, list) else replace.get(kind, body)]
+        for kind, body in tree
+        if kind not in drop
+    ]
+
+
+def m4a_with_a_sample_table(packets: int, chunks: int, payload: bytes) -> bytes:
+    """An AAC m4a whose sample table lists `packets` one-byte packets in `chunks` chunks, every chunk at
+    the start of the same `payload`: a file of a few kB–MB whose index is as long as the tables say."""
+    tree = [box for box in _mp4_boxes(_ffmpeg_encode(1.0, "aac", "m4a")) if box[0] in (b"ftyp", b"moov")]
+
+    def tables(offset: int) -> dict[bytes, bytes]:
+        return {
+            b"stts": struct.pack(">IIII", 0, 1, packets, 1024),  # each packet 1024 samples long
+            b"stsc": struct.pack(">IIIII", 0, 1, 1, packets // chunks, 1),
+            b"stsz": struct.pack(">III", 0, 1, packets),  # every packet 1 byte
+            b"stco": struct.pack(f">II{chunks}I", 0, chunks, *[offset] * chunks),
+        }
+
+    drop = {b"sgpd", b"sbgp", b"edts"}  # sample groups and edits that describe the original packets
+    head = _mp4_bytes(_mp4_edit(tree, tables(0), drop))
+    head = _mp4_bytes(_mp4_edit(tree, tables(len(head) + 8), drop))  # same length: the offsets are known now
+    return head + struct.pack(">I4s", 8 + len(payload), b"mdat") + payload
+
+
+def m4a_sample_table_flood() -> Case:
+    """100 chunks × 300,000 one-byte packets over the same 300 kB of random bytes: 30 M "AAC packets".
+    Before the sandbox: ffmpeg logged ~2 lines per packet and the server kept the log (7.85 GB)."""
+    data = m4a_with_a_sample_table(30_000_000, 100, np.random.default_rng(5).bytes(300_000))
+    return Case("m4a sample-table flood", "flood.m4a", data, error=("30,000,000 packets", "damaged"), needs_ffmpeg=True)
+
+
+def m4a_small_sample_table_flood() -> Case:
+    """2 M packets over 300 kB: an index small enough for ffmpeg's allocation limit (decoding them all
+    takes ffmpeg ~12 s of CPU), refused because a file cannot hold more packets than bytes."""
+    data = m4a_with_a_sample_table(2_000_000, 100, np.random.default_rng(6).bytes(300_000))
+    return Case(
+        "m4a flood of 2 M packets", "flood2M.m4a", data, error=("2,000,000 packets", "damaged"), needs_ffmpeg=True
+    )
+
+
+def m4a_index_bomb() -> Case:
+    """9 kB whose moov claims 89 M samples: before the sandbox, ffmpeg built a 2.1-GB index for it (now
+    its allocation limit refuses that, and the packet count refuses the file)."""
+    data = m4a_with_a_sample_table(89_000_000, 1, np.random.default_rng(7).bytes(8000))
+    return Case("m4a index bomb", "bomb.m4a", data, error=("89,000,000 packets", "damaged"), needs_ffmpeg=True)
+
+
+def alac_m4a_declaring(rate: int) -> Case:
+    """An ALAC m4a whose codec header (the 'alac' cookie, where ffmpeg reads the rate) declares `rate`:
+    ffmpeg, not libsndfile, decodes m4a, and 300 MHz made it build a 1.8-GB resampler table."""
+    data = bytearray(_ffmpeg_encode(2.0, "alac", "m4a"))
+    if data:
+        cookie = data.find(b"\x00\x00\x00\x24alac", data.find(b"stsd"))
+        struct.pack_into(">I", data, cookie + 32, rate)
+    return Case(
+        f"m4a declaring {rate:,} Hz", "rate.m4a", bytes(data), error=(f"sample rate of {rate:,} Hz",), needs_ffmpeg=True
+    )
+
+
+def matroska_pcm_named_m4a() -> Case:
+    """Matroska PCM claiming 300,000,007 Hz, renamed .m4a: ffmpeg may not even open Matroska (not a
+    format we accept), let alone build its resampler."""
+    data = _ffmpeg_encode(2.0, "pcm_s16le", "mkv")
+    rate = b"\xb5\x88" + struct.pack(">d", 44100.0)  # Matroska's SamplingFrequency, an 8-byte float
+    data = data.replace(rate, b"\xb5\x88" + struct.pack(">d", 300_000_007.0))
+    return Case(
+        "Matroska PCM at 300 MHz named .m4a", "mkv.m4a", data, error=("not audio we can read",), needs_ffmpeg=True
+    )
+
+
+def _many_channels(format: str, subtype: str, channels: int, rate: int) -> bytes:
+    return encode(np.zeros((4800, channels), np.float32), sr=rate, format=format, subtype=subtype)
+
+
+def ogg_vorbis_with_255_channels() -> Case:
+    """255 channels at 192 kHz (libsndfile's encoder crashes at 768 kHz). Before the budget, the length
+    cap counted seconds, so a 34-MB file like this asked for 117 G samples: ~22 minutes of CPU."""
+    data = _many_channels("OGG", "VORBIS", 255, 192_000)
+    return Case("Ogg Vorbis with 255 channels", "wide.ogg", data, error=("255 channels", "stereo"))
+
+
+def opus_with_255_channels() -> Case:
+    data = _many_channels("OGG", "OPUS", 255, 48_000)
+    return Case("Opus with 255 channels", "wide.opus", data, error=("255 channels", "stereo"))
+
+
+def flac_with_8_channels_at_655_khz() -> Case:
+    """FLAC's own limits (8 channels, 655,350 Hz): each alone is a rate some file may have, together 5.2 M
+    samples a second."""
+    data = _many_channels("FLAC", "PCM_16", 8, 655_350)
+    return Case("FLAC 8 channels at 655 kHz", "wide.flac", data, error=("8 channels at 655,350 Hz", "stereo"))
+
+
+def hls_playlist_naming(target: Path) -> Case:
+    """An HLS playlist uploaded as .m4a naming a file of the server; one comment line is not UTF-8, so the
+    input does not look like text. Before the sandbox ffmpeg followed it and classified the server's file."""
+    data = (
+        b"#EXTM3U\n#\xff\xfe\xfd not text\n#EXT-X-TARGETDURATION:30\n#EXTINF:30,\n"
+        + f"file://{target}\n#EXT-X-ENDLIST\n".encode()
+    )
+    return Case(
+        "HLS playlist naming a server file", "list.m4a", data, error=("not audio", "a playlist"), needs_ffmpeg=True
+    )
+
+
+def ffconcat_script_naming(target: Path) -> Case:
+    data = b"ffconcat version 1.0\n#\xff\xfe\n" + f"file '{target}'\n".encode()
+    return Case(
+        "ffconcat script naming a server file", "concat.m4a", data, error=("not audio", "concat"), needs_ffmpeg=True
+    )
+
+
+SERVER_FILE = Path("/etc/hostname")
+"""What the crafted playlists of `CASES` name; tests/test_bad_input.py names an audio file of its own."""
+
+
 CASES = [
     empty_file,
     random_bytes_named_wav,
@@ -324,7 +485,23 @@ CASES = [
     telephone_8_khz_8_bit,
     m4a_with_its_index_at_the_end,
 ]
-"""Every case, in the order a report lists them."""
+"""Every ordinary case, in the order a report lists them."""
+
+CRAFTED = [
+    m4a_sample_table_flood,
+    m4a_small_sample_table_flood,
+    m4a_index_bomb,
+    lambda: alac_m4a_declaring(1),
+    lambda: alac_m4a_declaring(300_000_007),
+    matroska_pcm_named_m4a,
+    ogg_vorbis_with_255_channels,
+    opus_with_255_channels,
+    flac_with_8_channels_at_655_khz,
+    lambda: hls_playlist_naming(SERVER_FILE),
+    lambda: ffconcat_script_naming(SERVER_FILE),
+]
+"""Uploads crafted within the upload limit to exhaust the server's memory or CPU or make it read its own
+files; each must end with a clear message within seconds (tests/test_bad_input.py measures them)."""
 
 
 def write_hour_long_wav(path: Path, seconds: float = 3600.0) -> Path:

@@ -4,19 +4,32 @@ Decoding goes through libsndfile (wav, flac, ogg/vorbis, opus, mp3, aiff, au …
 cannot read (m4a/AAC and others), through an `ffmpeg` on the PATH when there is one. Everything is
 decoded in memory: a path is only ever opened for reading (block by block, never whole), and uploaded
 bytes never touch the disk (ffmpeg reads them from an in-memory file). Nothing is written anywhere.
+
+Every decode is bounded by construction, whatever the input claims (see `_Budget`): at most
+`MAX_CHANNELS` channels and `MAX_SAMPLES_PER_SECOND` samples a second are accepted, at most
+`MAX_DECODED_SAMPLES` samples are decoded, and decoding stops after `DECODE_SECONDS`. ffmpeg runs as a
+sandboxed child (`_run_ffmpeg`): only the demuxers of the formats we accept and only the file protocol
+(so playlists and concat scripts cannot name other files), a ceiling on its memory, CPU time and log,
+its own process group, killed at the deadline and when this process dies.
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
+import json
+import math
 import os
 import re
+import resource
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import threading
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +55,30 @@ MIN_SAMPLE_RATE = 4000
 MAX_SAMPLE_RATE = 768000
 """Rates outside these are not recordings but damaged headers: 1 Hz would make a 3-s file last
 18 hours, 10 MHz would make it last a millisecond."""
+MAX_CHANNELS = 32
+"""Music comes in 1–8 channels (22.2 surround has 24); 255 channels is a crafted header that would
+make every second cost 255 seconds' worth of decoding."""
+MAX_SAMPLES_PER_SECOND = 1_536_000
+"""Channels × rate accepted: 192 kHz in 8 channels, 768 kHz in stereo, 48 kHz in 32 channels. The
+duration cap counts seconds; this is what makes a second cost a bounded amount of work."""
+MAX_DECODED_SAMPLES = 115_200_000
+"""Samples (frames × channels) decoded at most: 10 minutes of 96-kHz stereo. Input with more
+channels or a higher rate is analysed over a shorter start (and the result says so), so no input
+costs more decoding than this (≈ 1–3 s of CPU for flac or vorbis on this machine)."""
+DECODE_SECONDS = 20.0
+"""Wall-clock deadline of one `load_audio`, every decoder together: what the budget above cannot
+foresee (a damaged stream the decoder fights with packet by packet) is stopped here."""
+FFMPEG_MEMORY = 1 << 30
+"""Address space of an ffmpeg child (its shared libraries alone map ~300 MB): an index or a resampler
+table that a crafted header asks for fails to allocate instead of taking the server's memory."""
+FFMPEG_MAX_ALLOC = 64 << 20
+"""ffmpeg's largest single allocation (`-max_alloc`): a 2-hour m4a's packet index is ~7 MB."""
+FFMPEG_FORMATS = "mov,mp3,aac,wav,flac,ogg"
+"""The demuxers ffmpeg may use (`-format_whitelist`): those of the formats we accept (m4a is mov).
+Playlists (hls), concat scripts and other formats that name further files are refused."""
+FFMPEG_LOG_KEPT = 65536
+"""Bytes of an ffmpeg child's log that are kept; a damaged stream can log lines per packet, millions
+of them, so the rest is read and dropped."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +124,8 @@ _NOT_AUDIO = (
     (b"Rar!\x1a\x07", "a RAR archive"),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
     (b"\x7fELF", "a program"),
+    (b"#EXTM3U", "a playlist (it names other files; choose the music file itself)"),
+    (b"ffconcat version", "an ffmpeg concat script (it names other files; choose the music file itself)"),
 )
 """Leading bytes of common files that people rename by mistake, and what to call them."""
 
@@ -257,7 +296,7 @@ def _decoder_message(error: Exception) -> str:
 
 
 def _formats() -> str:
-    return "wav, flac, ogg, opus, mp3" + (" or m4a" if shutil.which("ffmpeg") else " (m4a needs ffmpeg installed)")
+    return "wav, flac, ogg, opus, mp3" + (" or m4a" if _ffmpeg() else " (m4a needs ffmpeg installed)")
 
 
 class _MonoBuffer:
@@ -302,11 +341,53 @@ def _invalid_samples(name: str, samples: np.ndarray) -> AudioError:
     )
 
 
-def _check_rate(name: str, rate: int) -> None:
+def _check_stream(name: str, rate: int, channels: int) -> None:
+    """Refuse rates and channel counts that no recording has, before anything is decoded."""
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         raise AudioError(
             f"{name} declares a sample rate of {rate:,} Hz, which no recording uses "
             f"({MIN_SAMPLE_RATE:,}–{MAX_SAMPLE_RATE:,} Hz): its header is probably damaged; export it again"
+        )
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioError(
+            f"{name} declares {channels} channels; music has 1 to 8 and mgc reads at most {MAX_CHANNELS}: "
+            "its header is probably damaged, or mix it down to stereo"
+        )
+    if rate * channels > MAX_SAMPLES_PER_SECOND:
+        raise AudioError(
+            f"{name} has {channels} channels at {rate:,} Hz, more than mgc decodes "
+            f"({MAX_SAMPLES_PER_SECOND:,} samples a second, e.g. 8 channels at 192 kHz): "
+            "convert it to stereo at 48 kHz"
+        )
+
+
+@dataclass(frozen=True)
+class _Budget:
+    """What one `load_audio` may spend: seconds of audio, samples decoded, and a wall-clock deadline."""
+
+    name: str
+    max_seconds: float
+    deadline: float
+    """On `time.monotonic()`'s clock."""
+
+    @classmethod
+    def start(cls, name: str, max_seconds: float) -> _Budget:
+        return cls(name, max_seconds, time.monotonic() + DECODE_SECONDS)
+
+    def frames(self, rate: int, channels: int) -> int:
+        """Frames to decode at most from a stream of this rate and channel count."""
+        return max(1, min(int(self.max_seconds * rate), MAX_DECODED_SAMPLES // channels))
+
+    def seconds_left(self) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self.too_slow()
+        return left
+
+    def too_slow(self) -> AudioError:
+        return AudioError(
+            f"{self.name} took over {DECODE_SECONDS:.0f} s to decode and was stopped: it is probably damaged; "
+            "try a shorter or simpler file (stereo, 44.1 or 48 kHz)"
         )
 
 
@@ -355,20 +436,20 @@ def _native_stderr_silenced():
                 _saved_stderr = None
 
 
-def _decode_libsndfile(given: _Input, max_seconds: float) -> _Decoded:
+def _decode_libsndfile(given: _Input, budget: _Budget) -> _Decoded:
     """Decode with libsndfile, quietly for mp3 (see `_native_stderr_silenced`)."""
     if _may_go_to_the_mp3_decoder(given):
         with _native_stderr_silenced():
-            return _decode_blocks(given, max_seconds)
-    return _decode_blocks(given, max_seconds)
+            return _decode_blocks(given, budget)
+    return _decode_blocks(given, budget)
 
 
-def _decode_blocks(given: _Input, max_seconds: float) -> _Decoded:
+def _decode_blocks(given: _Input, budget: _Budget) -> _Decoded:
     """Decode block by block, mixing to mono and resampling as we go: memory stays near the output's size."""
     with soundfile.SoundFile(given.for_libsndfile()) as f:
         rate, channels, frames = f.samplerate, f.channels, f.frames
-        _check_rate(given.name, rate)
-        limit = int(max_seconds * rate)
+        _check_stream(given.name, rate, channels)
+        limit = budget.frames(rate, channels)
         expected = min(frames, limit) if frames > 0 else limit
         out = _MonoBuffer(int(expected * SAMPLE_RATE / rate) + 256)
         resampler = None
@@ -379,6 +460,7 @@ def _decode_blocks(given: _Input, max_seconds: float) -> _Decoded:
         block_frames = max(1, BLOCK_SAMPLES // channels)
         done, peak, damaged = 0, 0.0, False
         while done < limit:
+            budget.seconds_left()
             try:
                 block = f.read(frames=min(block_frames, limit - done), dtype="float32", always_2d=True)
             except (soundfile.LibsndfileError, RuntimeError):
@@ -406,98 +488,251 @@ def _decode_blocks(given: _Input, max_seconds: float) -> _Decoded:
     return _Decoded(out.samples(), rate, channels, (frames if cut else done) / rate, peak, damaged)
 
 
-_LAYOUT_CHANNELS = {
-    "mono": 1,
-    "stereo": 2,
-    "2.1": 3,
-    "3.0": 3,
-    "quad": 4,
-    "4.0": 4,
-    "5.0": 5,
-    "5.1": 6,
-    "6.1": 7,
-    "7.1": 8,
-}
-"""ffmpeg's names of channel layouts → channel count."""
+def _ffmpeg() -> tuple[str, str] | None:
+    """Paths of `ffmpeg` and `ffprobe` (Debian's ffmpeg package has both), or None without them."""
+    ffmpeg, ffprobe = shutil.which("ffmpeg"), shutil.which("ffprobe")
+    return (ffmpeg, ffprobe) if ffmpeg and ffprobe else None
 
 
-def _decode_ffmpeg(given: _Input, max_seconds: float) -> _Decoded | None:
-    """Decode with an `ffmpeg` on the PATH (m4a/AAC and anything else libsndfile cannot), or None.
+_prctl = None
+if sys.platform.startswith("linux"):
+    with suppress(OSError, AttributeError):
+        _prctl = ctypes.CDLL(None, use_errno=True).prctl
+_PR_SET_PDEATHSIG = 1
 
-    A path is read by ffmpeg itself; bytes go through an in-memory file (Linux memfd), not a pipe,
-    because an mp4 whose index sits at its end cannot be read from a pipe. Nothing touches the disk.
+
+def _child_limits(cpu_seconds: int):
+    """What an ffmpeg child does before it starts: ceilings on memory and CPU, no core file, and
+    (Linux) death with the thread that started it, so a killed server leaves no decoder running.
+
+    The limits are computed here, in the parent: the function that runs in the child only sets them.
     """
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
+
+    def ceiling(kind: int, wanted: int) -> tuple[int, int]:
+        _, hard = resource.getrlimit(kind)
+        value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        return value, value
+
+    memory = ceiling(resource.RLIMIT_AS, FFMPEG_MEMORY)
+    cpu = ceiling(resource.RLIMIT_CPU, cpu_seconds)
+    core = ceiling(resource.RLIMIT_CORE, 0)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, memory)
+        resource.setrlimit(resource.RLIMIT_CPU, cpu)  # past it the kernel kills the child (SIGKILL at the hard limit)
+        resource.setrlimit(resource.RLIMIT_CORE, core)
+        if _prctl is not None:
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return limit
+
+
+@dataclass
+class _ChildRun:
+    returncode: int
+    stdout: bytearray
+    """Not copied into bytes: decoded samples are read from it in place."""
+    log: bytes
+    """The first FFMPEG_LOG_KEPT bytes of its stderr."""
+
+
+def _run_ffmpeg(command: list[str], budget: _Budget, max_output: int, pass_fds=(), data: bytes | None = None):
+    """Run an ffmpeg tool sandboxed and bounded: its output up to `max_output` bytes, its log up to
+    FFMPEG_LOG_KEPT, killed with its whole process group at the budget's deadline or on any exception."""
+    seconds = budget.seconds_left()
+    child = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=pass_fds,
+        start_new_session=True,  # its own process group: killing it kills whatever it started
+        preexec_fn=_child_limits(math.ceil(seconds) + 1),
+    )
+    late = threading.Event()
+
+    def kill(timed_out: bool = False) -> None:
+        if timed_out:
+            late.set()
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+
+    log = bytearray()
+
+    def read_log() -> None:
+        while chunk := child.stderr.read1(65536):
+            if len(log) < FFMPEG_LOG_KEPT:
+                log.extend(chunk[: FFMPEG_LOG_KEPT - len(log)])
+
+    def feed() -> None:
+        try:
+            child.stdin.write(data)
+            child.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    helpers = [threading.Thread(target=read_log, daemon=True)]
+    if data is not None:
+        helpers.append(threading.Thread(target=feed, daemon=True))
+    timer = threading.Timer(seconds, kill, kwargs={"timed_out": True})
+    timer.daemon = True
+    output = bytearray()
+    try:
+        for helper in helpers:
+            helper.start()
+        timer.start()
+        while chunk := child.stdout.read1(1 << 20):
+            output.extend(chunk)
+            if len(output) > max_output:  # more than the budget asked for: stop it, keep what was asked
+                kill()
+                del output[max_output:]
+                break
+        returncode = child.wait()
+    finally:
+        timer.cancel()
+        if child.poll() is None:
+            kill()
+            child.wait()
+        for helper in helpers:
+            helper.join()
+        for stream in (child.stdout, child.stderr, child.stdin):
+            if stream is not None:
+                stream.close()
+    if late.is_set():
+        raise budget.too_slow()
+    return _ChildRun(returncode, output, bytes(log))
+
+
+def _ffmpeg_input_options(protocols: str) -> list[str]:
+    return [
+        "-hide_banner",
+        "-max_alloc",
+        str(FFMPEG_MAX_ALLOC),
+        "-protocol_whitelist",
+        protocols,
+        "-format_whitelist",
+        FFMPEG_FORMATS,
+    ]
+
+
+@dataclass
+class _Stream:
+    rate: int
+    channels: int
+    seconds: float | None
+    packets: int | None
+    """How many packets the container's index lists, where it says."""
+
+
+def _probe(ffprobe: str, input_arg: str, protocols: str, budget: _Budget, pass_fds, data) -> _Stream | None:
+    """The first audio stream's rate, channels and the input's duration as ffprobe reads them, or None."""
+    command = [
+        ffprobe,
+        "-v",
+        "error",
+        *_ffmpeg_input_options(protocols),
+        "-select_streams",
+        "a:0",
+        "-show_entries",
+        "stream=sample_rate,channels,nb_frames:format=duration",
+        "-of",
+        "json",
+        "-i",
+        input_arg,
+    ]
+    done = _run_ffmpeg(command, budget, 1 << 16, pass_fds, data)
+    try:
+        found = json.loads(done.stdout)
+        stream = found["streams"][0]
+        duration = found.get("format", {}).get("duration")
+        packets = stream.get("nb_frames")
+        return _Stream(
+            int(stream["sample_rate"]),
+            int(stream["channels"]),
+            float(duration) if duration else None,
+            int(packets) if packets and str(packets).isdigit() else None,
+        )
+    except (ValueError, KeyError, IndexError, TypeError):
         return None
-    data, memfd = None, None
+
+
+def _decode_ffmpeg(given: _Input, budget: _Budget) -> _Decoded | None:
+    """Decode with ffmpeg (m4a/AAC and anything else libsndfile cannot), or None where it cannot either.
+
+    ffprobe reads the stream's rate and channels first, so that the checks of `_check_stream` and the
+    sample budget apply before ffmpeg decodes (or builds a resampler for) anything. A path is read by
+    ffmpeg itself; bytes go through an in-memory file (Linux memfd), not a pipe, because an mp4 whose
+    index sits at its end cannot be read from a pipe. Nothing touches the disk.
+    """
+    tools = _ffmpeg()
+    if tools is None:
+        return None
+    ffmpeg, ffprobe = tools
+    data, memfd, protocols = None, None, "file"
     if given.path is not None:
         input_arg = "file:" + str(given.path.resolve())  # "file:" so that no name is read as a protocol
+        size = given.path.stat().st_size
     elif hasattr(os, "memfd_create"):
         memfd = os.memfd_create("mgc-audio", 0)
         with open(memfd, "wb", closefd=False) as f:
-            f.write(given.all_bytes())
+            size = f.write(given.all_bytes())
         input_arg = f"file:/dev/fd/{memfd}"
     else:
-        data, input_arg = given.all_bytes(), "pipe:0"
-    command = [
-        ffmpeg,
-        "-hide_banner",
-        "-nostats",
-        "-nostdin",
-        "-v",
-        "info",
-        "-i",
-        input_arg,
-        "-t",
-        str(max_seconds),
-        "-map",
-        "0:a:0",
-        "-f",
-        "f32le",
-        "-ac",
-        "1",
-        "-ar",
-        str(SAMPLE_RATE),
-        "pipe:1",
-    ]
+        data, input_arg, protocols = given.all_bytes(), "pipe:0", "pipe"
+        size = len(data)
+    pass_fds = () if memfd is None else (memfd,)
     try:
-        done = subprocess.run(
-            command,
-            input=data,
-            stdin=None if data is not None else subprocess.DEVNULL,
-            capture_output=True,
-            timeout=120,
-            pass_fds=() if memfd is None else (memfd,),
-        )
-    except subprocess.TimeoutExpired:
-        raise AudioError(
-            f"decoding {given.name} took too long (over 2 minutes); try a shorter or simpler file"
-        ) from None
+        stream = _probe(ffprobe, input_arg, protocols, budget, pass_fds, data)
+        if stream is None:
+            return None
+        _check_stream(given.name, stream.rate, stream.channels)
+        if stream.packets and stream.packets > size:  # a sample table pointing many packets at the same bytes
+            raise AudioError(
+                f"{given.name} is damaged: its index lists {stream.packets:,} packets in {size:,} bytes "
+                "(each needs bytes of its own); export it again"
+            )
+        seconds = budget.frames(stream.rate, stream.channels) / stream.rate
+        command = [
+            ffmpeg,
+            "-nostdin",
+            "-nostats",
+            "-v",
+            "error",
+            "-threads",
+            "1",
+            *_ffmpeg_input_options(protocols),
+            "-i",
+            input_arg,
+            "-t",
+            f"{seconds:.6f}",
+            "-map",
+            "0:a:0",
+            "-f",
+            "f32le",
+            "-ac",
+            "1",
+            "-ar",
+            str(SAMPLE_RATE),
+            "pipe:1",
+        ]
+        done = _run_ffmpeg(command, budget, 4 * (math.ceil(seconds * SAMPLE_RATE) + SAMPLE_RATE), pass_fds, data)
     finally:
         if memfd is not None:
             os.close(memfd)
     if done.returncode != 0 or not done.stdout:
         return None
-    mono = np.frombuffer(done.stdout, dtype="<f4", count=len(done.stdout) // 4).astype(np.float32)
-    del done.stdout
-    seconds = len(mono) / SAMPLE_RATE
-    found = re.search(rb"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", done.stderr)
-    if found and len(mono) >= int(max_seconds * SAMPLE_RATE) - SAMPLE_RATE:
-        hours, minutes, secs = found.groups()
-        seconds = max(seconds, 3600 * int(hours) + 60 * int(minutes) + float(secs))
-    stream = re.search(rb"Audio: [^\n]*?, (\d+) Hz, ([^,\n]+)", done.stderr)
-    rate = int(stream.group(1)) if stream else SAMPLE_RATE
-    layout = stream.group(2).decode(errors="replace") if stream else "mono"
-    count = re.match(r"(\d+) channels", layout)
-    channels = int(count.group(1)) if count else _LAYOUT_CHANNELS.get(layout.split("(")[0], 1)
+    mono = np.frombuffer(done.stdout, dtype="<f4", count=len(done.stdout) // 4).astype(np.float32, copy=False)
+    decoded_seconds = len(mono) / SAMPLE_RATE
+    source_seconds = decoded_seconds
+    if stream.seconds and len(mono) >= int(seconds * SAMPLE_RATE) - SAMPLE_RATE:  # cut: say how long it was
+        source_seconds = max(decoded_seconds, stream.seconds)
     peak = max(float(mono.max()), -float(mono.min())) if len(mono) else 0.0
     if not np.isfinite(peak):
         raise _invalid_samples(given.name, mono)
-    return _Decoded(mono, rate, channels, seconds, peak)
+    return _Decoded(mono, stream.rate, stream.channels, source_seconds, peak)
 
 
-def _decode(given: _Input, max_seconds: float) -> tuple[_Decoded, list[str]]:
+def _decode(given: _Input, budget: _Budget) -> tuple[_Decoded, list[str]]:
     """libsndfile, else ffmpeg; refusals for what is plainly not audio; notices for damage."""
     name = given.name
     if not given.head:
@@ -506,7 +741,7 @@ def _decode(given: _Input, max_seconds: float) -> tuple[_Decoded, list[str]]:
     if kind:  # no audio file starts like these; do not let a decoder guess at them
         raise AudioError(f"{name} is not audio: it is {kind}. Choose a music file ({_formats()})")
     try:
-        decoded = _decode_libsndfile(given, max_seconds)
+        decoded = _decode_libsndfile(given, budget)
     except AudioError:
         raise
     except (soundfile.LibsndfileError, RuntimeError, ValueError, TypeError, EOFError, OverflowError) as error:
@@ -516,7 +751,7 @@ def _decode(given: _Input, max_seconds: float) -> tuple[_Decoded, list[str]]:
         kind = _not_audio_kind(given.head, text=True)
         if kind:
             raise AudioError(f"{name} is not audio: it is {kind}. Choose a music file ({_formats()})") from None
-        decoded = _decode_ffmpeg(given, max_seconds)
+        decoded = _decode_ffmpeg(given, budget)
         if decoded is None:
             detail = _decoder_message(error)
             raise AudioError(
@@ -525,7 +760,10 @@ def _decode(given: _Input, max_seconds: float) -> tuple[_Decoded, list[str]]:
             ) from None
     notices = []
     if decoded.damaged:  # ffmpeg resynchronises after damage; libsndfile stopped at it
-        repaired = _decode_ffmpeg(given, max_seconds)
+        try:
+            repaired = _decode_ffmpeg(given, budget)
+        except AudioError:  # out of time, or ffmpeg reads it as something absurd: keep what libsndfile read
+            repaired = None
         if repaired is not None and len(repaired.mono) > len(decoded.mono):
             decoded = repaired
             notices.append("The file is damaged part-way through; the damaged stretch was skipped.")
@@ -554,7 +792,7 @@ def load_audio(source, max_seconds: float = MAX_SECONDS) -> Audio:
     """
     given = _open_input(source)
     name = given.name
-    decoded, notices = _decode(given, max_seconds)
+    decoded, notices = _decode(given, _Budget.start(name, max_seconds))
     mono = decoded.mono
     if mono.size == 0:
         raise AudioError(f"{name} contains no audio samples: it ends after its header; copy or export it again")
