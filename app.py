@@ -8,7 +8,8 @@ listing every Python file of the folder).
 
 import streamlit as st
 
-from app_pages.cached import import_soon
+import mgc
+from app_pages.cached import import_soon, show_failure
 
 st.set_page_config(page_title="mgc · music genre classifier", page_icon=":material/music_note:", layout="wide")
 
@@ -22,4 +23,7 @@ navigation = st.navigation(
     ]
 )
 import_soon("sklearn.metrics")
-navigation.run()
+try:
+    navigation.run()
+except mgc.MgcError as error:  # the page boundary: a message for the visitor, the details in the server's log
+    show_failure(error)

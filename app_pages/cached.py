@@ -7,6 +7,7 @@ shows its new numbers without a restart, and a model that appears in checkpoints
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 from pathlib import Path
 
@@ -16,10 +17,12 @@ import streamlit as st
 import mgc
 from mgc.charts import SPLIT_LABELS
 from mgc.data.gtzan import default_data_dir
+from mgc.errors import CheckpointError, DatasetError
 from mgc.evaluate import EMBEDDING_MAP_FILE, EmbeddingMap
 from mgc.runs import available_runs, load_picture_model, read_json, run_dir
 
 DEFAULT_MODEL = "crnn"
+log = logging.getLogger("mgc.app")
 
 
 @st.cache_data(show_spinner=False)
@@ -29,7 +32,32 @@ def _read_json(path: str, modified: float) -> dict:
 
 @st.cache_data(show_spinner=False)
 def _read_csv(path: str, modified: float) -> pd.DataFrame:
-    return pd.read_csv(path)
+    try:
+        return pd.read_csv(path)
+    except (
+        OSError,
+        ValueError,
+        pd.errors.ParserError,
+    ) as error:  # EmptyDataError and UnicodeDecodeError are ValueErrors
+        raise CheckpointError(f"{path} is damaged or unreadable ({error}): evaluate that run again") from None
+
+
+def show_failure(error: mgc.MgcError) -> None:
+    """Say on the page what went wrong, for a visitor: no server paths or internals (those go to the log)."""
+    if isinstance(error, mgc.AudioError):  # about the visitor's own input, written for them
+        st.error(str(error), icon=":material/error:")
+        return
+    log.error("a page could not be shown: %s", error)
+    if isinstance(error, CheckpointError):
+        message = (
+            "A trained model's saved files are missing or damaged, so this page cannot show it. "
+            "Whoever runs this app can train or evaluate that run again (the server's log names the file)."
+        )
+    elif isinstance(error, DatasetError):
+        message = "The dataset folder lacks a part this page needs (the server's log says which)."
+    else:
+        message = "This page cannot be shown just now (the server's log says why)."
+    st.error(message, icon=":material/error:")
 
 
 def _file(model: str, split: str, name: str) -> Path | None:
@@ -51,7 +79,16 @@ def all_metrics() -> dict[tuple[str, str], dict]:
 def predictions(model: str, split: str) -> pd.DataFrame:
     """A run's cached test predictions (predictions.csv)."""
     path = run_dir(model, split) / "predictions.csv"
-    return _read_csv(str(path), path.stat().st_mtime)
+    table = _read_csv(str(path), path.stat().st_mtime)
+    columns = ["genre", "predicted", *mgc.GENRES]
+    # A file cut short still parses: its last row has a cut label and no probabilities.
+    if (
+        not set(columns) <= set(table)
+        or table[columns].isna().any().any()
+        or not table["predicted"].isin(mgc.GENRES).all()
+    ):
+        raise CheckpointError(f"{path} is damaged (cut short or edited): evaluate that run again")
+    return table
 
 
 def history(model: str, split: str) -> pd.DataFrame | None:
@@ -75,7 +112,11 @@ def picture_model(model: str, split: str):
 
 @st.cache_resource(show_spinner=False)
 def embedding_map(model: str, split: str, modified: float) -> EmbeddingMap | None:
-    return EmbeddingMap.load(run_dir(model, split))
+    folder = run_dir(model, split)
+    try:
+        return EmbeddingMap.load(folder)
+    except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError) as error:
+        raise CheckpointError(f"the embedding map in {folder} is damaged ({error}): evaluate that run again") from None
 
 
 def cached_embedding_map(model: str, split: str) -> EmbeddingMap | None:

@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
 
             print(GTZAN(args.data).describe())
     except MgcError as error:
-        print(f"error: {error}", file=sys.stderr)
+        from .serve.predict import printable
+
+        print(printable(f"error: {error}"), file=sys.stderr)  # file names in it may hold terminal escapes
         return 2
     return 0

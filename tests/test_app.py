@@ -7,6 +7,7 @@ pages that read the dataset use the real GTZAN folder when it is here.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -239,3 +240,59 @@ def test_dataset_page_explains_its_absence(no_dataset):
     app = open_app("app_pages/dataset.py")
     assert any("not available on this server" in i.value for i in app.info)
     assert not plotly_charts(app)
+
+
+@pytest.fixture
+def checkpoints_copy(tmp_path, monkeypatch, trained_crnn):
+    """A copy of checkpoints/ that a test may damage, read by the app instead of the real one."""
+    from mgc.runs.checkpoints import checkpoints_root
+
+    copy = tmp_path / "server" / "checkpoints"
+    shutil.copytree(checkpoints_root(), copy)
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(copy))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield copy
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def damage(path: Path) -> None:
+    """Cut a file in half, as a full disk or an interrupted copy does."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize(
+    "run, name, page",
+    [
+        ("crnn", "metrics.json", "app_pages/home.py"),
+        ("crnn", "metrics.json", "app_pages/model_comparison.py"),
+        ("crnn", "predictions.csv", "app_pages/evaluation.py"),
+        ("crnn", "model.pt", "app_pages/classify.py"),
+        ("crnn", "embedding_projection.json", "app_pages/classify.py"),
+        ("ensemble-sum", "ensemble.json", "app_pages/classify.py"),
+    ],
+    ids=[
+        "metrics on Home",
+        "metrics on Model comparison",
+        "predictions on Evaluation",
+        "model.pt",
+        "embedding map",
+        "ensemble",
+    ],
+)
+def test_a_damaged_run_file_shows_a_clear_message_without_server_paths(run, name, page, checkpoints_copy):
+    damage(checkpoints_copy / run / "random" / name)
+    app = open_app(page)
+    if page == "app_pages/classify.py":
+        app.selectbox(key="classify_model").set_value(run)
+        app.file_uploader(key="upload").upload("chord.wav", encode(sine_chord(5.0)))
+        app.run()
+    assert_no_exception(app)
+    assert [e.value for e in app.error] == [
+        "A trained model's saved files are missing or damaged, so this page cannot show it. Whoever runs this "
+        "app can train or evaluate that run again (the server's log names the file)."
+    ]
+    shown = " ".join(str(element.value) for kind in ("markdown", "error", "caption") for element in app.get(kind))
+    assert str(checkpoints_copy.parent) not in shown

@@ -1,9 +1,11 @@
 """Bad input, from the corpus in tests/bad_audio.py, through the library, the command line and the app.
 
 Every bad case must get an `AudioError` whose message names the problem and says what to do; every
-odd-but-valid case must classify. Nothing may print a traceback, hang, grow with the input's length,
-leave files behind or stop the next good clip from classifying. Cases that need a trained model skip
-without one, as tests/test_app.py does; none needs the GTZAN folder.
+odd-but-valid case must classify. Crafted uploads (`CRAFTED`) must also end within seconds with the
+server and its ffmpeg child well under 1 GB, and no input may make ffmpeg read another file. Nothing
+may print a traceback, hang, grow with the input's length, leave files behind or stop the next good
+clip from classifying. Cases that need a trained model skip without one, as tests/test_app.py does;
+none needs the GTZAN folder.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 import tracemalloc
 from pathlib import Path
@@ -25,15 +28,27 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import mgc
+from mgc.data import audio as audio_module
 from mgc.data.audio import MAX_SECONDS, SAMPLE_RATE, load_audio
 from mgc.errors import AudioError
 from mgc.runs.checkpoints import available_runs
-from tests.bad_audio import CASES, Case, png_named_mp3, wav_header, write_hour_long_wav
+from tests.bad_audio import (
+    CASES,
+    CRAFTED,
+    Case,
+    ffconcat_script_naming,
+    hls_playlist_naming,
+    m4a_with_a_sample_table,
+    png_named_mp3,
+    wav_header,
+    write_hour_long_wav,
+)
 from tests.conftest import encode, sine_chord
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVE_FFMPEG = shutil.which("ffmpeg") is not None
-CORPUS = [make() for make in CASES]
+CRAFTED_CORPUS = [make() for make in CRAFTED]
+CORPUS = [make() for make in CASES] + CRAFTED_CORPUS
 BAD = [case for case in CORPUS if not case.classifies]
 ODD = [case for case in CORPUS if case.classifies]
 PROPERTY_SETTINGS = settings(
@@ -416,3 +431,198 @@ def test_any_wav_header_fields_load_or_raise_an_audio_error(rate, channels, bits
         + claimed.to_bytes(4, "little")
     )
     loads_or_refuses(header + body)
+
+
+# --- crafted uploads: bounded time and memory, no server file read ----------------------------
+
+DECODE_IN_A_FRESH_PROCESS = """
+import resource, sys, time
+from mgc.data.audio import load_audio
+from mgc.errors import AudioError
+started = time.perf_counter()
+try:
+    load_audio(sys.argv[1])
+    said = "decoded"
+except AudioError as error:
+    said = str(error)
+print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, said, sep="\\n")
+"""
+
+
+@pytest.mark.parametrize("case", CRAFTED_CORPUS, ids=ids(CRAFTED_CORPUS))
+def test_a_crafted_upload_is_refused_within_30_s_with_the_loader_and_ffmpeg_under_1_gb(case, tmp_path):
+    path = saved(usable(case), tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", DECODE_IN_A_FRESH_PROCESS, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    seconds, own_kb, child_kb, said = done.stdout.strip().split("\n", 3)
+    assert_says(said, case)
+    assert float(seconds) < 30
+    assert int(own_kb) < 1_000_000 and int(child_kb) < 1_000_000, f"loader {own_kb} kB, ffmpeg {child_kb} kB"
+
+
+def test_the_ffmpeg_child_cannot_take_more_than_its_memory_ceiling(tmp_path):
+    """Without `-max_alloc` and the packet check, ffprobe builds an index bomb's 2.1-GB index; in the
+    sandbox the allocation fails and the child's peak stays under FFMPEG_MEMORY."""
+    if not HAVE_FFMPEG:
+        pytest.skip("needs ffmpeg on the PATH")
+    bomb = tmp_path / "bomb.m4a"
+    bomb.write_bytes(m4a_with_a_sample_table(89_000_000, 1, bytes(8000)))
+    script = (
+        "import resource, shutil, sys\n"
+        "from mgc.data.audio import _Budget, _run_ffmpeg\n"
+        "command = [shutil.which('ffprobe'), '-v', 'error', '-show_entries', 'stream=nb_frames', sys.argv[1]]\n"
+        "done = _run_ffmpeg(command, _Budget.start('bomb', 600), 1 << 16)\n"
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(bomb)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    _, child_kb = done.stdout.split()
+    assert 0 < int(child_kb) * 1024 < audio_module.FFMPEG_MEMORY
+
+
+@pytest.fixture
+def server_file(tmp_path) -> Path:
+    """Audio that only the server has: if any input made the loader read it, the input would decode."""
+    path = tmp_path / "server" / "secret.wav"
+    path.parent.mkdir()
+    path.write_bytes(encode(sine_chord(3.0)))
+    return path
+
+
+@pytest.mark.parametrize("make", [hls_playlist_naming, ffconcat_script_naming], ids=["HLS playlist", "ffconcat"])
+def test_a_file_that_names_a_server_file_is_refused_and_the_file_is_not_read(make, server_file):
+    case = usable(make(server_file))
+    with pytest.raises(AudioError) as refused:
+        load_audio(case.data)
+    assert_says(str(refused.value), case)
+
+
+@pytest.mark.parametrize("make", [hls_playlist_naming, ffconcat_script_naming], ids=["HLS playlist", "ffconcat"])
+def test_ffmpeg_itself_opens_no_playlist_or_concat_script(make, server_file):
+    """The sandbox alone, without the check of the first bytes: ffmpeg refuses the format."""
+    case = usable(make(server_file))
+    given = audio_module._open_input(case.data)
+    assert audio_module._decode_ffmpeg(given, audio_module._Budget.start(given.name, MAX_SECONDS)) is None
+
+
+# --- the decode budget ------------------------------------------------------------------------
+
+
+def surround(seconds: float, rate: int = 48000, channels: int = 6) -> np.ndarray:
+    chord = sine_chord(seconds, sr=rate)
+    return np.stack([chord * (1 - 0.1 * k) for k in range(channels)], axis=1)
+
+
+def test_many_channels_at_a_high_rate_are_analysed_over_a_start_within_the_sample_budget(monkeypatch):
+    monkeypatch.setattr(audio_module, "MAX_DECODED_SAMPLES", 2 * 48000 * 6)  # 2 s of 6 channels at 48 kHz
+    audio = load_audio(encode(surround(5.0), sr=48000))
+    assert audio.seconds == pytest.approx(2.0, abs=0.01)
+    assert audio.source_seconds == pytest.approx(5.0) and audio.truncated
+
+
+def test_the_sample_budget_applies_to_what_ffmpeg_decodes(monkeypatch, tmp_path):
+    if not HAVE_FFMPEG:
+        pytest.skip("needs ffmpeg on the PATH")
+    wav, m4a = tmp_path / "in.wav", tmp_path / "out.m4a"
+    soundfile.write(wav, surround(5.0), 48000)
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(wav), "-c:a", "aac", str(m4a)], check=True)
+    monkeypatch.setattr(audio_module, "MAX_DECODED_SAMPLES", 2 * 48000 * 6)
+    audio = load_audio(m4a.read_bytes())
+    assert audio.source_channels == 6 and audio.source_sample_rate == 48000
+    assert audio.seconds == pytest.approx(2.0, abs=0.05)
+    assert audio.source_seconds == pytest.approx(5.0, abs=0.1) and audio.truncated
+
+
+@pytest.mark.parametrize(
+    "rate, channels, says",
+    [(48000, 33, "33 channels"), (768000, 3, "3 channels at 768,000 Hz"), (1, 1, "sample rate of 1 Hz")],
+    ids=["33 channels", "768 kHz in 3 channels", "1 Hz"],
+)
+def test_the_rate_and_channel_checks_apply_to_what_ffmpeg_reads(rate, channels, says):
+    with pytest.raises(AudioError, match=says):
+        audio_module._check_stream("'x.m4a'", rate, channels)
+
+
+def test_decoding_that_outlasts_the_deadline_is_stopped_with_a_message(monkeypatch):
+    monkeypatch.setattr(audio_module, "DECODE_SECONDS", 0.0)
+    with pytest.raises(AudioError, match="took over 0 s to decode and was stopped"):
+        load_audio(encode(sine_chord(3.0)))
+
+
+def slow_m4a() -> bytes:
+    """2.4 M one-byte packets in 2.5 MB: no more packets than bytes, an index under ffmpeg's allocation
+    limit, and ~15 s of ffmpeg's CPU to fail on every packet."""
+    return m4a_with_a_sample_table(2_400_000, 100, np.random.default_rng(8).bytes(2_500_000))
+
+
+def test_an_ffmpeg_decode_that_outlasts_the_deadline_is_killed_with_a_message(monkeypatch):
+    if not HAVE_FFMPEG:
+        pytest.skip("needs ffmpeg on the PATH")
+    monkeypatch.setattr(audio_module, "DECODE_SECONDS", 1.0)
+    with pytest.raises(AudioError, match="took over 1 s to decode and was stopped"):
+        load_audio(slow_m4a())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="death with the parent is Linux's prctl")
+def test_an_ffmpeg_child_dies_with_a_killed_server(tmp_path):
+    if not HAVE_FFMPEG:
+        pytest.skip("needs ffmpeg on the PATH")
+    path = tmp_path / "slow.m4a"
+    path.write_bytes(slow_m4a())
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from mgc.data.audio import load_audio; load_audio(sys.argv[1])", str(path)],
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):  # the decoding ffmpeg (not ffprobe) appears within a few seconds
+            children = [p for p in Path("/proc").glob("[0-9]*") if _parent(p) == server.pid and _name(p) == "ffmpeg"]
+            if children:
+                break
+            time.sleep(0.05)
+        assert children, "no ffmpeg child started"
+        server.kill()
+        server.wait()
+        for _ in range(100):
+            if not children[0].exists() or _name(children[0]) != "ffmpeg":
+                break
+            time.sleep(0.05)
+        assert not children[0].exists() or _state(children[0]) == "Z", "ffmpeg outlived the killed server"
+    finally:
+        server.kill()
+
+
+def _status(process: Path) -> dict[str, str]:
+    try:
+        lines = (process / "status").read_text().splitlines()
+    except OSError:
+        return {}
+    return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+
+
+def _parent(process: Path) -> int:
+    return int(_status(process).get("PPid", "0"))
+
+
+def _name(process: Path) -> str:
+    return _status(process).get("Name", "")
+
+
+def _state(process: Path) -> str:
+    return _status(process).get("State", "?")[:1]
+
+
+def test_a_start_cut_by_the_sample_budget_is_told_in_seconds(monkeypatch, trained_crnn):
+    monkeypatch.setattr(audio_module, "MAX_DECODED_SAMPLES", 2 * 48000 * 6)
+    prediction = mgc.classify(encode(surround(5.0), sr=48000))
+    assert prediction.notices == [
+        "Only the first 2 s of 5 s were analysed (the file has many channels or a high sample rate)."
+    ]

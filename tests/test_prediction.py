@@ -1,5 +1,7 @@
 """The prediction API and the command line, on a small model trained here on synthetic audio."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -122,3 +124,46 @@ def test_the_embedding_map_places_a_test_track_where_its_embedding_lands(synthet
 def test_data_command_describes_the_folder(synthetic_data, capsys):
     assert main(["data", "--data", str(synthetic_data)]) == 0
     assert "audio files:  40" in capsys.readouterr().out
+
+
+def test_predict_command_escapes_terminal_control_characters_in_file_names(tmp_path, capsys):
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    soundfile.write(folder / "\x1b[2J\x1b[31mred\u202e.wav", sine_chord(3.0), SR)
+    (folder / "\x1b]0;title\x07.mp3").write_bytes(b"")
+    assert main(["predict", str(folder), "--split", "filtered"]) == 0
+    printed = capsys.readouterr()
+    assert "\x1b" not in printed.out + printed.err and "\u202e" not in printed.out and "\x07" not in printed.err
+    assert "\\x1b[2J\\x1b[31mred\\u202e.wav" in printed.out and "\\x1b]0;title\\x07.mp3" in printed.out
+
+
+def test_predict_command_names_an_unprintable_bad_file_escaped_in_its_error(tmp_path, capsys):
+    path = tmp_path / "\x1b[31m.wav"
+    path.write_bytes(b"")
+    assert main(["predict", str(path), "--split", "filtered"]) == 2
+    assert capsys.readouterr().err == "error: '\\x1b[31m.wav' is empty (0 bytes): choose a recording or music file\n"
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(1).wav", "+1.wav", "@SUM(1).wav"])
+def test_predict_command_writes_no_csv_cell_a_spreadsheet_would_run_as_a_formula(name, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    soundfile.write(tmp_path / name, sine_chord(3.0), SR)
+    assert main(["predict", name, "--split", "filtered", "--csv", "out.csv"]) == 0
+    table = pd.read_csv(tmp_path / "out.csv", keep_default_na=False)
+    assert table["file"].tolist() == ["'" + name]
+    assert table["genre"].iloc[0] in GENRES and 0 < table["confidence"].iloc[0] <= 1
+
+
+def test_predict_command_reports_the_entries_of_a_folder_it_skips(tmp_path, capsys):
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    soundfile.write(folder / "a.wav", sine_chord(3.0), SR)
+    (folder / "loop.wav").symlink_to("loop.wav")
+    (folder / "gone.flac").symlink_to("missing.flac")
+    os.mkfifo(folder / "pipe.mp3")
+    assert main(["predict", str(folder), "--split", "filtered"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert f"skipped: {folder / 'gone.flac'}: a broken symbolic link" in err
+    assert f"skipped: {folder / 'loop.wav'}: a symbolic link loop" in err
+    assert f"skipped: {folder / 'pipe.mp3'}: not a regular file (a pipe or a device)" in err
+    assert err[-1] == "skipped 3 entries that are not readable files (listed above)"

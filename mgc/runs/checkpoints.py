@@ -74,6 +74,8 @@ def _load_model(path: str, mtime: float):
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
         raise CheckpointError(f"cannot load {path}: {error}") from None
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{path} is damaged (not a saved mgc model): retrain it")
     family = saved.get("family")
     if family not in FAMILIES:
         raise CheckpointError(
@@ -87,8 +89,11 @@ def _load_model(path: str, mtime: float):
         )
     if tuple(saved.get("genres", ())) != GENRES:
         raise CheckpointError(f"{path} has genres {saved.get('genres')}, expected {list(GENRES)}")
-    model = build_model(family, saved["config"])
-    model.load_state_dict(saved["state_dict"])
+    try:
+        model = build_model(family, saved["config"])
+        model.load_state_dict(saved["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:  # fields or weights that do not fit
+        raise CheckpointError(f"{path} is damaged ({type(error).__name__}: {error}): retrain it") from None
     model.eval()
     return model, saved
 
@@ -174,7 +179,15 @@ def load_picture_model(model: str, split: str = "random", root: Path | None = No
 
 
 def read_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
+    """A run's JSON file (metrics, ensemble, training record …) as a dict; `CheckpointError` naming the
+    file when it cannot be read or is damaged (cut short, not JSON, not an object)."""
+    try:
+        saved = json.loads(Path(path).read_bytes())
+    except (OSError, ValueError) as error:  # ValueError: JSONDecodeError and UnicodeDecodeError
+        raise CheckpointError(f"{path} is damaged or unreadable ({error}): train or evaluate that run again") from None
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{path} is damaged (not a JSON object): train or evaluate that run again")
+    return saved
 
 
 def write_json(path: Path, data: dict) -> None:

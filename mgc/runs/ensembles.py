@@ -97,4 +97,7 @@ def load_ensemble(model: str, split: str) -> Ensemble:
             f"`python -m mgc train --model {model} --split {split}`"
         )
     saved = read_json(path)
-    return Ensemble(model, saved["rule"], tuple(saved["members"]))
+    try:
+        return Ensemble(model, str(saved["rule"]), tuple(saved["members"]))
+    except (KeyError, TypeError) as error:
+        raise CheckpointError(f"{path} is damaged (no {error}): rebuild it with `python -m mgc train`") from None

@@ -64,6 +64,17 @@ def _timeline(window_probabilities: np.ndarray, starts: np.ndarray, ends: np.nda
     return table
 
 
+def _cut_notice(seconds: float, source_seconds: float) -> str:
+    """What was analysed of a long input: its first 10 minutes, or (many channels at a high rate, see
+    `mgc.data.audio.MAX_DECODED_SAMPLES`) a shorter start."""
+    if seconds >= 120:
+        return f"Only the first {seconds / 60:.0f} minutes of {source_seconds / 60:.0f} were analysed."
+    return (
+        f"Only the first {seconds:.0f} s of {source_seconds:.0f} s were analysed "
+        "(the file has many channels or a high sample rate)."
+    )
+
+
 def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
     """Classify audio (a path, bytes or binary file; wav, flac, ogg, opus, mp3, m4a with ffmpeg).
 
@@ -79,9 +90,7 @@ def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
     outputs = audio_outputs(model, split, audio)
     notices = list(audio.notices)
     if audio.truncated:
-        notices.append(
-            f"Only the first {audio.seconds / 60:.0f} minutes of {audio.source_seconds / 60:.0f} were analysed."
-        )
+        notices.append(_cut_notice(audio.seconds, audio.source_seconds))
     return Prediction(
         model=model,
         probabilities={g: float(p) for g, p in zip(GENRES, outputs.probabilities)},
