@@ -91,6 +91,17 @@ def predictions(model: str, split: str) -> pd.DataFrame:
     return table
 
 
+def robustness(model: str, split: str) -> dict | None:
+    """A run's robustness.json (accuracy under listening conditions), or None when it has not been measured."""
+    path = _file(model, split, "robustness.json")
+    return _read_json(str(path), path.stat().st_mtime) if path else None
+
+
+def all_robustness() -> dict[tuple[str, str], dict]:
+    """(model, split) → robustness.json, for every run that has one."""
+    return {run: record for run in available_runs() if (record := robustness(*run)) is not None}
+
+
 def history(model: str, split: str) -> pd.DataFrame | None:
     """A run's history.csv (loss and accuracy per epoch), or None when it has none."""
     path = _file(model, split, "history.csv")

@@ -4,7 +4,7 @@ import mimetypes
 
 import streamlit as st
 
-from app_pages.cached import dataset, metrics, pick_run, predictions
+from app_pages.cached import dataset, metrics, pick_run, predictions, robustness
 from mgc import charts
 
 st.title("Evaluation")
@@ -22,8 +22,15 @@ if run is not None:
     auc.metric("Macro ROC AUC", f"{scores['macro_roc_auc']:.3f}")
 
     # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
-    confusion, roc, precision_recall, report, wrong_tracks = st.tabs(
-        ["Confusion matrix", "ROC curves", "Precision-recall curves", "Classification report", "Misclassified tracks"],
+    confusion, roc, precision_recall, report, wrong_tracks, real_world = st.tabs(
+        [
+            "Confusion matrix",
+            "ROC curves",
+            "Precision-recall curves",
+            "Classification report",
+            "Misclassified tracks",
+            "Real-world conditions",
+        ],
         key="evaluation_tab",
         on_change="rerun",
     )
@@ -65,3 +72,20 @@ if run is not None:
                 st.audio(audio[track].read_bytes(), format=mimetypes.guess_type(audio[track].name)[0] or "audio/wav")
             elif len(wrong):
                 st.caption("The dataset folder's audio is not available here, so the tracks cannot be played.")
+    if real_world.open:
+        with real_world:
+            record = robustness(model, split)
+            if record is None:
+                st.caption(
+                    f"Not measured yet: `python -m mgc robustness --model {model} --split {split}` plays the test "
+                    "clips that have audio through each listening condition."
+                )
+            else:
+                st.plotly_chart(charts.robustness_figure(record), key="robustness")
+                st.caption(
+                    f"The same {record['clips']} test clips with audio (of {len(table)} test tracks), clean and as a "
+                    "classroom would hear them: a phone speaker, rooms, noise, a laptop microphone, codecs, pitch and "
+                    "tempo changes — and all of them in a row (the classroom chain). Bars show the accuracy, whiskers "
+                    "its 95 % interval (Wilson): with this few clips, differences of a few points are noise. "
+                    f"Trained with the {record.get('recipe', 'clean')} recipe."
+                )

@@ -355,8 +355,9 @@ def misclassified(predictions: pd.DataFrame) -> pd.DataFrame:
 # --- comparing runs ------------------------------------------------------------------------------
 
 
-def comparison_table(metrics: dict[tuple[str, str], dict]) -> pd.DataFrame:
-    """One row per model: accuracy, macro-F1 and macro ROC-AUC on each split, size and speed.
+def comparison_table(metrics: dict[tuple[str, str], dict], robustness: dict | None = None) -> pd.DataFrame:
+    """One row per model: accuracy, macro-F1 and macro ROC-AUC on each split, the classroom chain's accuracy
+    (from `robustness`, (model, split) → robustness.json, where measured), size and speed.
 
     `metrics` maps (model, split) to that run's metrics.json. Parameters, training time and
     milliseconds per 30-s clip are from the random-split run when there is one.
@@ -371,8 +372,15 @@ def comparison_table(metrics: dict[tuple[str, str], dict]) -> pd.DataFrame:
             row["parameters"] = m.get("parameters")
             row["train minutes"] = m["train_seconds"] / 60 if m.get("train_seconds") is not None else None
             row["ms per clip"] = m.get("model_ms_per_clip")
+    for (model, split), record in (robustness or {}).items():
+        if model in rows and "classroom" in record["conditions"]:
+            rows[model][f"classroom chain ({split})"] = record["conditions"]["classroom"]["accuracy"]
     table = pd.DataFrame.from_dict(rows, orient="index")
-    order = [f"{name} ({split})" for name in ("accuracy", "macro F1", "macro AUC") for split in ("random", "filtered")]
+    order = [
+        f"{name} ({split})"
+        for name in ("accuracy", "macro F1", "macro AUC", "classroom chain")
+        for split in ("random", "filtered")
+    ]
     columns = [c for c in order if c in table] + ["parameters", "train minutes", "ms per clip"]
     table = table.reindex(columns=columns).astype(float)  # a run without a number shows as NaN, not None
     table.index.name = "model"
@@ -397,6 +405,96 @@ def f1_radar_figure(metrics: dict[str, dict]) -> go.Figure:
         )
     figure.update_layout(polar=dict(radialaxis=dict(range=[0, 1], tickformat=".1f")))
     return _styled(figure, "F1 per genre", height=520)
+
+
+RECURRENT_LAYERS = {"cnn": "none (CNN)", "cnn-lstm": "LSTM (CNN-LSTM)", "crnn": "GRU (CNN-GRU, the CRNN)"}
+"""The runs that differ in their recurrent layer alone: the CNN's conv blocks, then nothing, LSTMs or GRUs."""
+
+
+def recurrent_layer_table(predictions: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+    """CNN, CNN-LSTM and CNN-GRU on each split's test tracks: accuracy with its Wilson 95 % interval, and each
+    recurrent model against the CNN on the very same tracks (McNemar's exact test). `predictions` maps
+    (model, split) to that run's predictions.csv."""
+    from .evaluate.metrics import mcnemar, wilson_interval
+
+    rows = []
+    for split in ("random", "filtered"):
+        base = predictions.get(("cnn", split))
+        for model, layer in RECURRENT_LAYERS.items():
+            table = predictions.get((model, split))
+            if table is None:
+                continue
+            correct = (table["genre"] == table["predicted"]).to_numpy()
+            low, high = wilson_interval(int(correct.sum()), len(correct))
+            row = {"split": SPLIT_LABELS[split], "recurrent layer": layer, "model": model, "tracks": len(correct),
+                   "accuracy": correct.mean(), "95 % interval": f"{low:.0%}–{high:.0%}"}  # fmt: skip
+            if base is not None and model != "cnn" and list(base["track"]) == list(table["track"]):
+                test = mcnemar(correct, (base["genre"] == base["predicted"]).to_numpy())
+                row.update({"vs CNN": correct.mean() - (base["genre"] == base["predicted"]).mean(),
+                            "right only here / only CNN": f"{test['only_first']} / {test['only_second']}",
+                            "McNemar p": test["p_value"]})  # fmt: skip
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def robustness_figure(record: dict) -> go.Figure:
+    """A run's accuracy under each listening condition (robustness.json), with Wilson 95 % intervals, and the
+    clean accuracy on the same clips as a dashed line: how much each condition costs."""
+    conditions = record["conditions"]
+    names = [name for name in conditions if name != "clean"]
+    accuracy = [conditions[n]["accuracy"] for n in names]
+    figure = go.Figure(
+        go.Bar(
+            y=[conditions[n]["label"] for n in names],
+            x=accuracy,
+            orientation="h",
+            marker_color=["#c2185b" if n == "classroom" else "#4c78a8" for n in names],
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[conditions[n]["ci_high"] - a for n, a in zip(names, accuracy)],
+                arrayminus=[a - conditions[n]["ci_low"] for n, a in zip(names, accuracy)],
+                color="#333333",
+            ),
+            text=[f"{a:.0%}" for a in accuracy],
+            textposition="inside",
+            hovertemplate="%{y}: %{x:.0%}<extra></extra>",
+        )
+    )
+    if "clean" in conditions:
+        clean = conditions["clean"]
+        figure.add_vline(
+            x=clean["accuracy"],
+            line_dash="dash",
+            line_color="#111111",
+            annotation_text=f"clean {clean['accuracy']:.0%}",
+            annotation_position="top",
+        )
+    figure.update_xaxes(title=f"accuracy on the same {record['clips']} test clips", range=[0, 1], tickformat=".0%")
+    figure.update_yaxes(autorange="reversed")
+    return _styled(figure, "Accuracy under real-world listening conditions", height=120 + 30 * len(names))
+
+
+def robustness_table(records: dict[tuple[str, str], dict]) -> pd.DataFrame:
+    """One row per run with a robustness.json: clean and classroom-chain accuracy on the same clips, the worst
+    condition, the number of clips and the training recipe."""
+    rows = []
+    for (model, split), record in sorted(records.items()):
+        conditions = record["conditions"]
+        worst = min((c for n, c in conditions.items() if n != "clean"), key=lambda c: c["accuracy"], default=None)
+        rows.append(
+            {
+                "model": model,
+                "split": SPLIT_LABELS.get(split, split),
+                "recipe": record.get("recipe", "clean"),
+                "clips": record["clips"],
+                "clean": conditions.get("clean", {}).get("accuracy"),
+                "classroom chain": conditions.get("classroom", {}).get("accuracy"),
+                "worst condition": worst["label"] if worst else None,
+                "worst accuracy": worst["accuracy"] if worst else None,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def comparison_bars_figure(metrics: dict[tuple[str, str], dict], metric: str = "accuracy") -> go.Figure:

@@ -10,6 +10,7 @@ from .errors import MgcError
 
 ZOO = (
     "crnn",
+    "cnn-lstm",
     "cnn",
     "lstm",
     "mlp",
@@ -73,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--csv", type=Path, default=None, help="write one row per file to this CSV")
     predict.add_argument("--jobs", type=int, default=None, help="files classified at once (default: one per CPU)")
 
+    robustness = commands.add_parser(
+        "robustness", help="accuracy on the test clips with audio, clean and under each listening condition"
+    )
+    which = robustness.add_mutually_exclusive_group()
+    which.add_argument("--model", default="crnn", help="any trained run (default crnn)")
+    which.add_argument("--all", action="store_true", help="every trained run of the split (they share the inputs)")
+    robustness.add_argument("--split", choices=["random", "filtered", "both"], default="random")
+    robustness.add_argument(
+        "--conditions", default=None, help="comma-separated names from mgc.conditions.CONDITIONS (default: all)"
+    )
+    _add_data(robustness)
+
     commands.add_parser("report", help="print the results table of every model in checkpoints/ (markdown)")
 
     bench = commands.add_parser(
@@ -126,6 +139,14 @@ def main(argv: list[str] | None = None) -> int:
             from .serve import predict_command
 
             return predict_command(args.path, args.model, args.split, args.csv, args.jobs)
+        elif args.command == "robustness":
+            from .evaluate import robustness
+            from .runs import trained_models
+
+            names = args.conditions.split(",") if args.conditions else None
+            for split in splits:
+                models = trained_models(split) if args.all else [args.model]
+                print(robustness.table(robustness.measure(models, split, data=args.data, names=names)))
         elif args.command == "report":
             from .evaluate import markdown_table, results_table
 

@@ -296,3 +296,26 @@ def test_a_damaged_run_file_shows_a_clear_message_without_server_paths(run, name
     ]
     shown = " ".join(str(element.value) for kind in ("markdown", "error", "caption") for element in app.get(kind))
     assert str(checkpoints_copy.parent) not in shown
+
+
+def test_the_real_world_tab_shows_each_condition_with_its_interval_or_how_to_measure_it(checkpoints_copy):
+    from mgc.evaluate import robustness
+
+    folder = checkpoints_copy / "crnn" / "random"
+    (folder / robustness.ROBUSTNESS_FILE).unlink(missing_ok=True)
+    app = open_tab(open_app("app_pages/evaluation.py"), "evaluation_tab", "Real-world conditions")
+    assert not plotly_charts(app) and any("mgc robustness --model crnn" in c.value for c in app.caption)
+
+    clips = ["blues.00001", "rock.00002", "jazz.00003"]
+    answers = {"clean": ["blues", "rock", "jazz"], "classroom": ["blues", "pop", "pop"]}
+    mgc.runs.write_json(folder / robustness.ROBUSTNESS_FILE, robustness.record("crnn", "random", clips, answers))
+    st.cache_data.clear()
+    app = open_tab(open_app("app_pages/evaluation.py"), "evaluation_tab", "Real-world conditions")
+    bars = plotly_charts(app)["robustness"]["data"][0]
+    assert bars["y"] == ["classroom chain"] and bars["x"] == [pytest.approx(1 / 3)]
+    assert bars["error_x"]["array"][0] > 0 and any("same 3 test clips" in c.value for c in app.caption)
+
+    table = open_tab(open_app("app_pages/model_comparison.py"), "comparison_tab", "Real-world conditions")
+    rows = table.dataframe[1].value
+    assert ("crnn", 3) in set(zip(rows["model"], rows["clips"]))
+    assert table.dataframe[0].value.loc["crnn", "classroom chain (random)"] == pytest.approx(1 / 3)

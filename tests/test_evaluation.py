@@ -1,6 +1,7 @@
 """Evaluation maths on known predictions (scikit-learn underneath)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mgc.data.gtzan import GENRES
@@ -63,3 +64,32 @@ def test_results_table_has_a_row_per_model_and_columns_per_split(tmp_path):
     assert list(table["model"]) == ["crnn"]
     assert table.loc[0, "random accuracy"] == 1.0 and table.loc[0, "filtered accuracy"] == pytest.approx(0.95)
     assert "| crnn | 100.0 % |" in markdown_table(table[["model", "random accuracy"]])
+
+
+def test_mcnemar_counts_the_tracks_only_one_model_got_right_and_tests_them():
+    from mgc.evaluate.metrics import mcnemar
+
+    first = [True] * 10 + [False] * 5 + [True] * 5
+    second = [False] * 10 + [False] * 5 + [True] * 5
+    result = mcnemar(first, second)
+    assert result["only_first"] == 10 and result["only_second"] == 0
+    assert result["p_value"] == pytest.approx(2 * 0.5**10)
+    assert mcnemar([True, False], [True, False])["p_value"] == 1.0
+
+
+def test_the_recurrent_layer_table_compares_each_recurrent_model_with_the_cnn_on_the_same_tracks():
+    from mgc.charts import recurrent_layer_table
+
+    tracks = [f"blues.{i:05d}" for i in range(20)]
+
+    def table(right: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"track": tracks, "genre": "blues", "predicted": ["blues"] * right + ["rock"] * (20 - right)}
+        )
+
+    rows = recurrent_layer_table({("cnn", "random"): table(10), ("crnn", "random"): table(16)}).set_index("model")
+    assert rows.loc["cnn", "accuracy"] == 0.5 and rows.loc["crnn", "accuracy"] == 0.8
+    assert (
+        rows.loc["crnn", "vs CNN"] == pytest.approx(0.3) and rows.loc["crnn", "right only here / only CNN"] == "6 / 0"
+    )
+    assert rows.loc["crnn", "McNemar p"] == pytest.approx(2 * 0.5**6) and rows.loc["crnn", "tracks"] == 20

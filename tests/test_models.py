@@ -14,9 +14,10 @@ from mgc.runs.checkpoints import load_picture_model
 from mgc.train import TrainConfig, train
 from mgc.train.common import native_bf16, training_precision
 
-EMBEDDING_SIZE = {"crnn": 128, "cnn": 256, "lstm": 384}
+EMBEDDING_SIZE = {"crnn": 128, "cnn-lstm": 128, "cnn": 256, "lstm": 384}
 SMALL = {
     "crnn": {"channels": [8, 16, 16, 32, 32], "gru_hidden": 16},
+    "cnn-lstm": {"channels": [8, 16, 16, 32, 32], "gru_hidden": 16},
     "cnn": {"channels": [8, 16, 16, 32, 32]},
     "lstm": {"hidden": 16},
 }
@@ -61,7 +62,16 @@ def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(
     family, precision, synthetic_data, tmp_path, monkeypatch
 ):
     monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
-    config = TrainConfig(epochs=12, lr=3e-3, mixup_alpha=0.0, crops_per_track=4, patience=100, precision=precision)
+    config = TrainConfig(
+        epochs=12,
+        lr=3e-3,
+        mixup_alpha=0.0,
+        crops_per_track=4,
+        patience=100,
+        precision=precision,
+        listening=0.0,
+        degraded_renders=0,
+    )
     out = train(
         family,
         "filtered",
@@ -100,3 +110,14 @@ def test_bench_times_a_training_step_of_every_picture_model_in_each_precision_th
         assert row["fp32"]["median_ms"] > 0 and ("bf16" in row) == native
         if native:
             assert row["fp32_over_bf16"] == row["fp32"]["median_ms"] / row["bf16"]["median_ms"]
+
+
+def test_the_cnn_lstm_is_the_crnn_with_lstm_cells_and_nothing_else():
+    crnn, cnn_lstm = build_model("crnn"), build_model("cnn-lstm")
+    assert isinstance(crnn.gru, torch.nn.GRU) and isinstance(cnn_lstm.gru, torch.nn.LSTM)
+    assert type(crnn) is type(cnn_lstm) and cnn_lstm.config.cell == "lstm" and crnn.config.cell == "gru"
+    assert {k: v for k, v in vars(crnn.config).items() if k != "cell"} == {
+        k: v for k, v in vars(cnn_lstm.config).items() if k != "cell"
+    }
+    with pytest.raises(ValueError, match="unknown recurrent cell"):
+        build_model("crnn", {"cell": "rnn"})

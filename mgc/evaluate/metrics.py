@@ -58,3 +58,26 @@ def predictions_table(tracks, probabilities: np.ndarray) -> pd.DataFrame:
     table.insert(0, "genre", [GENRES[k] for k in labels_of(tracks)])
     table.insert(0, "track", list(tracks))
     return table
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (scipy's): honest for small test sets and for 0 % or 100 %."""
+    from scipy.stats import binomtest
+
+    if trials == 0:
+        return 0.0, 1.0
+    interval = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def mcnemar(first_correct, second_correct) -> dict:
+    """McNemar's exact test of two models on the same test tracks: how many tracks only the first got right,
+    only the second, and the two-sided p-value of that split under "equally good" (a binomial test on the
+    tracks where they disagree; scipy's)."""
+    from scipy.stats import binomtest
+
+    first, second = np.asarray(first_correct, dtype=bool), np.asarray(second_correct, dtype=bool)
+    only_first, only_second = int((first & ~second).sum()), int((~first & second).sum())
+    disagree = only_first + only_second
+    p_value = float(binomtest(only_first, disagree, 0.5).pvalue) if disagree else 1.0
+    return {"only_first": only_first, "only_second": only_second, "p_value": p_value}

@@ -31,12 +31,15 @@ class Family:
     frontend: FrontEnd
     trainer: str
     """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular" or "hybrid"."""
+    defaults: tuple[tuple[str, object], ...] = ()
+    """Config values that make this family out of a shared network class (the CNN-LSTM is the CRNN with LSTMs)."""
 
 
 FAMILIES: dict[str, Family] = {
     family.name: family
     for family in (
         Family("crnn", CRNN, PICTURE, "pictures"),
+        Family("cnn-lstm", CRNN, PICTURE, "pictures", defaults=(("cell", "lstm"),)),
         Family("cnn", CNN, PICTURE, "pictures"),
         Family("lstm", LSTM, PICTURE, "pictures"),
         Family("mlp", MLP, FEATURES, "tabular"),
@@ -60,10 +63,12 @@ def families_reading(frontend: FrontEnd) -> tuple[str, ...]:
 
 def build_model(name: str, config: dict | None = None) -> nn.Module:
     """A fresh model of family `name`, with `config` overriding its defaults (as saved in a checkpoint)."""
-    cls = family(name).network
+    chosen = family(name)
+    cls = chosen.network
+    config = {**dict(chosen.defaults), **(config or {})}
     values = {}
     for field in fields(cls.Config):
-        if config and field.name in config:
+        if field.name in config:
             value = config[field.name]
             values[field.name] = (
                 tuple(tuple(v) if isinstance(v, list) else v for v in value) if isinstance(value, list) else value

@@ -29,7 +29,7 @@ from .checkpoints import load_model, read_json, run_dir
 RULES = ("sum", "product", "vote", "best")
 ENSEMBLES = {f"ensemble-{rule}": rule for rule in RULES}
 """Run name → rule."""
-DEFAULT_MEMBERS = ("crnn", "cnn", "lstm", "mlp", "logreg", "hybrid")
+DEFAULT_MEMBERS = ("crnn", "cnn-lstm", "cnn", "lstm", "mlp", "logreg", "hybrid")
 """Members when none are named: the zoo's single models that are trained on the split (the four
 seed MLPs are represented by `mlp`, the best of them by validation). The hybrid reads a picture
 run's embedding, so it is not independent of that run: the choice on validation decides whether

@@ -110,12 +110,13 @@ class AudioOutputs:
 
 
 def audio_outputs(model: str, split: str, audio) -> AudioOutputs:
-    """Run `model` of `split` (a single model or an ensemble) on decoded audio (`mgc.data.audio.Audio`).
+    """Run `model` of `split` (a single model or an ensemble) on decoded audio (`mgc.data.audio.Audio`), or on
+    the `InputsOf` some audio that other runs read too.
 
     Each front end's input is computed once (`InputsOf`): an ensemble's members that read the same front
     end share it, and the mel picture is drawn once for whoever needs it.
     """
-    inputs = InputsOf(audio)
+    inputs = audio if isinstance(audio, InputsOf) else InputsOf(audio)
     picture = inputs(PICTURE)
     if not ensembles.is_ensemble(model, split):
         window_probabilities, embedding, starts, ends = _model_outputs(model, split, inputs)

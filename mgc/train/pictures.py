@@ -21,6 +21,7 @@ from ..models import build_model, parameter_count
 from ..runs.checkpoints import run_dir
 from ..runs.outputs import track_outputs
 from .common import BestEpoch, native_bf16, save_run, seed_everything, track_log_loss, training_precision
+from .picture_conditions import ConditionRecipe, apply_condition, degraded_pictures, random_condition
 
 
 @dataclass
@@ -47,7 +48,15 @@ class TrainConfig:
     mixup_alpha: float = 0.2  # 0 turns mixup off
     patience: int = 20  # epochs without validation improvement before stopping
     precision: str = "auto"  # of the training steps and validation: auto | bf16 | fp32 (see `training_precision`)
+    listening: float = 0.8  # share of clean examples put through a picture-domain listening condition (0: none)
+    degraded_renders: int = 4  # per training track with audio: pictures of its audio through random listening chains
+    degraded_share: float = 0.5  # how often such a track is seen through one of them instead of its clean picture
     seed: int = 0
+
+    @property
+    def recipe(self) -> str:
+        """`robust` when examples go through listening conditions (`mgc.train.picture_conditions`), else `clean`."""
+        return "robust" if self.listening > 0 or self.degraded_renders > 0 else "clean"
 
 
 def augment(batch: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
@@ -95,6 +104,17 @@ def train_step(
     return logits, loss
 
 
+def training_example(
+    picture: np.ndarray, renders: list[np.ndarray], config: TrainConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """What the model is shown of one training track this time: one of its degraded-audio renders, or its
+    clean picture, put through a random picture-domain listening condition with probability `listening`."""
+    if renders and rng.random() < config.degraded_share:
+        return renders[int(rng.integers(len(renders)))]
+    condition = random_condition(ConditionRecipe(probability=config.listening), rng) if config.listening > 0 else None
+    return picture if condition is None else apply_condition(picture, condition).numpy()
+
+
 def random_crops(
     pictures: list[np.ndarray], labels: np.ndarray, width: int, rng: np.random.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -130,6 +150,8 @@ def train_picture_model(
     train_pictures = [pictures[t] for t in train_tracks]
     valid_pictures = [pictures[t] for t in valid_tracks]
     train_labels, valid_labels = labels_of(train_tracks), labels_of(valid_tracks)
+    degraded = degraded_pictures(dataset, train_tracks, config.degraded_renders, config.seed)
+    train_renders = [degraded.get(t, []) for t in train_tracks]
 
     model = build_model(family, model_config)
     model.normalise.fit(train_pictures)
@@ -148,7 +170,8 @@ def train_picture_model(
     started = time.perf_counter()
     print(
         f"training {family} on the {split} split: {len(train_tracks)} train / {len(valid_tracks)} valid tracks, "
-        f"{parameter_count(model):,} parameters, device {device}, {precision}"
+        f"{parameter_count(model):,} parameters, device {device}, {precision}, {config.recipe} recipe "
+        f"({len(degraded)} tracks with degraded-audio renders)"
     )
     for epoch in range(1, config.epochs + 1):
         model.train()
@@ -159,7 +182,8 @@ def train_picture_model(
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False)
         for batch in bar:
             width = int(rng.integers(config.crop_min_columns, config.crop_max_columns + 1))
-            x, y = random_crops([train_pictures[i] for i in batch], train_labels[batch], width, rng)
+            examples = [training_example(train_pictures[i], train_renders[i], config, rng) for i in batch]
+            x, y = random_crops(examples, train_labels[batch], width, rng)
             x = augment(x, config, generator).to(device)
             y = y.to(device)
             mixup = None
@@ -211,6 +235,8 @@ def train_picture_model(
         asdict(config),
         device=device,
         precision=precision,
+        recipe=config.recipe,
+        degraded_render_tracks=len(degraded),
         train_seconds=seconds,
         train_tracks=len(train_tracks),
         valid_tracks=len(valid_tracks),

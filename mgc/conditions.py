@@ -1,0 +1,318 @@
+"""Listening conditions: how a classroom hears music, as functions on audio.
+
+A teacher plays a song from a phone; its small speaker, the room, the pupils, the laptop's microphone and
+the browser's codec each change the sound before mgc hears it. Each condition here is one such change:
+`apply(name, samples)` takes mono float32 samples at 22050 Hz and returns the samples as they would
+arrive, deterministically (a fixed seed per condition, so a benchmark is repeatable). Filters,
+compression, pitch and tempo come from Spotify's `pedalboard`, simulated rooms from `pyroomacoustics`
+(image-source method), the MP3 codec from LAME through `pedalboard.io`; noise is made here with numpy.
+
+`CONDITIONS` lists them with a line each for people; `python -m mgc robustness` measures every model under
+each (`mgc.evaluate.robustness`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+SAMPLE_RATE = 22050
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Condition:
+    name: str
+    label: str
+    """A few words for a chart."""
+    description: str
+    """One sentence for people: what it simulates and how."""
+    apply: Callable[[np.ndarray], np.ndarray]
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+
+
+def _board(*plugins):
+    from pedalboard import Pedalboard
+
+    return Pedalboard(list(plugins))
+
+
+def _run(board, samples: np.ndarray) -> np.ndarray:
+    return board(np.asarray(samples, dtype=np.float32)[None], SAMPLE_RATE)[0].astype(np.float32)
+
+
+def _peak_safe(x: np.ndarray) -> np.ndarray:
+    """Scale down only if the result would clip: a condition changes the sound, not the file's validity."""
+    peak = float(np.max(np.abs(x))) if len(x) else 0.0
+    return (x / peak * 0.99).astype(np.float32) if peak > 0.99 else x.astype(np.float32)
+
+
+# --- codecs --------------------------------------------------------------------------------------
+
+
+def mp3(samples: np.ndarray, kbps: int = 64) -> np.ndarray:
+    """Encode with LAME at `kbps` (constant bit rate) and decode again: what a compressed download or
+    stream leaves of the sound."""
+    from pedalboard.io import AudioFile
+
+    buffer = io.BytesIO()
+    with AudioFile(buffer, "w", SAMPLE_RATE, 1, format="mp3", quality=f"{kbps} kbps") as f:
+        f.write(np.asarray(samples, dtype=np.float32)[None])
+    buffer.seek(0)
+    with AudioFile(buffer) as f:
+        decoded = f.read(f.frames)[0]
+    decoded = decoded[: len(samples)]
+    return np.pad(decoded, (0, len(samples) - len(decoded))).astype(np.float32)
+
+
+# --- speakers and microphones --------------------------------------------------------------------
+
+
+def phone_speaker(samples: np.ndarray) -> np.ndarray:
+    """A phone's small loudspeaker: nothing below ~200 Hz or above ~6 kHz (two cascaded high-pass and
+    low-pass stages), resonances at 900 Hz and 3 kHz, and a little saturation when it is driven loud."""
+    from pedalboard import Distortion, Gain, HighpassFilter, LowpassFilter, PeakFilter
+
+    board = _board(
+        HighpassFilter(200),
+        HighpassFilter(200),
+        HighpassFilter(200),
+        LowpassFilter(6000),
+        LowpassFilter(6000),
+        PeakFilter(900, gain_db=6, q=1.5),
+        PeakFilter(3000, gain_db=5, q=2.0),
+        Gain(-3),
+        Distortion(drive_db=6),
+    )
+    out = _run(board, samples)
+    return _peak_safe(out * (_rms(samples) / max(_rms(out), 1e-9)))
+
+
+def laptop_microphone(samples: np.ndarray) -> np.ndarray:
+    """A laptop's microphone: a high-pass at ~150 Hz, a dip of its cheap capsule above 8 kHz, and the
+    browser's automatic gain control (a fast compressor with make-up gain)."""
+    from pedalboard import Compressor, Gain, HighpassFilter, HighShelfFilter
+
+    board = _board(
+        HighpassFilter(150),
+        HighpassFilter(150),
+        HighShelfFilter(8000, gain_db=-6),
+        Compressor(threshold_db=-30, ratio=4, attack_ms=5, release_ms=150),
+        Gain(12),
+    )
+    return _peak_safe(_run(board, samples))
+
+
+# --- rooms ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def room_impulse_response(rt60: float, dimensions: tuple[float, float, float]) -> np.ndarray:
+    """The impulse response from a source to a microphone 3 m apart in a shoebox room with reverberation
+    time `rt60` (s), by the image-source method (pyroomacoustics), normalised to a unit direct path."""
+    import pyroomacoustics as pra
+
+    absorption, max_order = pra.inverse_sabine(rt60, dimensions)
+    room = pra.ShoeBox(
+        dimensions, fs=SAMPLE_RATE, materials=pra.Material(absorption), max_order=min(max_order, 40), use_rand_ism=False
+    )
+    width, depth, _ = dimensions
+    room.add_source([width / 2, 1.0, 1.2])
+    room.add_microphone([width / 2, min(depth - 0.5, 4.0), 0.8])
+    room.compute_rir()
+    rir = np.asarray(room.rir[0][0], dtype=np.float64)
+    return (rir / np.max(np.abs(rir))).astype(np.float32)
+
+
+def room(samples: np.ndarray, rt60: float, dimensions=(6.0, 5.0, 3.0)) -> np.ndarray:
+    """The sound at a listener's place in a room with reverberation time `rt60`, at the same loudness."""
+    from scipy.signal import fftconvolve
+
+    out = fftconvolve(samples, room_impulse_response(rt60, tuple(dimensions)))[: len(samples)]
+    return _peak_safe(out * (_rms(samples) / max(_rms(out), 1e-9)))
+
+
+# --- noise ---------------------------------------------------------------------------------------
+
+
+def pink_noise(length: int, seed: int = SEED) -> np.ndarray:
+    """Noise whose power falls 3 dB per octave (1/f), like air conditioning and a busy room's hum."""
+    rng = np.random.default_rng(seed)
+    spectrum = np.fft.rfft(rng.standard_normal(length))
+    frequencies = np.fft.rfftfreq(length, 1 / SAMPLE_RATE)
+    spectrum /= np.sqrt(np.maximum(frequencies, 20.0))
+    noise = np.fft.irfft(spectrum, n=length)
+    return (noise / _rms(noise)).astype(np.float32)
+
+
+def babble(length: int, seed: int = SEED, talkers: int = 6) -> np.ndarray:
+    """Crowd-like babble: `talkers` streams of speech-shaped noise (energy at 200–3000 Hz, falling above),
+    each switched on and off at a syllable rate (2–6 per second), summed. No real voices are needed."""
+    from scipy.signal import butter, sosfilt
+
+    rng = np.random.default_rng(seed)
+    shaped = sosfilt(
+        butter(2, [200, 3000], btype="bandpass", fs=SAMPLE_RATE, output="sos"), rng.standard_normal(length)
+    )
+    t = np.arange(length) / SAMPLE_RATE
+    total = np.zeros(length)
+    for talker in range(talkers):
+        voice = np.roll(shaped, rng.integers(0, length))
+        syllables = rng.uniform(2, 6)
+        envelope = np.clip(np.sin(2 * np.pi * syllables * t + rng.uniform(0, 2 * np.pi)), 0, None) ** 2
+        pauses = np.repeat(rng.random(int(length / SAMPLE_RATE * 2) + 2) > 0.3, SAMPLE_RATE // 2)[:length]
+        total += voice * envelope * np.pad(pauses, (0, max(0, length - len(pauses))))[:length] * (1 + talker / talkers)
+    return (total / max(_rms(total), 1e-12)).astype(np.float32)
+
+
+def add_noise(samples: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """`samples` with `noise` added at a signal-to-noise ratio of `snr_db` (RMS over the whole input)."""
+    scale = _rms(samples) / max(_rms(noise), 1e-12) / 10 ** (snr_db / 20)
+    return _peak_safe(samples + scale * noise[: len(samples)])
+
+
+# --- playing it differently ----------------------------------------------------------------------
+
+
+def pitch(samples: np.ndarray, semitones: float) -> np.ndarray:
+    """The same music `semitones` higher (or lower), at the same tempo (Rubber Band, via pedalboard)."""
+    from pedalboard import PitchShift
+
+    return _peak_safe(_run(_board(PitchShift(semitones)), samples))
+
+
+def tempo(samples: np.ndarray, factor: float) -> np.ndarray:
+    """The same music `factor` times faster, at the same pitch (Rubber Band's time stretch, via pedalboard)."""
+    from pedalboard import time_stretch
+
+    return _peak_safe(time_stretch(np.asarray(samples, dtype=np.float32)[None], SAMPLE_RATE, factor)[0])
+
+
+def level(samples: np.ndarray, rms_dbfs: float) -> np.ndarray:
+    """The same sound at an RMS level of `rms_dbfs` (a quiet phone across the room is around −35 dBFS)."""
+    return (samples * (10 ** (rms_dbfs / 20) / max(_rms(samples), 1e-12))).astype(np.float32)
+
+
+def clipped(samples: np.ndarray, gain_db: float = 18.0) -> np.ndarray:
+    """Recorded far too loud: `gain_db` of gain, then hard clipping at full scale."""
+    return np.clip(samples * 10 ** (gain_db / 20), -1.0, 1.0).astype(np.float32)
+
+
+def classroom(samples: np.ndarray) -> np.ndarray:
+    """The whole chain of a classroom: a phone speaker → a room (RT60 0.6 s) → pupils' babble and the room's
+    hum at 15 dB SNR → a laptop microphone with automatic gain → a 32-kbit/s MP3."""
+    sound = room(phone_speaker(samples), 0.6, (8.0, 7.0, 3.0))
+    noise = 0.7 * babble(len(sound), seed=SEED + 1) + 0.7 * pink_noise(len(sound), seed=SEED + 2)
+    return mp3(laptop_microphone(add_noise(sound, noise, 15.0)), 32)
+
+
+CONDITIONS: dict[str, Condition] = {
+    c.name: c
+    for c in (
+        Condition("clean", "clean", "The file as it is.", lambda x: np.asarray(x, dtype=np.float32)),
+        Condition("mp3_64k", "MP3 64 kbit/s", "Encoded as a 64-kbit/s MP3 (LAME) and decoded.", lambda x: mp3(x, 64)),
+        Condition("phone_speaker", "phone speaker", phone_speaker.__doc__.split(":")[0] + ".", phone_speaker),
+        Condition(
+            "laptop_microphone", "laptop microphone", "A laptop microphone with automatic gain.", laptop_microphone
+        ),
+        Condition(
+            "small_room",
+            "small room (RT60 0.3 s)",
+            "A small furnished room, RT60 ≈ 0.3 s.",
+            lambda x: room(x, 0.3, (4.0, 3.5, 2.6)),
+        ),
+        Condition(
+            "large_room",
+            "large room (RT60 0.9 s)",
+            "A large bare classroom, RT60 ≈ 0.9 s.",
+            lambda x: room(x, 0.9, (10.0, 8.0, 3.5)),
+        ),
+        Condition(
+            "pink_noise_20db",
+            "pink noise, 20 dB SNR",
+            "Pink (1/f) noise at 20 dB SNR.",
+            lambda x: add_noise(x, pink_noise(len(x)), 20.0),
+        ),
+        Condition(
+            "pink_noise_10db",
+            "pink noise, 10 dB SNR",
+            "Pink (1/f) noise at 10 dB SNR.",
+            lambda x: add_noise(x, pink_noise(len(x)), 10.0),
+        ),
+        Condition(
+            "babble_20db",
+            "babble, 20 dB SNR",
+            "Crowd-like babble at 20 dB SNR.",
+            lambda x: add_noise(x, babble(len(x)), 20.0),
+        ),
+        Condition(
+            "babble_10db",
+            "babble, 10 dB SNR",
+            "Crowd-like babble at 10 dB SNR.",
+            lambda x: add_noise(x, babble(len(x)), 10.0),
+        ),
+        Condition("pitch_up", "pitch +1 semitone", "One semitone higher, same tempo.", lambda x: pitch(x, 1.0)),
+        Condition("pitch_down", "pitch −1 semitone", "One semitone lower, same tempo.", lambda x: pitch(x, -1.0)),
+        Condition("tempo_up", "tempo +5 %", "5 % faster, same pitch.", lambda x: tempo(x, 1.05)),
+        Condition("tempo_down", "tempo −5 %", "5 % slower, same pitch.", lambda x: tempo(x, 0.95)),
+        Condition("quiet", "quiet (−35 dBFS)", "Played quietly: −35 dBFS RMS.", lambda x: level(x, -35.0)),
+        Condition("clipped", "clipped (+18 dB)", "Recorded 18 dB too loud and clipped.", clipped),
+        Condition("classroom", "classroom chain", classroom.__doc__.split(":")[1].strip().rstrip("."), classroom),
+    )
+}
+"""Every condition by name; "clean" first, the whole classroom chain last."""
+
+
+def apply(name: str, samples: np.ndarray) -> np.ndarray:
+    """`samples` (mono float32 at 22050 Hz) under condition `name`; the same input always gives the same output."""
+    if name not in CONDITIONS:
+        raise KeyError(f"unknown condition {name!r}; known: {', '.join(CONDITIONS)}")
+    out = CONDITIONS[name].apply(np.asarray(samples, dtype=np.float32))
+    if len(out) == 0 or not np.isfinite(out).all():
+        raise ValueError(f"condition {name!r} produced no usable audio")
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def random_chain(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random listening chain, for training on truly degraded audio: a speaker or microphone (random
+    high-pass, low-pass and resonances), then with some probability a random room, noise (pink or babble,
+    5–30 dB SNR), automatic gain and a codec (MP3 at 32–128 kbit/s). The benchmark's fixed conditions are
+    single points of this distribution; their noise seeds are not used here."""
+    from pedalboard import Compressor, HighpassFilter, LowpassFilter, PeakFilter
+
+    plugins = [HighpassFilter(float(rng.uniform(80, 400))) for _ in range(int(rng.integers(0, 4)))]
+    plugins += [
+        LowpassFilter(float(np.exp(rng.uniform(np.log(3000), np.log(9000))))) for _ in range(int(rng.integers(0, 3)))
+    ]
+    plugins += [
+        PeakFilter(
+            float(np.exp(rng.uniform(np.log(300), np.log(5000)))),
+            gain_db=float(rng.uniform(-6, 9)),
+            q=float(rng.uniform(0.7, 3)),
+        )
+        for _ in range(int(rng.integers(0, 3)))
+    ]
+    out = _run(_board(*plugins), samples) if plugins else np.asarray(samples, dtype=np.float32)
+    out = out * (_rms(samples) / max(_rms(out), 1e-9))
+    if rng.random() < 0.5:
+        size = (float(rng.uniform(3, 12)), float(rng.uniform(3, 10)), float(rng.uniform(2.4, 4)))
+        out = room(out, float(np.round(rng.uniform(0.2, 1.2), 1)), tuple(np.round(size, 1)))
+    if rng.random() < 0.5:
+        noise = (
+            pink_noise(len(out), seed=int(rng.integers(1000, 10**6)))
+            if rng.random() < 0.5
+            else babble(len(out), seed=int(rng.integers(1000, 10**6)))
+        )
+        out = add_noise(out, noise, float(rng.uniform(5, 30)))
+    if rng.random() < 0.3:
+        out = _run(_board(Compressor(threshold_db=float(rng.uniform(-40, -20)), ratio=float(rng.uniform(2, 6)))), out)
+    if rng.random() < 0.4:
+        out = mp3(_peak_safe(out), int(rng.choice([32, 48, 64, 96, 128])))
+    return _peak_safe(np.asarray(out, dtype=np.float32))
