@@ -103,9 +103,10 @@ def training_record(model: str, split: str) -> dict:
     return _read_json(str(path), path.stat().st_mtime) if path else {}
 
 
-@st.cache_resource(show_spinner="Loading the model…")
 def picture_model(model: str, split: str):
-    """The trained picture model of a run, loaded once per server."""
+    """The trained picture model of a run, from the library's bounded cache of loaded models (shared by every
+    session: `mgc.runs.checkpoints.models_kept`), not a cache of the app's own that would keep every model
+    a visitor ever picked."""
     network, _ = load_picture_model(model, split)
     return network
 
