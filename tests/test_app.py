@@ -296,3 +296,13 @@ def test_a_damaged_run_file_shows_a_clear_message_without_server_paths(run, name
     ]
     shown = " ".join(str(element.value) for kind in ("markdown", "error", "caption") for element in app.get(kind))
     assert str(checkpoints_copy.parent) not in shown
+
+
+def test_the_app_starts_one_thread_that_gives_freed_memory_back():
+    """glibc keeps what finished page runs freed; one thread per server hands it back (app_pages.memory)."""
+    import threading
+
+    open_app()
+    open_app("app_pages/classify.py")
+    trimmers = [t for t in threading.enumerate() if t.name == "mgc-give-back-memory"]
+    assert len(trimmers) == 1 and trimmers[0].is_alive() and trimmers[0].daemon
