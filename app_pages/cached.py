@@ -76,6 +76,18 @@ def all_metrics() -> dict[tuple[str, str], dict]:
     return {run: metrics(*run) for run in available_runs()}
 
 
+def readable_metrics() -> tuple[dict[tuple[str, str], dict], list[tuple[str, str]]]:
+    """`all_metrics` without the runs whose metrics.json is damaged, and those runs (each named in the log)."""
+    readable, damaged = {}, []
+    for run in available_runs():
+        try:
+            readable[run] = metrics(*run)
+        except CheckpointError as error:
+            log.error("left out of a page: %s", error)
+            damaged.append(run)
+    return readable, damaged
+
+
 def predictions(model: str, split: str) -> pd.DataFrame:
     """A run's cached test predictions (predictions.csv)."""
     path = run_dir(model, split) / "predictions.csv"

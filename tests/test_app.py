@@ -266,7 +266,6 @@ def damage(path: Path) -> None:
 @pytest.mark.parametrize(
     "run, name, page",
     [
-        ("crnn", "metrics.json", "app_pages/home.py"),
         ("crnn", "metrics.json", "app_pages/model_comparison.py"),
         ("crnn", "predictions.csv", "app_pages/evaluation.py"),
         ("crnn", "model.pt", "app_pages/classify.py"),
@@ -274,7 +273,6 @@ def damage(path: Path) -> None:
         ("ensemble-sum", "ensemble.json", "app_pages/classify.py"),
     ],
     ids=[
-        "metrics on Home",
         "metrics on Model comparison",
         "predictions on Evaluation",
         "model.pt",
@@ -296,6 +294,23 @@ def test_a_damaged_run_file_shows_a_clear_message_without_server_paths(run, name
     ]
     shown = " ".join(str(element.value) for kind in ("markdown", "error", "caption") for element in app.get(kind))
     assert str(checkpoints_copy.parent) not in shown
+
+
+def test_home_shows_the_other_runs_and_names_the_one_whose_metrics_are_damaged(checkpoints_copy):
+    damage(checkpoints_copy / "hybrid" / "random" / "metrics.json")
+    app = open_app()
+    assert_no_exception(app)
+    assert not app.error
+    assert [w.value for w in app.warning] == [
+        "The saved results of hybrid · random split are damaged, so the numbers below leave them out. Whoever "
+        "runs this app can evaluate those runs again (the server's log names the files)."
+    ]
+    (random,) = [trace for trace in plotly_charts(app)["accuracy_bars"]["data"] if trace["name"] == "random split"]
+    accuracy = dict(zip(random["x"], random["y"]))
+    assert accuracy["hybrid"] is None and accuracy["crnn"] > 0.5  # the filtered hybrid is still drawn
+    best = next(m for m in app.metric if m.label == "Best accuracy, random split")
+    assert best.value == f"{max(accuracy.values(), key=lambda v: v or 0):.0%}"
+    assert str(checkpoints_copy.parent) not in " ".join(str(w.value) for w in app.warning)
 
 
 def test_the_app_starts_one_thread_that_gives_freed_memory_back():
