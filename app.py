@@ -10,6 +10,7 @@ import streamlit as st
 
 import mgc
 from app_pages.cached import import_soon, show_failure
+from app_pages.memory import give_back_freed_memory
 
 st.set_page_config(page_title="mgc · music genre classifier", page_icon=":material/music_note:", layout="wide")
 
@@ -23,6 +24,7 @@ navigation = st.navigation(
     ]
 )
 import_soon("sklearn.metrics")
+give_back_freed_memory()
 try:
     navigation.run()
 except mgc.MgcError as error:  # the page boundary: a message for the visitor, the details in the server's log

@@ -76,6 +76,18 @@ def all_metrics() -> dict[tuple[str, str], dict]:
     return {run: metrics(*run) for run in available_runs()}
 
 
+def readable_metrics() -> tuple[dict[tuple[str, str], dict], list[tuple[str, str]]]:
+    """`all_metrics` without the runs whose metrics.json is damaged, and those runs (each named in the log)."""
+    readable, damaged = {}, []
+    for run in available_runs():
+        try:
+            readable[run] = metrics(*run)
+        except CheckpointError as error:
+            log.error("left out of a page: %s", error)
+            damaged.append(run)
+    return readable, damaged
+
+
 def predictions(model: str, split: str) -> pd.DataFrame:
     """A run's cached test predictions (predictions.csv)."""
     path = run_dir(model, split) / "predictions.csv"
@@ -114,9 +126,10 @@ def training_record(model: str, split: str) -> dict:
     return _read_json(str(path), path.stat().st_mtime) if path else {}
 
 
-@st.cache_resource(show_spinner="Loading the model…")
 def picture_model(model: str, split: str):
-    """The trained picture model of a run, loaded once per server."""
+    """The trained picture model of a run, from the library's bounded cache of loaded models (shared by every
+    session: `mgc.runs.checkpoints.models_kept`), not a cache of the app's own that would keep every model
+    a visitor ever picked."""
     network, _ = load_picture_model(model, split)
     return network
 

@@ -31,8 +31,9 @@ class Decoded(NamedTuple):
 
 # Keyed by a digest the page computes once (the bytes are not hashed again, `_data`), shared by every
 # model and session, and failures are kept too: a crafted upload costs its decoding budget once, not
-# once per rerun or retry. Four entries: 10 minutes of audio is 53 MB; an Audio is never modified.
-@st.cache_resource(show_spinner="Decoding…", max_entries=4)
+# once per rerun or retry. Four entries, each kept at most 10 minutes after decoding: 10 minutes of audio is
+# 53 MB; an Audio is never modified.
+@st.cache_resource(show_spinner="Decoding…", max_entries=4, ttl=600)
 def _decoded(digest: str, _data: bytes) -> Decoded:
     started = time.perf_counter()
     try:

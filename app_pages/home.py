@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_pages.cached import all_metrics
+from app_pages.cached import readable_metrics, run_label
 from mgc import GENRES, charts
 from mgc.charts import SPLIT_LABELS
 
@@ -15,8 +15,16 @@ st.markdown(
 )
 st.markdown("**The ten genres:** " + " · ".join(GENRES))
 
-runs = all_metrics()
+runs, damaged = readable_metrics()
 st.subheader("How good is it?")
+if damaged:
+    st.warning(
+        "The saved results of "
+        + ", ".join(run_label(*run) for run in damaged)
+        + " are damaged, so the numbers below leave them out. Whoever runs this app can evaluate "
+        "those runs again (the server's log names the files).",
+        icon=":material/warning:",
+    )
 if not runs:
     st.info("No trained model has been evaluated yet, so there are no numbers to show.")
 else:

@@ -330,8 +330,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(timeout: float = 90.0):
-    """`streamlit run app.py` on a free local port: yields (url, process, seconds until healthy)."""
+def app_server(timeout: float = 90.0, env: dict[str, str] | None = None):
+    """`streamlit run app.py` on a free local port: yields (url, process, seconds until healthy). `env`:
+    variables added to this process's environment for the server (e.g. `MGC_MODELS_KEPT`)."""
     port = free_port()
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -351,6 +352,7 @@ def app_server(timeout: float = 90.0):
             "false",
         ],
         cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -469,6 +471,7 @@ async def _app_pages(url: str, pid: int) -> dict:
 
 async def _classify_in_browser(browser, url: str, file: Path) -> dict:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(WAIT_MS)  # many sessions at once on 2 cores: a page may take a while to load
     try:
         page = await context.new_page()
         await page.goto(f"{url}/classify")
@@ -563,6 +566,116 @@ def app(sessions: int) -> dict:
         result["one_session"] = {k: first[k] for k in ("wall_s", "server_rss_mb_after", "all_match")}
         result["concurrent"] = concurrent_sessions(url, process.pid, files[1:])
         result["server_rss_mb_peak"] = rss_mb(process.pid, "VmHWM")
+    return result
+
+
+def _browser_ready() -> str | None:
+    """Why the browser parts cannot run here, or None when they can."""
+    if not CHROMIUM.is_file():
+        return f"no chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.async_api  # noqa: F401  (only to say early when it is missing)
+    except ImportError:
+        return "Playwright is not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+def _settle(pid: int, seconds: float, every: float = 5.0) -> list[tuple[float, float]]:
+    """Wait `seconds` with nobody on the server: (seconds since, RSS in MB) every `every` seconds."""
+    started = time.perf_counter()
+    samples = [(0.0, rss_mb(pid))]
+    while (elapsed := time.perf_counter() - started) < seconds:
+        time.sleep(min(every, seconds - elapsed))
+        samples.append((time.perf_counter() - started, rss_mb(pid)))
+    return samples
+
+
+def load_test(sessions: int, settle_s: float = 60.0) -> dict:
+    """Memory under load and after it, on a server of its own: its RSS idle (started, no visitor); after one
+    session classified (torch and the default model loaded: the level a served app idles at); its peak while
+    `sessions` browser sessions upload different clips at once (answers checked, errors counted); and its RSS
+    `settle_s` seconds after the last of them closed."""
+    if why := _browser_ready():
+        return {"skipped": why}
+    with app_server() as (url, process, _), tempfile.TemporaryDirectory(prefix="mgc-bench-") as folder:
+        pid = process.pid
+        result = {"sessions": sessions, "server_rss_mb_idle": rss_mb(pid)}
+        files = session_files(Path(folder), sessions + 1)
+        first = concurrent_sessions(url, pid, files[:1])
+        time.sleep(5.0)  # the first visitor's session closed, its script done
+        result["server_rss_mb_served"] = rss_mb(pid)
+        result["first_errors"] = first["errors"]
+        load = concurrent_sessions(url, pid, files[1:])
+        result["peak_mb"] = rss_mb(pid, "VmHWM")  # the peak since the server started: the load's
+        result.update({k: load[k] for k in ("wall_s", "errors", "all_match", "results")})
+        result["settle"] = _settle(pid, settle_s)
+        result["server_rss_mb_settled"] = result["settle"][-1][1]
+    return result
+
+
+async def _choose(page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`, and wait for the page's rerun to finish."""
+    await page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    await page.get_by_role("option", name=option, exact=True).click()
+    await page.wait_for_timeout(500)  # the rerun has started (its elements turn stale)
+    await page.wait_for_function(RENDERED, timeout=WAIT_MS)
+
+
+async def _every_model(url: str, pid: int, file: Path, models: list[str]) -> list[dict]:
+    from playwright.async_api import async_playwright
+
+    rows = []
+    async with async_playwright() as playwright:
+        browser = await _launch(playwright)
+        context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = await context.new_page()
+        await page.goto(f"{url}/classify")
+        await _painted(page, "Classify")
+        await page.locator("input[type=file]").set_input_files(file)
+        metrics = page.get_by_test_id("stMetric")
+        genre = metrics.filter(has_text="Top genre").get_by_test_id("stMetricValue")
+        await genre.wait_for(timeout=WAIT_MS)
+        await page.wait_for_function(RENDERED, timeout=WAIT_MS)
+        for model in models:
+            started = time.perf_counter()
+            await _choose(page, "Model", model)
+            errors = (
+                await page.get_by_test_id("stException").count()
+                + await page.get_by_test_id("stAlertContentError").count()
+            )
+            shown = (await genre.inner_text()).strip() if await genre.count() else ""
+            rows.append(
+                {
+                    "model": model,
+                    "genre": shown,
+                    "seconds": time.perf_counter() - started,
+                    "errors": errors,
+                    "server_rss_mb": rss_mb(pid),
+                }
+            )
+        await context.close()
+        await browser.close()
+    return rows
+
+
+def every_model(settle_s: float = 60.0) -> dict:
+    """One session, on a server of its own, classifying one upload with every model of the random split in
+    turn (the Classify page's model picker): the server's RSS after each, its peak, and `settle_s` seconds
+    after the session closed."""
+    from .runs import trained_models
+
+    if why := _browser_ready():
+        return {"skipped": why}
+    models = sorted(trained_models("random"), key=lambda m: (m != "crnn", m))
+    with app_server() as (url, process, _), tempfile.TemporaryDirectory(prefix="mgc-bench-") as folder:
+        pid = process.pid
+        result = {"server_rss_mb_idle": rss_mb(pid)}
+        (file,) = session_files(Path(folder), 1)
+        result["models"] = _run_async(_every_model(url, pid, file, models))
+        result["errors"] = sum(row["errors"] + (row["genre"] == "") for row in result["models"])
+        result["peak_mb"] = rss_mb(pid, "VmHWM")
+        result["settle"] = _settle(pid, settle_s)
+        result["server_rss_mb_settled"] = result["settle"][-1][1]
     return result
 
 
@@ -663,6 +776,36 @@ def report(results: dict) -> None:
         )
 
 
+def _report_memory(results: dict) -> None:
+    if "load" in results:
+        load = results["load"]
+        if "skipped" in load:
+            print(f"\n## Load\n\nskipped: {load['skipped']}")
+        else:
+            settled_after = load["settle"][-1][0]
+            print(
+                f"\n## {load['sessions']} sessions at once, each uploading an MP3 (server memory, MB)\n\n"
+                f"idle {load['server_rss_mb_idle']:.0f}; after one visitor {load['server_rss_mb_served']:.0f}; "
+                f"peak under load {load['peak_mb']:.0f}; {settled_after:.0f} s after the sessions closed "
+                f"{load['server_rss_mb_settled']:.0f} "
+                f"({load['server_rss_mb_settled'] - load['server_rss_mb_served']:+.0f} against after one visitor)\n"
+                f"errors {load['errors']}, answers equal to mgc.classify: {load['all_match']}, "
+                f"{load['wall_s']:.1f} s in all; RSS while settling: "
+                + ", ".join(f"{mb:.0f}" for _, mb in load["settle"])
+            )
+    if "models" in results:
+        models = results["models"]
+        if "skipped" in models:
+            print(f"\n## Every model\n\nskipped: {models['skipped']}")
+        else:
+            _print_table(
+                f"One session trying every model on one upload (server idle {models['server_rss_mb_idle']:.0f} MB, "
+                f"peak {models['peak_mb']:.0f} MB, {models['settle'][-1][0]:.0f} s after it closed "
+                f"{models['server_rss_mb_settled']:.0f} MB; errors {models['errors']})",
+                [{k: row[k] for k in ("model", "genre", "seconds", "server_rss_mb")} for row in models["models"]],
+            )
+
+
 def machine() -> str:
     import platform
 
@@ -674,8 +817,16 @@ def machine() -> str:
     )
 
 
-def run(parts: list[str], runs: int = 20, warmup: int = 3, sessions: int = 8, out: Path | None = None) -> dict:
-    """Run the chosen parts (latency, throughput, app, training), print them and write the JSON file."""
+def run(
+    parts: list[str],
+    runs: int = 20,
+    warmup: int = 3,
+    sessions: int = 8,
+    load_sessions: int = 24,
+    out: Path | None = None,
+) -> dict:
+    """Run the chosen parts (latency, throughput, app, training, load, models), print them and write the JSON
+    file."""
     results: dict = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M")}
     if "latency" in parts:
         mp3 = download_mp3(music_clips(1)[0][1])
@@ -688,7 +839,12 @@ def run(parts: list[str], runs: int = 20, warmup: int = 3, sessions: int = 8, ou
         results["training"] = training_steps(runs, warmup)
     if "app" in parts:
         results["app"] = app(sessions)
+    if "load" in parts:
+        results["load"] = load_test(load_sessions)
+    if "models" in parts:
+        results["models"] = every_model()
     report(results)
+    _report_memory(results)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2, default=float) + "\n")

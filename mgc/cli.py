@@ -93,13 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--parts",
-        default="latency,throughput,app,training",
+        default="latency,throughput,app,training,load,models",
         help="comma-separated: latency (incl. the seed-style baseline), throughput, app, training "
-        "(a training step in float32 and bf16)",
+        "(a training step in float32 and bf16), load (--load-sessions at once: peak server memory and "
+        "what it returns a minute after), models (one session trying every model: peak server memory)",
     )
     bench.add_argument("--runs", type=int, default=20, help="timed calls per model (after --warmup calls)")
     bench.add_argument("--warmup", type=int, default=3)
-    bench.add_argument("--sessions", type=int, default=8, help="browser sessions classifying at once")
+    bench.add_argument("--sessions", type=int, default=8, help="browser sessions classifying at once (app)")
+    bench.add_argument("--load-sessions", type=int, default=24, help="browser sessions classifying at once (load)")
     bench.add_argument("--out", type=Path, default=Path("bench.json"), help="where to write the figures (JSON)")
 
     data = commands.add_parser("data", help="say what a GTZAN folder holds")
@@ -159,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs=args.runs,
                 warmup=args.warmup,
                 sessions=args.sessions,
+                load_sessions=args.load_sessions,
                 out=args.out,
             )
         elif args.command == "data":

@@ -64,7 +64,17 @@ def save_model(path: Path, family: str, model, split: str, extra: dict | None = 
     )
 
 
-@lru_cache(maxsize=16)
+def models_kept(default: int = 8) -> int:
+    """How many loaded models a process keeps (`$MGC_MODELS_KEPT`, at least 1; 8 when unset or not a number):
+    enough for the largest ensemble's six members and the picture run its hybrid reads, shared by every caller
+    (the app's sessions included). Evicted models load again in ~10–50 ms; a model is 0.01–3 MB of weights."""
+    try:
+        return max(1, int(os.environ.get("MGC_MODELS_KEPT", default)))
+    except ValueError:
+        return default
+
+
+@lru_cache(maxsize=models_kept())
 def _load_model(path: str, mtime: float):
     import torch
 
