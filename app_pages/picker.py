@@ -8,6 +8,8 @@ unknown value is ignored with a short note, never an exception.
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from app_pages.cached import DEFAULT_MODEL, metrics
@@ -50,8 +52,10 @@ def to_url(page: str, **values: str | None) -> None:
 
 
 def link_note(what: str, value: str, instead: str) -> None:
-    """Say, quietly, that a link asked for something this app does not have."""
-    st.caption(f":material/link_off: The link asked for {what} “{value[:60]}”, which this app lacks; {instead}.")
+    """Say, quietly, that a link asked for something this app does not have. The value is shown as plain letters,
+    digits, dots and dashes only: a crafted link must not put its own Markdown (a link, an image) on the page."""
+    shown = re.sub(r"[^A-Za-z0-9._-]", "?", value[:60])
+    st.caption(f":material/link_off: The link asked for {what} “{shown}”, which this app lacks; {instead}.")
 
 
 def _best_ensembles(split: str, runs: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:

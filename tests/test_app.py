@@ -283,11 +283,12 @@ def test_a_link_restores_the_evaluation_view():
 
 
 def test_unknown_values_in_a_link_are_ignored_with_a_note(trained_crnn):
-    app = open_link("app_pages/classify.py", model="no-such-model", split="sideways", example="../../etc/passwd")
+    app = open_link("app_pages/classify.py", model="no-such-model", split="sideways", example="[x](https://e.example)")
     assert not app.error
     assert (app.selectbox(key="classify_model").value, app.selectbox(key="classify_split").value) == ("crnn", "random")
     notes = [c.value for c in app.caption if "link asked for" in c.value]
     assert len(notes) == 3 and all("which this app lacks" in note for note in notes)
+    assert not any("](" in note for note in notes), "a link's value is never shown as Markdown"
     assert not app.metric, "nothing is classified"
     assert dict(app.query_params) == {"model": "crnn", "split": "random"}
 
