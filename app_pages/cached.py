@@ -1,4 +1,4 @@
-"""What the pages load once per server — trained models, cached results, the dataset — and the run picker.
+"""What the pages load once per server: trained models, cached results, the dataset and its splits.
 
 Files are read through `st.cache_data` keyed by path and modification time, so a re-evaluated run
 shows its new numbers without a restart, and a model that appears in checkpoints/ shows up at once.
@@ -16,7 +16,7 @@ import streamlit as st
 
 import mgc
 from mgc.charts import SPLIT_LABELS
-from mgc.data.gtzan import default_data_dir
+from mgc.data.gtzan import PARTS, default_data_dir
 from mgc.errors import CheckpointError, DatasetError
 from mgc.evaluate import EMBEDDING_MAP_FILE, EmbeddingMap
 from mgc.runs import available_runs, load_picture_model, read_json, run_dir
@@ -177,20 +177,14 @@ def run_label(model: str, split: str) -> str:
     return f"{model} · {SPLIT_LABELS.get(split, split)}"
 
 
-def pick_run(key: str, container=st) -> tuple[str, str] | None:
-    """Model and split selectboxes over the runs in checkpoints/ (crnn on the random split first)."""
-    runs = available_runs()
-    if not runs:
-        container.warning(
-            "No trained models yet: checkpoints/ holds no run with a metrics.json. "
-            "Train one with `python -m mgc train` and `python -m mgc evaluate`."
-        )
-        return None
-    models = sorted({m for m, _ in runs}, key=lambda m: (m != DEFAULT_MODEL, m))
-    left, right = container.columns(2)
-    model = left.selectbox("Model", models, key=f"{key}_model")
-    splits = sorted((s for m, s in runs if m == model), key=lambda s: (s != "random", s))
-    split = right.selectbox(
-        "Trained and tested on", splits, key=f"{key}_split", format_func=lambda s: SPLIT_LABELS.get(s, s)
-    )
-    return model, split
+@st.cache_resource(show_spinner=False)
+def split_parts(split: str) -> dict[str, str]:
+    """Track id → "train", "valid" or "test" in the dataset's `split` ({} without the dataset or that split)."""
+    data = dataset()
+    if data is None:
+        return {}
+    try:
+        chosen = data.split(split)
+    except mgc.MgcError:
+        return {}
+    return {track: part for part in PARTS for track in chosen.part(part)}

@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
+import re
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import streamlit as st
 from audio_recorder_streamlit import audio_recorder
 
 import mgc
-from app_pages.cached import cached_embedding_map, dataset, pick_run, picture_model
-from mgc import charts, explain
+from app_pages.cached import cached_embedding_map, dataset, picture_model, run_label, split_parts
+from app_pages.picker import arrived, from_url, link_note, pick_run, to_url
+from mgc import GENRES, charts, explain
 from mgc.data.audio import MAX_SECONDS
+from mgc.data.examples import ICONS, KINDS, example, examples_of
 from mgc.data.gtzan import genre_of
+from mgc.explain import words
+from mgc.explain.words import GLOSSARY
 
 UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "opus", "m4a"]
 UPLOAD, RECORD, EXAMPLE = "Upload a file", "Record", "Try an example"
 RECORDING = "recording"  # session-state key of the newest recording (wav bytes) from either recorder
+CHOSEN = "example"  # session-state key of the chosen example: a shipped one's id or a GTZAN track id
+PART_LABELS = {"test": "test track", "valid": "validation track", "train": "training track"}
+
+
+class Given(NamedTuple):
+    """Audio to classify: its file name, bytes, what to say under the player, and the example's id (for links)."""
+
+    name: str
+    data: bytes
+    about: str = ""
+    example: str | None = None
 
 
 class Decoded(NamedTuple):
@@ -80,12 +98,12 @@ def upload_help() -> str:
     )
 
 
-def uploaded_audio() -> tuple[str, bytes] | None:
+def uploaded_audio() -> Given | None:
     file = st.file_uploader("Upload music", type=UPLOAD_TYPES, key="upload", help=upload_help())
-    return (file.name, file.getvalue()) if file else None
+    return Given(file.name, file.getvalue()) if file else None
 
 
-def recorded_audio() -> tuple[str, bytes] | None:
+def recorded_audio() -> Given | None:
     st.markdown("Play or sing some music near the microphone for 5–30 seconds. Use either recorder.")
     left, right = st.columns(2)
     with left:
@@ -104,22 +122,97 @@ def recorded_audio() -> tuple[str, bytes] | None:
         take = st.audio_input("Or use Streamlit's recorder", sample_rate=22050, key="audio_input")
         remember_recording(take.getvalue() if take else None, "audio_input")
     data = st.session_state.get(RECORDING)
-    return ("recording.wav", data) if data else None
+    return Given("recording.wav", data) if data else None
 
 
-def example_audio(examples: dict) -> tuple[str, bytes] | None:
-    track = st.selectbox(
-        "GTZAN clip", sorted(examples), key="example", help="The clips of the dataset folder that have audio"
+def choose_example(example_id: str) -> None:
+    st.session_state[CHOSEN] = example_id
+
+
+def part_label(part: str | None) -> str:
+    return PART_LABELS.get(part, "not in this split")
+
+
+def shipped_gallery(chosen: str | None) -> None:
+    """The recordings that ship with the app, as named buttons by kind; a click classifies one."""
+    st.markdown("Recordings that ship with the app (none is from GTZAN). Click one to hear and classify it.")
+    for kind, heading in KINDS.items():
+        st.markdown(f"**{heading}**")
+        with st.container(horizontal=True):
+            for shipped in examples_of(kind):
+                st.button(
+                    shipped.name,
+                    key=f"example_{shipped.id}",
+                    icon=ICONS[kind],
+                    type="primary" if chosen == shipped.id else "secondary",
+                    on_click=choose_example,
+                    args=(shipped.id,),
+                    help=shipped.credit,
+                )
+
+
+def gtzan_picker(audio: dict, model: str, split: str, chosen: str | None) -> None:
+    """The dataset's clips with audio, by genre, each marked for the chosen run: test tracks first."""
+    parts = split_parts(split)
+    st.markdown(
+        f"**GTZAN clips** (the dataset is on this server). Each is marked for {run_label(model, split)}: "
+        "a *test track* is music this model never heard, a *training track* one it learnt from."
     )
-    st.caption(f"GTZAN labels this clip **{genre_of(track)}**.")
-    return examples[track].name, examples[track].read_bytes()
+    genres = [genre for genre in GENRES if any(genre_of(track) == genre for track in audio)]
+    left, middle, right = st.columns([1, 2, 1], vertical_alignment="bottom")
+    genre = left.selectbox("Genre", genres, key="gtzan_genre")
+    order = ("test", "valid", "train", None)
+    tracks = sorted((t for t in audio if genre_of(t) == genre), key=lambda t: (order.index(parts.get(t)), t))
+    if st.session_state.get("gtzan_track") not in (*tracks, None):
+        del st.session_state["gtzan_track"]  # another genre: start again on its first test track
+    track = middle.selectbox(
+        "Clip",
+        tracks,
+        key="gtzan_track",
+        format_func=lambda t: f"{t} · {part_label(parts.get(t))}",
+        help="\n\n".join(f"**{label}**: {GLOSSARY[label]}" for label in PART_LABELS.values()),
+    )
+    right.button(
+        "Classify this clip",
+        key="gtzan_go",
+        icon=":material/play_arrow:",
+        type="primary" if chosen == track else "secondary",
+        on_click=choose_example,
+        args=(track,),
+    )
 
 
-def show_result(name: str, data: bytes, model: str, split: str) -> None:
-    digest, decoded = decode(data)
+def example_audio(gtzan: mgc.GTZAN | None, model: str, split: str) -> Given | None:
+    """The gallery (and the dataset's clips where it is here); the chosen example's bytes and what to say of it."""
+    chosen = st.session_state.get(CHOSEN)
+    shipped_gallery(chosen)
+    audio = gtzan.audio if gtzan is not None else {}
+    if audio:
+        gtzan_picker(audio, model, split, chosen)
+    if chosen is None:
+        return None
+    if (shipped := example(chosen)) is not None:
+        about = shipped.credit
+        if shipped.catalogued_as:
+            about += f" Its source files it under *{shipped.catalogued_as}* (not a GTZAN label)."
+        return Given(shipped.file_name, shipped.file.read_bytes(), about, chosen)
+    if chosen in audio:
+        label = part_label(split_parts(split).get(chosen))
+        about = (
+            f"{chosen}: GTZAN labels this clip **{genre_of(chosen)}**. For {run_label(model, split)} it is a "
+            f"**{label}** — {GLOSSARY.get(label, GLOSSARY['not in split'])}"
+        )
+        return Given(audio[chosen].name, audio[chosen].read_bytes(), about, chosen)
+    return None
+
+
+def show_result(given: Given, model: str, split: str) -> None:
+    digest, decoded = decode(given.data)
     audio = decoded.audio
     prediction = classify(digest, model, split, audio)
-    st.audio(data, format=mimetypes.guess_type(name)[0] or "audio/wav")
+    st.audio(given.data, format=mimetypes.guess_type(given.name)[0] or "audio/wav")
+    if given.about:
+        st.caption(given.about)
     genre_column, confidence_column, time_column = st.columns(3)
     genre_column.metric("Top genre", prediction.genre)
     confidence_column.metric("Confidence", f"{prediction.confidence:.0%}")
@@ -138,24 +231,65 @@ def show_result(name: str, data: bytes, model: str, split: str) -> None:
     for notice in prediction.notices:
         st.info(notice)
 
-    bars, timeline = st.columns([2, 3])
-    bars.plotly_chart(charts.top_genres_figure(prediction.probabilities), key="top_genres")
-    timeline.plotly_chart(charts.timeline_figure(prediction.timeline), key="timeline")
+    inputs = words.run_inputs(model, split)
+    features_only = set(inputs.values()) == {"features"}
+    if features_only:  # one answer for the whole clip: a flat "genre over time" would say nothing
+        st.plotly_chart(charts.top_genres_figure(prediction.probabilities), key="top_genres")
+        st.caption(f"{model} answers once for the whole clip, so there is no genre-over-time chart.")
+    else:
+        bars, timeline = st.columns([2, 3])
+        bars.plotly_chart(charts.top_genres_figure(prediction.probabilities), key="top_genres")
+        timeline.plotly_chart(charts.timeline_figure(prediction.timeline), key="timeline")
 
+    st.markdown(f"**What the model reads.** {words.what_it_reads(model, split)}")
     st.plotly_chart(charts.waveform_figure(audio.samples, audio.sample_rate), key="waveform")
-    st.plotly_chart(charts.picture_figure(prediction.picture), key="picture")
+    title = f"The sound as a mel spectrogram ({model} does not read it)" if features_only else None
+    st.plotly_chart(charts.picture_figure(prediction.picture, *([title] if title else [])), key="picture")
     explained_by = explain.saliency_model(model, split)
     if explained_by is None:
-        st.caption(f"No saliency view: {model} reads 57 tabular features of the whole clip, not the spectrogram.")
+        st.caption(f"No saliency view: {model} reads 57 numbers of the whole clip, not the spectrogram.")
     else:
         heat = saliency(prediction.picture, explained_by, split, prediction.genre)
         st.plotly_chart(charts.saliency_figure(heat, prediction.genre), key="saliency")
         by = "" if explained_by == model else f" (drawn for {explained_by}, the spectrogram model inside {model})"
         st.caption(
             "Gradient × input: how much each point of the spectrogram raised (red) or lowered (blue) "
-            f"the model's score for {prediction.genre}{by}."
+            f"the model's score for {prediction.genre}{by}.",
+            help=words.GLOSSARY["saliency"],
         )
     show_embedding_map(prediction, model, split)
+    show_downloads(prediction, given, split, check.reasons if check.may_not_be_music else ())
+
+
+def show_downloads(prediction: mgc.Prediction, given: Given, split: str, reasons) -> None:
+    """The result to keep: the timeline as CSV, everything as JSON."""
+    stem = given.example or re.sub(r"[^A-Za-z0-9_-]+", "-", Path(given.name).stem).strip("-")[:60] or "audio"
+    name = f"mgc-{stem}-{prediction.model}-{split}"
+    record = prediction.record(split, source=given.example or given.name, may_not_be_music=reasons)
+    st.markdown("**Keep this result**")
+    with st.container(horizontal=True):
+        st.download_button(
+            "Timeline (CSV)",
+            prediction.timeline_csv(),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            key="download_csv",
+            icon=":material/download:",
+            on_click="ignore",
+            help="One row per window: start and end (s), the ten probabilities, the top genre",
+        )
+        st.download_button(
+            "Everything (JSON)",
+            json.dumps(record, indent=2),
+            file_name=f"{name}.json",
+            mime="application/json",
+            key="download_json",
+            icon=":material/download:",
+            on_click="ignore",
+            help="Model, split, genre, confidence, probabilities, timeline, notices and 'may not be music' reasons",
+        )
+    if given.example:
+        st.caption(":material/link: The page's address names this model, split and example: copy it to share the view.")
 
 
 def show_embedding_map(prediction: mgc.Prediction, model: str, split: str) -> None:
@@ -177,20 +311,31 @@ def show_embedding_map(prediction: mgc.Prediction, model: str, split: str) -> No
 
 
 st.title("Classify")
+fresh = arrived("classify")
 run = pick_run("classify")
-examples = dataset().audio if dataset() is not None else {}
-sources = [UPLOAD, RECORD] + ([EXAMPLE] if examples else [])
-source = st.radio("Audio from", sources, horizontal=True, key="source")
+gtzan = dataset()
+wanted = from_url("classify", "example", fresh)
+if wanted is not None:
+    if example(wanted) is not None or (gtzan is not None and wanted in gtzan.audio):
+        st.session_state["source"] = EXAMPLE
+        choose_example(wanted)
+        if example(wanted) is None:
+            st.session_state["gtzan_genre"], st.session_state["gtzan_track"] = genre_of(wanted), wanted
+    else:
+        link_note("example", wanted, "choose one of those below")
+source = st.radio("Audio from", [UPLOAD, RECORD, EXAMPLE], horizontal=True, key="source")
 if source == UPLOAD:
     given = uploaded_audio()
 elif source == RECORD:
     given = recorded_audio()
 else:
-    given = example_audio(examples)
+    given = example_audio(gtzan, *run) if run is not None else None
+if run is not None:
+    to_url("classify", example=given.example if given is not None else None)
 
 if run is not None and given is not None:
     try:
-        show_result(*given, *run)
+        show_result(given, *run)
     except mgc.AudioError as error:  # about the visitor's input; other errors are the page boundary's (app.py)
         st.error(str(error), icon=":material/error:")
 elif run is not None:

@@ -15,9 +15,14 @@ st.markdown(
 data = dataset()
 if data is None:
     st.info(
-        "The GTZAN folder is not available on this server, so there is nothing to show here. Run the app "
-        "where the dataset lies beside the project (`../shared/gtzan`) or set `MGC_DATA` to a folder in the "
-        "Kaggle layout (“GTZAN Dataset - Music Genre Classification”)."
+        "GTZAN is not available on this server — its recordings are not ours to publish — so the dataset's "
+        "charts cannot be drawn here. Everything else works: **Classify** has example recordings to try, and "
+        "**Evaluation** and **Model comparison** show how each model did on GTZAN's test tracks.",
+        icon=":material/info:",
+    )
+    st.caption(
+        "Running your own copy? Put the Kaggle “GTZAN Dataset - Music Genre Classification” folder at "
+        "`../shared/gtzan` beside the project, or set `MGC_DATA` to it (see the README)."
     )
 else:
     collections = {"mel pictures": list(data.pictures), "audio": list(data.audio)}

@@ -4,8 +4,10 @@ import mimetypes
 
 import streamlit as st
 
-from app_pages.cached import dataset, metrics, pick_run, predictions, robustness
+from app_pages.cached import dataset, metrics, predictions, robustness
+from app_pages.picker import pick_run
 from mgc import charts
+from mgc.explain.words import GLOSSARY
 
 st.title("Evaluation")
 st.markdown(
@@ -17,9 +19,10 @@ if run is not None:
     model, split = run
     scores, table = metrics(model, split), predictions(model, split)
     accuracy, f1, auc = st.columns(3)
-    accuracy.metric("Accuracy", f"{scores['accuracy']:.1%}", help=f"on {len(table)} test tracks; chance is 10 %")
-    f1.metric("Macro F1", f"{scores['macro_f1']:.3f}")
-    auc.metric("Macro ROC AUC", f"{scores['macro_roc_auc']:.3f}")
+    tracks = f"On {len(table)} test tracks. "
+    accuracy.metric("Accuracy", f"{scores['accuracy']:.1%}", help=tracks + GLOSSARY["accuracy"])
+    f1.metric("Macro F1", f"{scores['macro_f1']:.3f}", help=GLOSSARY["f1"])
+    auc.metric("Macro ROC AUC", f"{scores['macro_roc_auc']:.3f}", help=GLOSSARY["auc"])
 
     # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
     confusion, roc, precision_recall, report, wrong_tracks, real_world = st.tabs(
@@ -43,12 +46,15 @@ if run is not None:
             )
     if roc.open:
         roc.plotly_chart(charts.roc_figure(table), key="roc")
+        roc.caption(GLOSSARY["auc"])
     if precision_recall.open:
         precision_recall.plotly_chart(charts.precision_recall_figure(table), key="precision_recall")
+        precision_recall.caption(GLOSSARY["ap"])
     if report.open:
         report.dataframe(
             charts.classification_report(scores).style.format(precision=3, na_rep="—"), key="report", height="content"
         )
+        report.caption(f"{GLOSSARY['f1']} roc_auc: {GLOSSARY['auc']} average_precision: {GLOSSARY['ap']}")
     if wrong_tracks.open:
         with wrong_tracks:
             wrong = charts.misclassified(table)

@@ -1,19 +1,33 @@
-"""Home: what the app does, the ten genres, the headline numbers, and how to use it."""
+"""Home: what the app does, examples to try in one click, the ten genres, the headline numbers, and the words."""
 
 import streamlit as st
 
 from app_pages.cached import readable_metrics, run_label
 from mgc import GENRES, charts
 from mgc.charts import SPLIT_LABELS
+from mgc.data.examples import EXAMPLES, ICONS
+from mgc.explain.words import GLOSSARY
 
 st.title("Which genre is this music?")
 st.markdown(
     "This app listens to a piece of music — a file you upload, a recording from your microphone, "
-    "or an example from the GTZAN dataset — and says which of ten genres it sounds most like. "
+    "or one of the example recordings that come with it — and says which of ten genres it sounds most like. "
     "It also shows *why*: what the model saw, where in the sound it heard the genre, and how well "
     "it does on music it has never heard."
 )
 st.markdown("**The ten genres:** " + " · ".join(GENRES))
+
+st.subheader("Try it")
+st.markdown("One click classifies a recording that comes with the app: music, but also speech, a bird and a whale.")
+with st.container(horizontal=True):
+    for shipped in EXAMPLES:
+        st.page_link(
+            "app_pages/classify.py",
+            label=shipped.name,
+            icon=ICONS[shipped.kind],
+            query_params={"example": shipped.id},
+            help=shipped.credit,
+        )
 
 runs, damaged = readable_metrics()
 st.subheader("How good is it?")
@@ -39,7 +53,7 @@ else:
         column.metric(
             f"Best accuracy, {SPLIT_LABELS[split]}",
             f"{scored[best]:.0%}",
-            help=f"{best}, on {tracks} test tracks it never saw in training",
+            help=f"{best}, on {tracks} test tracks it never saw in training. {GLOSSARY['accuracy']}",
         )
         column.caption(f"{best} on {tracks} test tracks (chance is 10 %)")
     st.plotly_chart(charts.comparison_bars_figure(runs, "accuracy"), key="accuracy_bars")
@@ -58,3 +72,20 @@ st.markdown(
     "songs it gets wrong. **Model comparison** puts all trained models side by side, and **Dataset** "
     "shows the data they learnt from."
 )
+
+with st.expander("Words used in this app"):
+    st.markdown(
+        "\n".join(
+            f"- **{term}** — {GLOSSARY[key]}"
+            for term, key in (
+                ("Split", "split"),
+                ("Accuracy", "accuracy"),
+                ("F1, macro F1", "f1"),
+                ("AUC (ROC AUC)", "auc"),
+                ("AP (average precision)", "ap"),
+                ("Saliency (gradient × input)", "saliency"),
+                ("Test track", "test track"),
+                ("Training track", "training track"),
+            )
+        )
+    )

@@ -13,6 +13,7 @@ from app_pages.cached import (
 )
 from mgc import charts
 from mgc.charts import SPLIT_LABELS
+from mgc.explain.words import GLOSSARY, describe_model
 
 st.title("Model comparison")
 runs = all_metrics()
@@ -22,11 +23,16 @@ else:
     robust = all_robustness()
     table = charts.comparison_table(runs, robust)
     number = st.column_config.NumberColumn
+    words = {"accuracy": GLOSSARY["accuracy"], "macro F1": GLOSSARY["f1"], "macro AUC": GLOSSARY["auc"]}
     st.dataframe(
         table,
         key="comparison",
         column_config={
-            **{column: number(format="%.3f") for column in table.columns if "(" in column},
+            **{
+                column: number(format="%.3f", help=words.get(column.split(" (")[0]))
+                for column in table.columns
+                if "(" in column
+            },
             "parameters": number(format="localized"),
             "train minutes": number(format="%.1f"),
             "ms per clip": number(format="%.1f"),
@@ -38,6 +44,8 @@ else:
         "Real-world conditions tab); parameters, training time and milliseconds per 30-s clip (CPU) of the "
         "random-split run."
     )
+    with st.expander("What each model is"):
+        st.markdown("\n".join(f"- **{model}** — {describe_model(model)}" for model in table.index))
 
     with st.container(border=True):
         st.markdown(

@@ -6,6 +6,7 @@ pages that read the dataset use the real GTZAN folder when it is here.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -16,6 +17,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import mgc
+import mgc.runs
+from mgc.data.examples import EXAMPLES, example
 from mgc.runs.checkpoints import available_runs
 from tests.conftest import encode, sine_chord
 
@@ -54,6 +57,14 @@ def open_tab(app: AppTest, key: str, label: str) -> AppTest:
 
 def metric(app: AppTest, label: str) -> str:
     return next(m.value for m in app.metric if m.label == label)
+
+
+def choose_model(app: AppTest, model: str) -> AppTest:
+    """Pick any trained model: the expert view ("All models") first, as the picker offers three by default."""
+    app.toggle(key="classify_all_models").set_value(True)
+    app.run()
+    app.selectbox(key="classify_model").set_value(model)
+    return app
 
 
 def assert_no_exception(app: AppTest) -> None:
@@ -114,16 +125,21 @@ def test_uploading_a_real_clip_shows_its_top_genre_and_the_charts(real_data, tra
 def test_a_feature_model_an_ensemble_and_the_hybrid_classify_from_the_picker(model, trained_crnn):
     if (model, "random") not in available_runs():
         pytest.skip(f"no evaluated {model} for the random split in checkpoints/")
-    app = open_app("app_pages/classify.py")
-    app.selectbox(key="classify_model").set_value(model)
+    app = choose_model(open_app("app_pages/classify.py"), model)
     app.file_uploader(key="upload").upload("chord.wav", encode(sine_chord(12.0)), "audio/wav")
     app.run()
     assert_no_exception(app)
     assert not app.error
     assert metric(app, "Top genre") == mgc.classify(encode(sine_chord(12.0)), model=model).genre
     charts = plotly_charts(app)
-    assert {"top_genres", "timeline", "picture", "embedding_map"} <= set(charts)
+    assert {"top_genres", "picture", "embedding_map"} <= set(charts)
     assert ("saliency" in charts) == (model != "mlp")
+    assert ("timeline" in charts) == (model != "mlp")  # a feature model answers once: no flat "genre over time"
+    reads = next(m.value for m in app.markdown if m.value.startswith("**What the model reads.**"))
+    assert "57 numbers" in reads
+    if model == "mlp":
+        assert "never sees the spectrogram" in reads
+        assert "does not read it" in charts["picture"]["layout"]["title"]["text"]
 
 
 def test_a_recording_in_session_state_is_classified(trained_crnn):
@@ -165,19 +181,145 @@ def test_a_bad_upload_shows_an_error_and_no_traceback(trained_crnn, name, conten
     assert not app.metric
 
 
-@pytest.mark.real_data
-def test_examples_come_from_the_dataset_folder(real_data, trained_crnn):
-    app = open_app("app_pages/classify.py")
+def open_examples(app: AppTest) -> AppTest:
     app.radio(key="source").set_value("Try an example")
     app.run()
-    track = app.selectbox(key="example").value
-    assert track in real_data.audio
+    assert_no_exception(app)
+    return app
+
+
+def test_without_the_dataset_a_shipped_example_is_classified_by_one_click(no_dataset, trained_crnn):
+    app = open_examples(open_app("app_pages/classify.py"))
+    assert "gtzan_track" not in {s.key for s in app.selectbox}, "no GTZAN clips are offered without the dataset"
+    assert {example.id for example in EXAMPLES} <= {button.key.removeprefix("example_") for button in app.button}
+    app.button(key="example_brahms").click()
+    app.run()
+    assert_no_exception(app)
+    assert metric(app, "Top genre") == mgc.classify(example("brahms").file).genre
+    assert any(example("brahms").credit in c.value for c in app.caption), "the credit line is shown with the result"
+    assert app.query_params["example"] == "brahms"
+
+
+def test_home_links_every_shipped_example_to_classify():
+    links = {link.proto.query_string: link.proto.page for link in open_app().get("page_link")}
+    assert {f"example={example.id}": "classify" for example in EXAMPLES}.items() <= links.items()
+
+
+@pytest.mark.real_data
+def test_gtzan_clips_are_marked_test_or_training_track_for_the_chosen_run(real_data, trained_crnn):
+    app = open_examples(open_app("app_pages/classify.py"))
+    split = real_data.split("random")
+    for genre in ("blues", "jazz"):
+        app.selectbox(key="gtzan_genre").set_value(genre)
+        app.run()
+        picker = app.selectbox(key="gtzan_track")
+        shown = dict(option.split(" · ") for option in picker.options)
+        assert set(shown) == {track for track in real_data.audio if track.startswith(genre)}
+        for track, label in shown.items():
+            part = next(p for p in ("train", "valid", "test") if track in split.part(p))
+            assert label == {"train": "training track", "valid": "validation track", "test": "test track"}[part]
+        assert picker.value in split.test, "the default is a clip this model never heard"
+    app.button(key="gtzan_go").click()
+    app.run()
     assert metric(app, "Top genre") in mgc.GENRES
+    assert any("GTZAN labels this clip **jazz**" in c.value and "**test track**" in c.value for c in app.caption)
+    assert app.query_params["example"] == app.selectbox(key="gtzan_track").value
 
 
-def test_examples_are_not_offered_without_the_dataset(no_dataset):
+def test_the_student_view_offers_three_models_and_all_models_offers_every_run(trained_crnn):
     app = open_app("app_pages/classify.py")
-    assert "Try an example" not in app.radio(key="source").options
+    runs = available_runs()
+    ensembles = {
+        m: mgc.runs.read_json(mgc.runs.run_dir(m, "random") / "metrics.json")["accuracy"]
+        for m, s in runs
+        if s == "random" and m.startswith("ensemble-")
+    }
+    expected = ["crnn", *([max(sorted(ensembles), key=ensembles.get)] if ensembles else []), "mlp"]
+    assert app.selectbox(key="classify_model").options == [m for m in expected if m in {m for m, _ in runs}]
+    assert "Looks at a picture of the sound" in " ".join(c.value for c in app.caption)
+    app.toggle(key="classify_all_models").set_value(True)
+    app.run()
+    assert set(app.selectbox(key="classify_model").options) == {m for m, _ in runs}
+
+
+def test_choices_are_written_to_the_address(trained_crnn):
+    app = open_app("app_pages/classify.py")
+    assert (app.query_params["model"], app.query_params["split"]) == ("crnn", "random")
+    app.selectbox(key="classify_model").set_value("mlp")
+    app.run()
+    assert app.query_params["model"] == "mlp"
+
+
+def open_link(page: str, **query) -> AppTest:
+    """The app opened on `page` from a link carrying `query` in its address."""
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.query_params.update(query)
+    app.run()
+    app.switch_page(page)
+    app.run()
+    assert_no_exception(app)
+    return app
+
+
+def test_a_link_restores_model_split_and_example(trained_crnn):
+    if ("mlp-512-sgd", "filtered") not in available_runs():
+        pytest.skip("needs mlp-512-sgd evaluated on the filtered split")
+    app = open_link("app_pages/classify.py", model="mlp-512-sgd", split="filtered", example="robin")
+    assert app.selectbox(key="classify_model").value == "mlp-512-sgd"
+    assert app.selectbox(key="classify_split").value == "filtered"
+    assert app.toggle(key="classify_all_models").value, "a model outside the three opens the expert view"
+    assert app.radio(key="source").value == "Try an example"
+    expected = mgc.classify(example("robin").file, model="mlp-512-sgd", split="filtered")
+    assert metric(app, "Top genre") == expected.genre
+    assert dict(app.query_params) == {"model": "mlp-512-sgd", "split": "filtered", "example": "robin"}
+
+
+def test_a_link_restores_the_evaluation_view():
+    if ("crnn", "filtered") not in available_runs():
+        pytest.skip("needs crnn evaluated on the filtered split")
+    app = open_link("app_pages/evaluation.py", model="crnn", split="filtered")
+    filtered = mgc.runs.read_json(mgc.runs.run_dir("crnn", "filtered") / "metrics.json")
+    assert metric(app, "Accuracy") == f"{filtered['accuracy']:.1%}"
+
+
+def test_unknown_values_in_a_link_are_ignored_with_a_note(trained_crnn):
+    app = open_link("app_pages/classify.py", model="no-such-model", split="sideways", example="[x](https://e.example)")
+    assert not app.error
+    assert (app.selectbox(key="classify_model").value, app.selectbox(key="classify_split").value) == ("crnn", "random")
+    notes = [c.value for c in app.caption if "link asked for" in c.value]
+    assert len(notes) == 3 and all("which this app lacks" in note for note in notes)
+    assert not any("](" in note for note in notes), "a link's value is never shown as Markdown"
+    assert not app.metric, "nothing is classified"
+    assert dict(app.query_params) == {"model": "crnn", "split": "random"}
+
+
+def test_the_result_downloads_as_csv_and_json(trained_crnn, monkeypatch):
+    offered = {}
+    original = st.download_button
+
+    def keep(label, data, file_name=None, **kwargs):
+        offered[file_name] = data
+        return original(label, data, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", keep)
+    app = open_examples(open_app("app_pages/classify.py"))
+    app.button(key="example_vibe-ace").click()
+    app.run()
+    assert_no_exception(app)
+    expected = mgc.classify(example("vibe-ace").file)
+    assert set(offered) == {"mgc-vibe-ace-crnn-random.csv", "mgc-vibe-ace-crnn-random.json"}
+    table = pd.read_csv(io.StringIO(offered["mgc-vibe-ace-crnn-random.csv"]))
+    assert list(table.columns) == ["start", "end", *mgc.GENRES, "top_genre"]
+    assert len(table) == len(expected.timeline)
+    record = json.loads(offered["mgc-vibe-ace-crnn-random.json"])
+    assert (record["model"], record["split"], record["source"], record["genre"]) == (
+        "crnn",
+        "random",
+        "vibe-ace",
+        expected.genre,
+    )
+    assert record["probabilities"] == pytest.approx(expected.probabilities, abs=1e-6)
+    assert len(record["timeline"]) == len(expected.timeline)
 
 
 def test_the_evaluation_split_picker_changes_the_numbers():
@@ -284,7 +426,7 @@ def test_a_damaged_run_file_shows_a_clear_message_without_server_paths(run, name
     damage(checkpoints_copy / run / "random" / name)
     app = open_app(page)
     if page == "app_pages/classify.py":
-        app.selectbox(key="classify_model").set_value(run)
+        choose_model(app, run)
         app.file_uploader(key="upload").upload("chord.wav", encode(sine_chord(5.0)))
         app.run()
     assert_no_exception(app)

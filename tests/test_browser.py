@@ -1,8 +1,9 @@
 """End to end in a real browser: Debian's chromium, driven by Playwright, against `streamlit run app.py`.
 
 Uploads an mp3, waits for the top genre, visits every page, records through a fake microphone that
-plays a music file, and saves a screenshot of each step to $MGC_SCREENSHOTS (default
-/tmp/mgc-screenshots) for a person to look at.
+plays a music file; draws every page at a classroom projector's size (1280×720) and a phone's (390×844);
+clicks an example on a server without the dataset and opens a link that restores a view. Saves a
+screenshot of each step to $MGC_SCREENSHOTS (default /tmp/mgc-screenshots) for a person to look at.
 """
 
 from __future__ import annotations
@@ -221,3 +222,125 @@ def test_eight_sessions_at_once_each_get_their_own_answer(server, tmp_path):
     assert result["all_match"], [(r["file"], r["genre"], r["confidence"], r["expected"]) for r in result["results"]]
     assert len({r["file"] for r in result["results"]}) == 8
     assert result["server_rss_mb_after"] < 1200
+
+
+PROJECTOR, PHONE = {"width": 1280, "height": 720}, {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def chromium(browser_page):
+    """The module's chromium (one Playwright per process), for pages of any size: each test opens its own context."""
+    return browser_page.context.browser
+
+
+def new_page(browser, viewport: dict):
+    context = browser.new_context(viewport=viewport, is_mobile=viewport["width"] < 600, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(SECONDS_TO_WAIT)
+    return page
+
+
+def problems_on(page, name: str) -> list[str]:
+    """What is wrong with the painted page: an exception shown, or content wider than the screen (a phone would
+    scroll sideways). Collected rather than asserted at once, so that every page is still drawn and looked at."""
+    found = []
+    if page.get_by_test_id("stException").count():
+        found.append(f"{name}: an exception is shown")
+    overflow = page.evaluate(
+        "(() => { const main = document.querySelector('[data-testid=stMain]');"
+        " return main.scrollWidth - main.clientWidth; })()"
+    )
+    if overflow > 1:
+        found.append(f"{name}: {overflow} px wider than the screen")
+    return found
+
+
+@pytest.mark.parametrize("viewport", [PROJECTOR, PHONE], ids=["projector-1280x720", "phone-390x844"])
+def test_every_page_at_projector_and_phone_size(server, chromium, screenshots, viewport):
+    url, _ = server
+    size = f"{viewport['width']}x{viewport['height']}"
+    page = new_page(chromium, viewport)
+    problems = []
+    try:
+        for title, (path, heading) in bench.PAGES.items():
+            page.goto(f"{url}/{path}")
+            page.get_by_role("heading", name=heading).first.wait_for()
+            wait_until_rendered(page)
+            problems += problems_on(page, title)
+            screenshot(page, screenshots / f"{size}-{title.lower().replace(' ', '-')}.png")
+        # A result on Classify: one click on an example.
+        page.goto(f"{url}/classify")
+        page.get_by_test_id("stRadio").get_by_text("Try an example", exact=True).click()
+        page.get_by_role("button", name="Kevin MacLeod: Vibe Ace").click()
+        assert top_genre(page) in GENRES
+        wait_until_rendered(page)
+        problems += problems_on(page, "Classify with an example's result")
+        screenshot(page, screenshots / f"{size}-classify-example.png")
+    finally:
+        page.context.close()
+    assert not problems, problems
+
+
+def chosen(page, index: int) -> str:
+    """The option shown by the page's `index`-th selectbox (a combobox: the value is its input's, not its text)."""
+    return page.get_by_test_id("stSelectbox").nth(index).locator("input").input_value()
+
+
+@pytest.fixture(scope="module")
+def server_without_dataset(tmp_path_factory):
+    """`streamlit run app.py` as on the hosted page: MGC_DATA names a folder that does not exist."""
+    if ("crnn", "random") not in available_runs():
+        pytest.skip("no trained crnn for the random split in checkpoints/ (or $MGC_CHECKPOINTS)")
+    absent = tmp_path_factory.mktemp("hosted") / "no-gtzan-here"
+    saved = os.environ.get("MGC_DATA")
+    os.environ["MGC_DATA"] = str(absent)  # the server inherits it
+    try:
+        with bench.app_server() as (url, process, _):
+            yield url, process
+    finally:
+        if saved is None:
+            os.environ.pop("MGC_DATA", None)
+        else:
+            os.environ["MGC_DATA"] = saved
+
+
+@pytest.mark.parametrize("viewport", [PROJECTOR, PHONE], ids=["projector-1280x720", "phone-390x844"])
+def test_without_the_dataset_an_example_click_classifies_and_a_link_restores_the_view(
+    server_without_dataset, chromium, screenshots, viewport
+):
+    url, _ = server_without_dataset
+    size = f"{viewport['width']}x{viewport['height']}"
+    page = new_page(chromium, viewport)
+    try:
+        page.goto(f"{url}/dataset")
+        page.get_by_text("not available on this server").wait_for()
+        screenshot(page, screenshots / f"{size}-hosted-dataset.png")
+
+        page.goto(f"{url}/classify")
+        page.get_by_role("heading", name="Classify").first.wait_for()
+        page.get_by_test_id("stRadio").get_by_text("Try an example", exact=True).click()
+        page.get_by_role("button", name="Brahms: Hungarian Dance No. 5").click()
+        genre = top_genre(page)
+        assert genre in GENRES
+        wait_until_rendered(page)
+        screenshot(page, screenshots / f"{size}-hosted-classify-example.png")
+        assert not problems_on(page, "Classify"), problems_on(page, "Classify")
+        assert page.get_by_text("Musopen. Public domain.").count() >= 1
+        assert page.get_by_text("GTZAN clips").count() == 0, "no dataset clips are offered on the hosted page"
+        assert "example=brahms" in page.url and "model=crnn" in page.url
+
+        # The address, opened afresh (a shared link, a reload), shows the same view.
+        if ("mlp", "filtered") in available_runs():
+            link = f"{url}/classify?model=mlp&split=filtered&example=robin"
+            page.goto(link)
+            assert top_genre(page) in GENRES
+            wait_until_rendered(page)
+            assert (chosen(page, 0), chosen(page, 1)) == ("mlp", "fault-filtered split")
+            assert page.get_by_text("freesound.org/s/456440").count() >= 1
+            page.reload()
+            assert top_genre(page) in GENRES
+            wait_until_rendered(page)
+            screenshot(page, screenshots / f"{size}-hosted-link-restores-view.png")
+            assert (chosen(page, 0), chosen(page, 1)) == ("mlp", "fault-filtered split")
+    finally:
+        page.context.close()

@@ -10,6 +10,7 @@ timeline is one row covering the whole input.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +56,31 @@ class Prediction:
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable genres with their probabilities, best first."""
         return sorted(self.probabilities.items(), key=lambda item: -item[1])[:k]
+
+    def timeline_csv(self) -> str:
+        """The timeline as CSV text to download: `start`, `end` (seconds), the ten probabilities, and each
+        window's most probable genre (`top_genre`)."""
+        table = self.timeline.copy()
+        table["top_genre"] = table[list(GENRES)].idxmax(axis=1)
+        return table.to_csv(index=False, float_format="%.6g")
+
+    def record(self, split: str, source: str = "", may_not_be_music: Sequence[str] = ()) -> dict:
+        """The whole result as plain data (for JSON): the run, the input's name, the genre and confidence, all ten
+        probabilities, the timeline (one dict per window), the notices, and the reasons to doubt that the input is
+        music (`mgc.explain.music_check`'s, passed in by the caller)."""
+        return {
+            "model": self.model,
+            "split": split,
+            "source": source,
+            "genre": self.genre,
+            "confidence": self.confidence,
+            "probabilities": dict(self.probabilities),
+            "seconds_analysed": self.seconds,
+            "timeline": [{key: float(value) for key, value in row.items()} for row in self.timeline.to_dict("records")],
+            "notices": list(self.notices),
+            "may_not_be_music": bool(may_not_be_music),
+            "may_not_be_music_reasons": list(may_not_be_music),
+        }
 
 
 def _timeline(window_probabilities: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pd.DataFrame:
