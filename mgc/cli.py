@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--model",
         default="crnn",
-        help="crnn, cnn or lstm (picture models); mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and "
+        help="crnn, cnn-lstm, cnn or lstm (picture models); mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and "
         "mlp-1024-rmsprop, ships the best by validation accuracy as mlp) or one of those; logreg "
         "(scikit-learn baseline); hybrid (the cnn or crnn run's embedding with the 57 features, "
         "an MLP head); ensemble-sum, ensemble-product, ensemble-vote or ensemble-best "
@@ -52,6 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="the whole zoo: " + ", ".join(ZOO))
     train.add_argument("--split", choices=["random", "filtered", "both"], default="random")
     train.add_argument("--epochs", type=int, default=None, help="upper bound on epochs (early stopping may end sooner)")
+    train.add_argument(
+        "--recipe",
+        choices=["robust", "clean"],
+        default="robust",
+        help="picture models: clean trains on Kaggle's pictures as they are; robust (default) then fine-tunes that "
+        "run through simulated listening conditions (speakers, rooms, noise, microphones)",
+    )
+    train.add_argument(
+        "--fine-tune", action="store_true", help="picture models: only the robust fine-tuning of the run already there"
+    )
     train.add_argument("--device", default="cpu", help="cpu or cuda")
     train.add_argument("--out", type=Path, default=None, help="run folder (default checkpoints/<model>/<split>)")
     _add_data(train)
@@ -120,7 +130,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise MgcError("--out names one run's folder; with --all every run goes to checkpoints/<model>/<split>")
             for split in splits:
                 for model in ZOO if args.all else (args.model,):
-                    train(model, split, data=args.data, epochs=args.epochs, device=args.device, out_dir=args.out)
+                    train(
+                        model,
+                        split,
+                        data=args.data,
+                        epochs=args.epochs,
+                        device=args.device,
+                        out_dir=args.out,
+                        recipe=args.recipe,
+                        fine_tune_only=args.fine_tune,
+                    )
         elif args.command == "evaluate":
             from .evaluate import evaluate
             from .runs import trained_models

@@ -121,3 +121,26 @@ def test_the_cnn_lstm_is_the_crnn_with_lstm_cells_and_nothing_else():
     }
     with pytest.raises(ValueError, match="unknown recurrent cell"):
         build_model("crnn", {"cell": "rnn"})
+
+
+def test_the_robust_recipe_fine_tunes_the_clean_run_through_listening_conditions(synthetic_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
+    out = train("crnn", "filtered", data=synthetic_data, epochs=2, model_config=SMALL["crnn"])  # recipe="robust"
+    record = json.loads((out / "training.json").read_text())
+    assert record["recipe"] == "robust: fine-tuned from a clean run"
+    assert record["fine_tuned_from"]["epochs_run"] == 2 and record["epochs_run"] == 20
+    assert record["degraded_render_tracks"] == 20  # every train track of the tiny folder has audio
+    assert record["train_config"]["listening"] == 0.8 and record["train_config"]["lr"] == 3e-4
+    assert record["train_seconds"] >= record["fine_tuned_from"]["train_seconds"]
+    assert len(pd.read_csv(out / "history.csv")) == 20
+    model, saved = load_picture_model("crnn", "filtered")
+    assert saved["family"] == "crnn" and model.config == build_model("crnn", SMALL["crnn"]).config
+
+
+def test_the_clean_recipe_is_one_stage_on_the_pictures_as_they_are(synthetic_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
+    out = train("cnn", "filtered", data=synthetic_data, epochs=2, model_config=SMALL["cnn"], recipe="clean")
+    record = json.loads((out / "training.json").read_text())
+    assert record["recipe"] == "clean" and record["fine_tuned_from"] is None and record["epochs_run"] == 2
+    with pytest.raises(ValueError, match="unknown recipe"):
+        train("cnn", "filtered", data=synthetic_data, recipe="noisy")

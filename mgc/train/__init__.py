@@ -13,12 +13,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..models import family as family_of
+from ..runs.checkpoints import run_dir
 from ..runs.ensembles import ENSEMBLES
 from .ensembles import build_ensemble
 from .hybrid import train_hybrid
-from .pictures import TrainConfig, train_picture_model
+from .pictures import TrainConfig, robust_fine_tuning, train_picture_model
 from .tabular import MLP_VARIANTS, train_tabular
 
+RECIPES = ("robust", "clean")
+"""How picture models are trained: see `train`."""
 TRAINERS = {"pictures": train_picture_model, "tabular": train_tabular, "hybrid": train_hybrid}
 """A family's `trainer` name → the function that trains its runs."""
 
@@ -32,6 +35,8 @@ def train(
     out_dir: Path | None = None,
     config: TrainConfig | None = None,
     model_config: dict | None = None,
+    recipe: str = "robust",
+    fine_tune_only: bool = False,
 ) -> Path:
     """Train run `name` on `split` of the GTZAN folder `data`; returns the run folder it wrote.
 
@@ -39,21 +44,26 @@ def train(
     (`mlp-256` …) or an ensemble (`ensemble-sum` …). `config` and `model_config` are for the picture
     models; the feature models and the hybrid train with their own recipes (`mgc.train.tabular`,
     `mgc.train.hybrid`: call their trainers to change them).
+
+    A picture model's `recipe`: "clean" trains on Kaggle's pictures as they are; "robust" (the default) then
+    fine-tunes that run through simulated listening conditions (`robust_fine_tuning`); `fine_tune_only`
+    fine-tunes the run already in the folder. An explicit `config` is one stage, exactly as given.
     """
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown recipe {recipe!r}; use one of {', '.join(RECIPES)}")
     if name in ENSEMBLES:
         return build_ensemble(name, split, data=data, out_dir=out_dir)
     trainer = family_of("mlp" if name in MLP_VARIANTS else name).trainer
     if trainer == "pictures":
-        return train_picture_model(
-            name,
-            split,
-            data=data,
-            epochs=epochs,
-            device=device,
-            out_dir=out_dir,
-            config=config,
-            model_config=model_config,
-        )
+        out_dir = Path(out_dir or run_dir(name, split))
+        options = dict(data=data, device=device, out_dir=out_dir, model_config=model_config)
+        if config is not None:
+            return train_picture_model(name, split, epochs=epochs, config=config, **options)
+        if not fine_tune_only:
+            train_picture_model(name, split, epochs=epochs, config=TrainConfig(), **options)
+        if recipe == "robust" or fine_tune_only:
+            train_picture_model(name, split, config=robust_fine_tuning(out_dir), **options)
+        return out_dir
     if config is not None or model_config is not None:
         raise ValueError(
             f"config and model_config are for picture models; {name!r} trains with "

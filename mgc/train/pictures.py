@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from ..data.gtzan import GTZAN, labels_of
 from ..frontends.picture import PICTURE, WINDOW_COLUMNS
 from ..models import build_model, parameter_count
-from ..runs.checkpoints import run_dir
+from ..runs.checkpoints import load_model, read_json, run_dir
 from ..runs.outputs import track_outputs
 from .common import BestEpoch, native_bf16, save_run, seed_everything, track_log_loss, training_precision
 from .picture_conditions import ConditionRecipe, apply_condition, degraded_pictures, random_condition
@@ -48,9 +48,10 @@ class TrainConfig:
     mixup_alpha: float = 0.2  # 0 turns mixup off
     patience: int = 20  # epochs without validation improvement before stopping
     precision: str = "auto"  # of the training steps and validation: auto | bf16 | fp32 (see `training_precision`)
-    listening: float = 0.8  # share of clean examples put through a picture-domain listening condition (0: none)
-    degraded_renders: int = 4  # per training track with audio: pictures of its audio through random listening chains
+    listening: float = 0.0  # share of clean examples put through a picture-domain listening condition (0: none)
+    degraded_renders: int = 0  # per training track with audio: pictures of its audio through random listening chains
     degraded_share: float = 0.5  # how often such a track is seen through one of them instead of its clean picture
+    start_from: str | None = None  # the folder of a trained run of the same family to fine-tune (None: from scratch)
     seed: int = 0
 
     @property
@@ -104,6 +105,16 @@ def train_step(
     return logits, loss
 
 
+def robust_fine_tuning(start_from: Path) -> TrainConfig:
+    """The robust recipe's second stage: 20 epochs at a tenth of the learning rate from the clean run in
+    `start_from`, 80 % of the examples through picture-domain listening conditions and, where the train part
+    has audio, pictures of truly degraded audio half the time. Measured on the random split's CRNN (README,
+    Real-world conditions): clean test accuracy 79.0 → 77.5 %, the phone speaker 39 → 70 %, the classroom
+    chain 18 → 36 % on the 33 test clips with audio; trained from scratch with the same conditions for 60
+    epochs instead, it fell to 70.5 % clean."""
+    return TrainConfig(epochs=20, lr=3e-4, listening=0.8, degraded_renders=4, patience=100, start_from=str(start_from))
+
+
 def training_example(
     picture: np.ndarray, renders: list[np.ndarray], config: TrainConfig, rng: np.random.Generator
 ) -> np.ndarray:
@@ -154,7 +165,15 @@ def train_picture_model(
     train_renders = [degraded.get(t, []) for t in train_tracks]
 
     model = build_model(family, model_config)
-    model.normalise.fit(train_pictures)
+    started_from = {}
+    if config.start_from:  # fine-tuning: its weights and its input normalisation, as they were trained
+        start = Path(config.start_from)
+        model.load_state_dict(load_model(start.parent.name, start.name, root=start.parent.parent)[0].state_dict())
+        record = read_json(start / "training.json")
+        started_from = {key: record.get(key) for key in ("recipe", "epochs_run", "best_epoch", "best_valid_accuracy")}
+        started_from["train_seconds"] = record.get("train_seconds", 0.0)
+    else:
+        model.normalise.fit(train_pictures)
     model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
@@ -235,9 +254,12 @@ def train_picture_model(
         asdict(config),
         device=device,
         precision=precision,
-        recipe=config.recipe,
+        recipe=config.recipe
+        if not started_from
+        else f"{config.recipe}: fine-tuned from a {started_from['recipe']} run",
         degraded_render_tracks=len(degraded),
-        train_seconds=seconds,
+        fine_tuned_from=started_from or None,
+        train_seconds=seconds + (started_from.get("train_seconds") or 0.0),  # both stages
         train_tracks=len(train_tracks),
         valid_tracks=len(valid_tracks),
     )
