@@ -93,5 +93,5 @@ if run is not None:
                     "classroom would hear them: a phone speaker, rooms, noise, a laptop microphone, codecs, pitch and "
                     "tempo changes — and all of them in a row (the classroom chain). Bars show the accuracy, whiskers "
                     "its 95 % interval (Wilson): with this few clips, differences of a few points are noise. "
-                    f"Trained with the {record.get('recipe', 'clean')} recipe."
+                    f"Training recipe: {record.get('recipe', 'clean')}."
                 )

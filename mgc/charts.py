@@ -458,6 +458,7 @@ def robustness_figure(record: dict) -> go.Figure:
             ),
             text=[f"{a:.0%}" for a in accuracy],
             textposition="inside",
+            insidetextanchor="start",  # at the bar's start, clear of the interval's whisker at its end
             hovertemplate="%{y}: %{x:.0%}<extra></extra>",
         )
     )

@@ -170,7 +170,8 @@ def train_picture_model(
         start = Path(config.start_from)
         model.load_state_dict(load_model(start.parent.name, start.name, root=start.parent.parent)[0].state_dict())
         record = read_json(start / "training.json")
-        started_from = {key: record.get(key) for key in ("recipe", "epochs_run", "best_epoch", "best_valid_accuracy")}
+        started_from = {key: record.get(key) for key in ("epochs_run", "best_epoch", "best_valid_accuracy")}
+        started_from["recipe"] = record.get("recipe", "clean")  # runs from before the recipes were recorded: clean
         started_from["train_seconds"] = record.get("train_seconds", 0.0)
     else:
         model.normalise.fit(train_pictures)
