@@ -67,3 +67,20 @@ def synthetic_data(tmp_path_factory) -> Path:
     for part, names in lines.items():
         (root / "splits" / f"{part}_filtered.txt").write_text("\n".join(names) + "\n")
     return root
+
+
+@pytest.fixture(scope="session")
+def small_model(synthetic_data, tmp_path_factory):
+    """A small CRNN trained for two epochs on the synthetic folder (clean recipe), in its own checkpoints root."""
+    from mgc.train import TrainConfig, train
+
+    root = tmp_path_factory.mktemp("checkpoints")
+    train(
+        "crnn",
+        "filtered",
+        data=synthetic_data,
+        out_dir=root / "crnn" / "filtered",
+        config=TrainConfig(epochs=2, mixup_alpha=0.0),
+        model_config={"channels": [8, 8, 16, 16, 16], "gru_hidden": 8},
+    )
+    return root

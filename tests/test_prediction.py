@@ -11,23 +11,7 @@ import mgc
 from mgc.cli import main
 from mgc.data.gtzan import GENRES
 from mgc.evaluate import EmbeddingMap
-from mgc.train import TrainConfig, train
 from tests.conftest import SR, encode, genre_signal, sine_chord
-
-
-@pytest.fixture(scope="module")
-def small_model(synthetic_data, tmp_path_factory):
-    """A small CRNN trained for two epochs on the synthetic folder, in its own checkpoints root."""
-    root = tmp_path_factory.mktemp("checkpoints")
-    train(
-        "crnn",
-        "filtered",
-        data=synthetic_data,
-        out_dir=root / "crnn" / "filtered",
-        config=TrainConfig(epochs=2, mixup_alpha=0.0),
-        model_config={"channels": [8, 8, 16, 16, 16], "gru_hidden": 8},
-    )
-    return root
 
 
 @pytest.fixture(autouse=True)

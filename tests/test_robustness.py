@@ -7,21 +7,6 @@ import pytest
 from mgc.cli import main
 from mgc.evaluate import robustness
 from mgc.evaluate.metrics import wilson_interval
-from mgc.train import TrainConfig, train
-
-
-@pytest.fixture(scope="module")
-def small_run(synthetic_data, tmp_path_factory):
-    root = tmp_path_factory.mktemp("checkpoints")
-    train(
-        "crnn",
-        "filtered",
-        data=synthetic_data,
-        out_dir=root / "crnn" / "filtered",
-        config=TrainConfig(epochs=2, mixup_alpha=0.0, listening=0.0, degraded_renders=0),
-        model_config={"channels": [8, 8, 16, 16, 16], "gru_hidden": 8},
-    )
-    return root
 
 
 def test_the_wilson_interval_holds_the_proportion_and_is_wide_for_few_trials():
@@ -31,15 +16,15 @@ def test_the_wilson_interval_holds_the_proportion_and_is_wide_for_few_trials():
 
 
 def test_the_command_measures_each_condition_on_the_test_clips_and_caches_it(
-    small_run, synthetic_data, monkeypatch, capsys
+    small_model, synthetic_data, monkeypatch, capsys
 ):
-    monkeypatch.setenv("MGC_CHECKPOINTS", str(small_run))
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(small_model))
     code = main(
         ["robustness", "--model", "crnn", "--split", "filtered", "--data", str(synthetic_data),
          "--conditions", "quiet,phone_speaker"]
     )  # fmt: skip
     assert code == 0
-    record = json.loads((small_run / "crnn" / "filtered" / robustness.ROBUSTNESS_FILE).read_text())
+    record = json.loads((small_model / "crnn" / "filtered" / robustness.ROBUSTNESS_FILE).read_text())
     assert record["clips"] == 10 and len(record["tracks"]) == 10  # one test clip per genre in the fixture
     assert list(record["conditions"]) == ["clean", "quiet", "phone_speaker"]
     for condition in record["conditions"].values():
@@ -49,10 +34,10 @@ def test_the_command_measures_each_condition_on_the_test_clips_and_caches_it(
     assert "10 test clips with audio" in printed and "phone speaker" in printed
 
 
-def test_a_split_without_test_audio_is_named(small_run, tmp_path, monkeypatch):
+def test_a_split_without_test_audio_is_named(small_model, tmp_path, monkeypatch):
     from mgc.errors import DatasetError
 
-    monkeypatch.setenv("MGC_CHECKPOINTS", str(small_run))
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(small_model))
     (tmp_path / "splits").mkdir()
     for part in ("train", "valid", "test"):  # the split's lists, but no audio for any of its tracks
         (tmp_path / "splits" / f"{part}_filtered.txt").write_text("blues/blues.00000.wav\n")
