@@ -420,6 +420,7 @@ def recurrent_layer_table(predictions: dict[tuple[str, str], pd.DataFrame]) -> p
     rows = []
     for split in ("random", "filtered"):
         base = predictions.get(("cnn", split))
+        base_correct = None if base is None else (base["genre"] == base["predicted"]).to_numpy()
         for model, layer in RECURRENT_LAYERS.items():
             table = predictions.get((model, split))
             if table is None:
@@ -429,8 +430,8 @@ def recurrent_layer_table(predictions: dict[tuple[str, str], pd.DataFrame]) -> p
             row = {"split": SPLIT_LABELS[split], "recurrent layer": layer, "model": model, "tracks": len(correct),
                    "accuracy": correct.mean(), "95 % interval": f"{low:.0%}–{high:.0%}"}  # fmt: skip
             if base is not None and model != "cnn" and list(base["track"]) == list(table["track"]):
-                test = mcnemar(correct, (base["genre"] == base["predicted"]).to_numpy())
-                row.update({"vs CNN": correct.mean() - (base["genre"] == base["predicted"]).mean(),
+                test = mcnemar(correct, base_correct)
+                row.update({"vs CNN": correct.mean() - base_correct.mean(),
                             "right only here / only CNN": f"{test['only_first']} / {test['only_second']}",
                             "McNemar p": test["p_value"]})  # fmt: skip
             rows.append(row)

@@ -22,8 +22,32 @@ from .tabular import MLP_VARIANTS, train_tabular
 
 RECIPES = ("robust", "clean")
 """How picture models are trained: see `train`."""
-TRAINERS = {"pictures": train_picture_model, "tabular": train_tabular, "hybrid": train_hybrid}
-"""A family's `trainer` name → the function that trains its runs."""
+
+
+def _train_pictures(name, split, *, config, model_config, recipe, fine_tune_only, epochs, out_dir, **options) -> Path:
+    """A picture model by `recipe` (an explicit `config`: one stage, exactly as given)."""
+    out_dir = Path(out_dir or run_dir(name, split))
+    options.update(out_dir=out_dir, model_config=model_config)
+    if config is not None:
+        return train_picture_model(name, split, epochs=epochs, config=config, **options)
+    if not fine_tune_only:
+        train_picture_model(name, split, epochs=epochs, config=TrainConfig(), **options)
+    if recipe == "robust" or fine_tune_only:
+        train_picture_model(name, split, config=robust_fine_tuning(out_dir), **options)
+    return out_dir
+
+
+def _train_tabular(name, split, **options) -> Path:
+    return train_tabular(name, split, **options)
+
+
+def _train_hybrid(name, split, **options) -> Path:
+    return train_hybrid(split, **options)
+
+
+TRAINERS = {"pictures": _train_pictures, "tabular": _train_tabular, "hybrid": _train_hybrid}
+"""A family's `trainer` name → the function that trains its runs: (name, split, data=, epochs=, device=,
+out_dir=), and for pictures also config=, model_config=, recipe=, fine_tune_only=."""
 
 
 def train(
@@ -54,24 +78,15 @@ def train(
     if name in ENSEMBLES:
         return build_ensemble(name, split, data=data, out_dir=out_dir)
     trainer = family_of("mlp" if name in MLP_VARIANTS else name).trainer
+    options = dict(data=data, epochs=epochs, device=device, out_dir=out_dir)
     if trainer == "pictures":
-        out_dir = Path(out_dir or run_dir(name, split))
-        options = dict(data=data, device=device, out_dir=out_dir, model_config=model_config)
-        if config is not None:
-            return train_picture_model(name, split, epochs=epochs, config=config, **options)
-        if not fine_tune_only:
-            train_picture_model(name, split, epochs=epochs, config=TrainConfig(), **options)
-        if recipe == "robust" or fine_tune_only:
-            train_picture_model(name, split, config=robust_fine_tuning(out_dir), **options)
-        return out_dir
-    if config is not None or model_config is not None:
+        options.update(config=config, model_config=model_config, recipe=recipe, fine_tune_only=fine_tune_only)
+    elif config is not None or model_config is not None:
         raise ValueError(
             f"config and model_config are for picture models; {name!r} trains with "
             f"mgc.train.{trainer}'s recipe (call its trainer to change it)"
         )
-    if trainer == "hybrid":
-        return train_hybrid(split, data=data, epochs=epochs, device=device, out_dir=out_dir)
-    return TRAINERS[trainer](name, split, data=data, epochs=epochs, device=device, out_dir=out_dir)
+    return TRAINERS[trainer](name, split, **options)
 
 
 __all__ = ["TRAINERS", "TrainConfig", "train"]
