@@ -22,6 +22,8 @@ from mgc.data.examples import ICONS, KINDS, example, examples_of
 from mgc.data.gtzan import genre_of
 from mgc.explain import words
 from mgc.explain.words import GLOSSARY
+from mgc.gate import GateResult
+from mgc.gate import check as check_music
 
 UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "opus", "m4a"]
 UPLOAD, RECORD, EXAMPLE = "Upload a file", "Record", "Try an example"
@@ -71,7 +73,13 @@ def decode(data: bytes) -> tuple[str, Decoded]:
 
 @st.cache_data(show_spinner="Listening…", max_entries=16)
 def classify(digest: str, model: str, split: str, _audio: mgc.Audio) -> mgc.Prediction:
-    return mgc.classify(_audio, model=model, split=split)
+    return mgc.classify(_audio, model=model, split=split, gate=music_gate(digest, _audio))
+
+
+@st.cache_resource(show_spinner="Listening for music…", max_entries=16, ttl=600)
+def music_gate(digest: str, _audio: mgc.Audio) -> GateResult:
+    """The not-music gate reads the audio, not a model: once per upload, whichever models are tried."""
+    return check_music(_audio.samples, _audio.sample_rate)
 
 
 @st.cache_data(show_spinner="Tracing where the model listened…", max_entries=16)
@@ -214,19 +222,33 @@ def show_result(given: Given, model: str, split: str) -> None:
     if given.about:
         st.caption(given.about)
     genre_column, confidence_column, time_column = st.columns(3)
-    genre_column.metric("Top genre", prediction.genre)
+    if prediction.verdict == "unsure":
+        genre_column.metric(
+            "Not sure", f"{prediction.genre} or {prediction.runner_up}", help=words.GLOSSARY["not sure"]
+        )
+    else:
+        label = "Closest genre" if prediction.verdict == "not music" else "Top genre"
+        genre_column.metric(label, prediction.genre)
     confidence_column.metric("Confidence", f"{prediction.confidence:.0%}")
     time_column.metric(
         "Classified in",
         f"{decoded.seconds + prediction.elapsed:.2f} s",
         help=f"{prediction.seconds:.1f} s of audio, decoding included",
     )
-    check = explain.music_check(audio.samples, prediction.probabilities, audio.sample_rate)
-    if check.may_not_be_music:
+    if not prediction.is_music:
         st.warning(
-            "**This may not be music** — " + "; ".join(check.reasons) + ". The model always answers "
-            "with one of its ten genres, so read the answer as “closest to”, not “is”.",
+            "**This does not sound like music** — " + "; ".join(prediction.gate.reasons) + ". The model always "
+            f"answers with one of its ten genres, so read the answer as “closest to {prediction.genre}”, "
+            f"not “{prediction.genre}”.",
             icon=":material/warning:",
+        )
+    elif prediction.verdict == "unsure":
+        st.info(
+            f"**Not sure: {prediction.genre} or {prediction.runner_up}.** The two are "
+            f"{prediction.confidence - prediction.top(2)[1][1]:.0%} apart; on the tracks this model was checked on, "
+            f"its top genre is right less than half the time when they are closer than "
+            f"{prediction.unsure_margin:.0%}.",
+            icon=":material/help:",
         )
     for notice in prediction.notices:
         st.info(notice)
@@ -258,14 +280,14 @@ def show_result(given: Given, model: str, split: str) -> None:
             help=words.GLOSSARY["saliency"],
         )
     show_embedding_map(prediction, model, split)
-    show_downloads(prediction, given, split, check.reasons if check.may_not_be_music else ())
+    show_downloads(prediction, given, split)
 
 
-def show_downloads(prediction: mgc.Prediction, given: Given, split: str, reasons) -> None:
+def show_downloads(prediction: mgc.Prediction, given: Given, split: str) -> None:
     """The result to keep: the timeline as CSV, everything as JSON."""
     stem = given.example or re.sub(r"[^A-Za-z0-9_-]+", "-", Path(given.name).stem).strip("-")[:60] or "audio"
     name = f"mgc-{stem}-{prediction.model}-{split}"
-    record = prediction.record(split, source=given.example or given.name, may_not_be_music=reasons)
+    record = prediction.record(split, source=given.example or given.name)
     st.markdown("**Keep this result**")
     with st.container(horizontal=True):
         st.download_button(
@@ -286,7 +308,8 @@ def show_downloads(prediction: mgc.Prediction, given: Given, split: str, reasons
             key="download_json",
             icon=":material/download:",
             on_click="ignore",
-            help="Model, split, genre, confidence, probabilities, timeline, notices and 'may not be music' reasons",
+            help="Model, split, verdict, genre, confidence, probabilities, timeline, notices and what the "
+            "not-music gate heard",
         )
     if given.example:
         st.caption(":material/link: The page's address names this model, split and example: copy it to share the view.")

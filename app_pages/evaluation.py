@@ -25,7 +25,7 @@ if run is not None:
     auc.metric("Macro ROC AUC", f"{scores['macro_roc_auc']:.3f}", help=GLOSSARY["auc"])
 
     # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
-    confusion, roc, precision_recall, report, wrong_tracks, real_world = st.tabs(
+    confusion, roc, precision_recall, report, wrong_tracks, real_world, honesty = st.tabs(
         [
             "Confusion matrix",
             "ROC curves",
@@ -33,6 +33,7 @@ if run is not None:
             "Classification report",
             "Misclassified tracks",
             "Real-world conditions",
+            "Calibration",
         ],
         key="evaluation_tab",
         on_change="rerun",
@@ -94,4 +95,30 @@ if run is not None:
                     "tempo changes — and all of them in a row (the classroom chain). Bars show the accuracy, whiskers "
                     "its 95 % interval (Wilson): with this few clips, differences of a few points are noise. "
                     f"Training recipe: {record.get('recipe', 'clean')}."
+                )
+    if honesty.open:
+        with honesty:
+            calibration = scores.get("calibration")
+            if calibration is None:
+                st.caption(
+                    f"Not calibrated yet: `python -m mgc evaluate --model {model} --split {split}` fits its "
+                    "temperature on the validation tracks and measures it here."
+                )
+            else:
+                st.plotly_chart(charts.reliability_figure(calibration), key="reliability")
+                before, after = st.columns(2)
+                before.metric("ECE as trained", f"{calibration['ece_uncalibrated']:.3f}", help=GLOSSARY["ece"])
+                after.metric(
+                    "ECE calibrated",
+                    f"{calibration['ece']:.3f}",
+                    delta=f"{calibration['ece'] - calibration['ece_uncalibrated']:+.3f}",
+                    delta_color="inverse",
+                    help=GLOSSARY["ece"],
+                )
+                st.caption(
+                    f"{GLOSSARY['calibration']} This model's temperature is {calibration['temperature']:.2f} "
+                    f"({'softer' if calibration['temperature'] > 1 else 'sharper'} than as trained). Its answers say "
+                    f"“not sure: X or Y” when the top two are less than {calibration['unsure_margin']:.0%} apart: "
+                    f"{calibration['unsure_tracks']} of these {len(table)} test tracks. With this few tracks the "
+                    "ECE itself moves by a few hundredths from one test set to another."
                 )

@@ -208,9 +208,11 @@ def seed_style(mp3: bytes, ours: dict[str, dict], runs: int, warmup: int) -> dic
 
 
 def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn") -> dict[str, dict]:
-    """Where `classify` spends its time for one picture model: decode, picture, model."""
+    """Where `classify` spends its time for one picture model: decode, picture, model, and the not-music gate
+    (which every model's answer goes through)."""
     from .data.audio import load_audio
     from .frontends.picture import PICTURE, render_audio
+    from .gate import check
     from .runs import load_model
     from .runs.outputs import window_outputs
 
@@ -221,6 +223,7 @@ def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn") -> dict[str,
         "decode and resample": _timings(lambda: load_audio(mp3), runs, warmup),
         "mel picture": _timings(lambda: render_audio(audio.samples), runs, warmup),
         f"{model} over the windows": _timings(lambda: window_outputs(network, PICTURE, picture), runs, warmup),
+        "not-music gate": _timings(lambda: check(audio.samples, audio.sample_rate), runs, warmup),
     }
 
 

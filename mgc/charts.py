@@ -356,8 +356,8 @@ def misclassified(predictions: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_table(metrics: dict[tuple[str, str], dict], robustness: dict | None = None) -> pd.DataFrame:
-    """One row per model: accuracy, macro-F1 and macro ROC-AUC on each split, the classroom chain's accuracy
-    (from `robustness`, (model, split) → robustness.json, where measured), size and speed.
+    """One row per model: accuracy, macro-F1, macro ROC-AUC and calibrated ECE on each split, the classroom chain's
+    accuracy (from `robustness`, (model, split) → robustness.json, where measured), size and speed.
 
     `metrics` maps (model, split) to that run's metrics.json. Parameters, training time and
     milliseconds per 30-s clip are from the random-split run when there is one.
@@ -368,6 +368,7 @@ def comparison_table(metrics: dict[tuple[str, str], dict], robustness: dict | No
         row[f"accuracy ({split})"] = m.get("accuracy")
         row[f"macro F1 ({split})"] = m.get("macro_f1")
         row[f"macro AUC ({split})"] = m.get("macro_roc_auc")
+        row[f"ECE ({split})"] = m["calibration"]["ece"] if "calibration" in m else None
         if split == "random" or "parameters" not in row:
             row["parameters"] = m.get("parameters")
             row["train minutes"] = m["train_seconds"] / 60 if m.get("train_seconds") is not None else None
@@ -378,7 +379,7 @@ def comparison_table(metrics: dict[tuple[str, str], dict], robustness: dict | No
     table = pd.DataFrame.from_dict(rows, orient="index")
     order = [
         f"{name} ({split})"
-        for name in ("accuracy", "macro F1", "macro AUC", "classroom chain")
+        for name in ("accuracy", "macro F1", "macro AUC", "ECE", "classroom chain")
         for split in ("random", "filtered")
     ]
     columns = [c for c in order if c in table] + ["parameters", "train minutes", "ms per clip"]
@@ -475,6 +476,40 @@ def robustness_figure(record: dict) -> go.Figure:
     figure.update_xaxes(title=f"accuracy on the same {record['clips']} test clips", range=[0, 1], tickformat=".0%")
     figure.update_yaxes(autorange="reversed")
     return _styled(figure, "Accuracy under real-world listening conditions", height=120 + 30 * len(names))
+
+
+def reliability_figure(calibration: dict) -> go.Figure:
+    """A reliability diagram (metrics.json's `calibration`): per confidence bin, how often the top genre was right
+    against how confident the model was, before and after calibration; the diagonal is perfect honesty. Marker
+    areas follow the tracks in each bin."""
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(color="#888888", dash="dash"), name="perfectly honest")
+    )
+    shown = (
+        ("reliability_uncalibrated", "ece_uncalibrated", "as trained", "#e45756"),
+        ("reliability", "ece", "calibrated", "#4c78a8"),
+    )
+    for key, ece, name, colour in shown:
+        rows = calibration[key]
+        figure.add_trace(
+            go.Scatter(
+                x=[r["confidence"] for r in rows],
+                y=[r["accuracy"] for r in rows],
+                mode="lines+markers",
+                name=f"{name} (ECE {calibration[ece]:.3f})",
+                line=dict(color=colour, width=3),
+                marker=dict(size=[6 + 3 * np.sqrt(r["tracks"]) for r in rows], color=colour),
+                customdata=[[r["tracks"], r["low"], r["high"]] for r in rows],
+                hovertemplate="confidence %{customdata[1]:.0%}–%{customdata[2]:.0%}: %{customdata[0]} tracks, "
+                "mean %{x:.0%}, right %{y:.0%}<extra>" + name + "</extra>",
+            )
+        )
+    figure.update_xaxes(title="confidence (the top probability)", range=[0, 1], tickformat=".0%")
+    figure.update_yaxes(title="how often the top genre was right", range=[0, 1.02], tickformat=".0%")
+    return _styled(
+        figure, "Does the confidence mean what it says?", height=460, legend=dict(orientation="h", y=-0.25, x=0)
+    )
 
 
 def robustness_table(records: dict[tuple[str, str], dict]) -> pd.DataFrame:

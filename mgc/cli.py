@@ -1,4 +1,4 @@
-"""`python -m mgc …`: train, evaluate, predict, report, bench, data."""
+"""`python -m mgc …`: train, evaluate, predict, robustness, check-gate, report, bench, data."""
 
 from __future__ import annotations
 
@@ -96,6 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data(robustness)
 
+    check_gate = commands.add_parser(
+        "check-gate",
+        help="how often the not-music gate flags music, speech and other sounds (its labelled set, built here)",
+    )
+    check_gate.add_argument(
+        "--fit",
+        action="store_true",
+        help="fit the gate on the set's fit part first (writes checkpoints/gate/gate.json)",
+    )
+    _add_data(check_gate)
+
     commands.add_parser("report", help="print the results table of every model in checkpoints/ (markdown)")
 
     bench = commands.add_parser(
@@ -168,6 +179,13 @@ def main(argv: list[str] | None = None) -> int:
             for split in splits:
                 models = trained_models(split) if args.all else [args.model]
                 print(robustness.table(robustness.measure(models, split, data=args.data, names=names)))
+        elif args.command == "check-gate":
+            from .gate.fit import check_gate, printable_report
+
+            report, wrong = check_gate(args.data, fit=args.fit)
+            print(printable_report(report))
+            if len(wrong):
+                print(f"misjudged in the held-out part: {', '.join(wrong.name)}")
         elif args.command == "report":
             from .evaluate import markdown_table, results_table
 

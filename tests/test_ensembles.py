@@ -10,6 +10,7 @@ import mgc
 from mgc.data.gtzan import GENRES
 from mgc.evaluate import evaluate
 from mgc.runs import ensembles
+from mgc.runs.calibration import calibrate, calibration_of
 from mgc.runs.checkpoints import read_json, run_dir
 from mgc.train import TrainConfig, train
 from tests.conftest import encode, sine_chord
@@ -109,14 +110,25 @@ def test_the_best_subset_is_chosen_on_validation_and_recorded(members_root, synt
     assert ensembles.load_ensemble("ensemble-best", "filtered").rule == "best"
 
 
+def temperature(model: str) -> float:
+    return calibration_of(model, "filtered").temperature
+
+
+def as_trained(probabilities, model: str) -> np.ndarray:
+    """Undo a run's calibration: softmax(log q · T) is the p of q = softmax(log p / T)."""
+    return calibrate(np.asarray(probabilities, dtype=float), 1.0 / temperature(model))
+
+
 @pytest.mark.parametrize("name", ["ensemble-sum", "ensemble-product", "ensemble-vote"])
 def test_an_ensemble_is_evaluated_from_its_members_test_predictions(name, members_root, synthetic_data):
     train(name, "filtered", data=synthetic_data)
     metrics = evaluate(name, "filtered", data=synthetic_data)
     table_of = {m: pd.read_csv(run_dir(m, "filtered") / "predictions.csv") for m in ("crnn", "cnn", name)}
-    members = np.stack([table_of[m][list(GENRES)].to_numpy() for m in ("crnn", "cnn")])
-    expected = ensembles.combine(members, ensembles.ENSEMBLES[name])
-    np.testing.assert_allclose(table_of[name][list(GENRES)].to_numpy(), expected, atol=2e-6)
+    # each run's cached probabilities are calibrated with its own temperature: the members are combined as
+    # trained (undoing theirs), and the ensemble's own temperature applies to the combination
+    members = np.stack([as_trained(table_of[m][list(GENRES)].to_numpy(), m) for m in ("crnn", "cnn")])
+    expected = calibrate(ensembles.combine(members, ensembles.ENSEMBLES[name]), temperature(name))
+    np.testing.assert_allclose(table_of[name][list(GENRES)].to_numpy(), expected, atol=2e-5)
     assert metrics["members"] == ["crnn", "cnn"] and metrics["test_tracks"] == 10
     assert metrics["parameters"] == sum(
         read_json(run_dir(m, "filtered") / "metrics.json")["parameters"] for m in ("crnn", "cnn")
@@ -128,8 +140,8 @@ def test_an_ensemble_classifies_new_audio_by_its_rule(members_root, synthetic_da
     audio = encode(sine_chord(20.0))
     together = mgc.classify(audio, model="ensemble-product", split="filtered")
     apart = [mgc.classify(audio, model=m, split="filtered") for m in ("crnn", "cnn")]
-    members = np.stack([[list(p.probabilities.values())] for p in apart])
-    expected = ensembles.combine(members, "product")[0]
+    members = np.stack([[as_trained(list(p.probabilities.values()), p.model)] for p in apart])
+    expected = calibrate(ensembles.combine(members, "product")[0], temperature("ensemble-product"))
     np.testing.assert_allclose(list(together.probabilities.values()), expected, atol=1e-6)
     assert len(together.timeline) == len(apart[0].timeline)
     assert together.embedding.shape == (apart[0].embedding.size + apart[1].embedding.size,)

@@ -35,16 +35,16 @@ def test_the_csv_has_a_row_per_window_with_start_end_ten_probabilities_and_the_t
 
 
 def test_the_json_record_holds_the_run_the_answer_the_timeline_notices_and_doubts(prediction):
-    record = json.loads(json.dumps(prediction.record("filtered", source="brahms", may_not_be_music=["it is quiet"])))
+    record = json.loads(json.dumps(prediction.record("filtered", source="brahms")))
     assert (record["model"], record["split"], record["source"]) == ("crnn", "filtered", "brahms")
     assert (record["genre"], record["confidence"]) == ("jazz", pytest.approx(prediction.confidence))
     assert record["probabilities"] == pytest.approx(prediction.probabilities)
     assert [row["start"] for row in record["timeline"]] == [0.0, 2.5, 5.0]
     assert set(record["timeline"][0]) == {"start", "end", *GENRES}
     assert record["notices"] == ["cut short"]
-    assert record["may_not_be_music"] is True and record["may_not_be_music_reasons"] == ["it is quiet"]
+    assert (record["verdict"], record["headline"]) == ("genre", "jazz")
 
 
-def test_music_without_doubts_says_so(prediction):
+def test_a_prediction_without_a_gate_says_it_is_music_without_reasons(prediction):
     record = prediction.record("random")
-    assert record["may_not_be_music"] is False and record["may_not_be_music_reasons"] == []
+    assert record["is_music"] is True and record["not_music_reasons"] == [] and record["sounds_like"] is None

@@ -1,7 +1,8 @@
 """Test-set evaluation of a run: cached per-track predictions and metrics, and its embedding map.
 
 `checkpoints/<model>/<split>/predictions.csv` has one row per test track (track, true genre, one
-probability column per genre; for a picture model a track's probabilities are the mean over its
+calibrated probability column per genre (`mgc.runs.calibration`, fitted on the valid part and written to the run's
+`calibration.json` first); for a picture model a track's probabilities are the mean over its
 windows, for a feature model they come from the track's row of Kaggle's feature table, for the
 hybrid from both, over its windows), and `metrics.json` everything the Evaluation and Model
 comparison pages show.
@@ -15,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from ..data.gtzan import GTZAN, labels_of
+from ..runs.calibration import CALIBRATION_FILE, calibrate
 from ..runs.checkpoints import read_json, run_dir, write_json
 from ..runs.outputs import audio_outputs, dataset_outputs, ensemble_outputs
+from .calibration import calibration_metrics, fit_calibration
 from .embedding_map import EmbeddingMap
 from .metrics import compute_metrics, predictions_table
 
@@ -35,20 +38,32 @@ def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
     from ..runs.checkpoints import load_model
 
     dataset = GTZAN(data)
-    test = dataset.split(split).test
+    parts = dataset.split(split)
     out = run_dir(model, split)
     if ensembles.is_ensemble(model, split):
         ensemble = ensembles.load_ensemble(model, split)
-        tracks, missing, probabilities, embeddings = ensemble_outputs(ensemble, split, dataset, test)
+
+        def outputs(tracks):
+            return ensemble_outputs(ensemble, split, dataset, tracks)
+
         facts = {"parameters": ensemble.parameters(split), "members": list(ensemble.members), "rule": ensemble.rule}
     else:
         network, saved = load_model(model, split)
-        tracks, missing, probabilities, embeddings = dataset_outputs(network, saved["family"], dataset, test)
+
+        def outputs(tracks):
+            return dataset_outputs(network, saved["family"], dataset, tracks)
+
         facts = {"parameters": parameter_count(network), "best_epoch": saved.get("best_epoch")}
+    valid_tracks, _, valid_probabilities, _ = outputs(parts.valid)
+    fitted = fit_calibration(labels_of(valid_tracks), valid_probabilities)
+    write_json(out / CALIBRATION_FILE, fitted)
+    tracks, missing, uncalibrated, embeddings = outputs(parts.test)
+    probabilities = calibrate(uncalibrated, fitted["temperature"])
     predictions_table(tracks, probabilities).to_csv(out / "predictions.csv", index=False, float_format="%.6f")
     if len(tracks) >= 3:  # two principal axes need three points
         EmbeddingMap.fit(tracks, embeddings).save(out)
     metrics = compute_metrics(labels_of(tracks), probabilities)
+    metrics["calibration"] = calibration_metrics(labels_of(tracks), uncalibrated, probabilities, fitted)
     training = out / "training.json"
     metrics.update(
         {

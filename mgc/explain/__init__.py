@@ -1,11 +1,12 @@
-"""Why a model said what it said, and whether it should have said anything at all.
+"""Why a model said what it said.
 
 * `saliency` — gradient × input on the mel picture: which bands and moments pushed the model towards a
   genre; `saliency_model` names the picture run that explains a run's answers.
-* `music_check` — measurable reasons to doubt that the input is music at all.
+
+Whether it should have said anything at all — is the input music? — is the not-music gate's question
+(`mgc.gate`), asked of every input before any model's answer is shown.
 """
 
-from .not_music import MusicCheck, music_check, normalised_entropy
 from .saliency_map import saliency, saliency_model
 
-__all__ = ["MusicCheck", "music_check", "normalised_entropy", "saliency", "saliency_model"]
+__all__ = ["saliency", "saliency_model"]

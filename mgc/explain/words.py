@@ -40,6 +40,23 @@ GLOSSARY: dict[str, str] = {
     "training track": "This run learnt from it: a right answer here says little about how good the model is.",
     "validation track": "This run did not learn from it, but it was used to decide when to stop training.",
     "not in split": "The fault-filtered split leaves this clip out (GTZAN repeats or mislabels it).",
+    "not sure": (
+        "The top two genres are so close that, on the tracks the model was checked on, its first choice was right "
+        "less than half the time: the answer is one of the two, and the model cannot tell which."
+    ),
+    "calibration": (
+        "A model is calibrated when its confidence means what it says: of the answers given with 80 % "
+        "confidence, about 80 % are right. Each model's probabilities are adjusted once (temperature scaling, "
+        "fitted on the validation tracks) so that they do; its answers stay the same."
+    ),
+    "ece": (
+        "Expected calibration error: the average gap between how confident the model is and how often it is "
+        "right, over its test tracks. 0 is perfectly honest; 0.05 means confidence is off by 5 points on average."
+    ),
+    "not music": (
+        "Before any model answers, a separate check (a voice detector and measurements of beat, pauses and "
+        "noise, fitted on music, speech and other sounds) decides whether the sound is music at all."
+    ),
 }
 """Term → one or two plain sentences; the pages use them as tooltips."""
 

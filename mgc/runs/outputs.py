@@ -20,6 +20,7 @@ from ..errors import DatasetError
 from ..frontends import PICTURE, FrontEnd, InputsOf
 from ..models import family
 from . import ensembles
+from .calibration import calibrate, calibration_of
 from .checkpoints import load_model
 
 
@@ -97,7 +98,8 @@ class AudioOutputs:
     """What a run says about one piece of audio, before it is dressed as a `mgc.serve.Prediction`."""
 
     probabilities: np.ndarray
-    """(classes,): over the whole input, the mean of the windows (an ensemble combines its members' means)."""
+    """(classes,): over the whole input, the mean of the windows (an ensemble combines its members' means), calibrated
+    with the run's temperature (`mgc.runs.calibration`), as are the windows'."""
     window_probabilities: np.ndarray
     """(windows, classes)."""
     starts: np.ndarray
@@ -107,6 +109,8 @@ class AudioOutputs:
     """The mean embedding over the windows (an ensemble: its members' side by side)."""
     picture: np.ndarray
     """The input's mel picture: what a picture model saw, drawn for every model so it can be shown."""
+    unsure_margin: float = 0.0
+    """The run's top-two margin under which its answer is "not sure" (`mgc.runs.calibration`)."""
 
 
 def audio_outputs(model: str, split: str, audio) -> AudioOutputs:
@@ -131,7 +135,16 @@ def audio_outputs(model: str, split: str, audio) -> AudioOutputs:
         window_probabilities = ensembles.combine(windows, rule)
         probabilities = ensembles.combine(np.stack([p.mean(axis=0) for p, _, _, _ in outputs])[:, None], rule)[0]
         embedding = np.concatenate([e for _, e, _, _ in outputs])
-    return AudioOutputs(probabilities, window_probabilities, starts, ends, embedding, picture)
+    calibration = calibration_of(model, split)
+    return AudioOutputs(
+        calibrate(probabilities, calibration.temperature),
+        calibrate(window_probabilities, calibration.temperature),
+        starts,
+        ends,
+        embedding,
+        picture,
+        calibration.unsure_margin,
+    )
 
 
 def _model_outputs(model: str, split: str, inputs: InputsOf):

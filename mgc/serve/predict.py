@@ -71,15 +71,19 @@ def _predict_row(file: Path, model: str, split: str) -> dict:
     try:
         prediction = classify(file, model=model, split=split)
     except AudioError as error:
-        return {"file": str(file), "genre": "", "confidence": np.nan, "error": str(error)}
+        return {"file": str(file), "answer": "", "genre": "", "confidence": np.nan, "error": str(error)}
     for notice in prediction.notices:  # e.g. only the first 10 minutes were analysed
         print(printable(f"note: {file.name}: {notice}"), file=sys.stderr)
     top = prediction.top(3)
     return {
         "file": str(file),
+        "answer": prediction.headline,
         "genre": prediction.genre,
         "confidence": prediction.confidence,
         "runner_up": f"{top[1][0]} {top[1][1]:.0%}",
+        "verdict": prediction.verdict,
+        "is_music": prediction.is_music,
+        "sounds_like": prediction.gate.kind if prediction.gate else "",
         "seconds": round(prediction.seconds, 1),
         "error": "",
         **prediction.probabilities,
@@ -121,7 +125,7 @@ def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: 
             )
         )
     table = pd.DataFrame(rows)
-    shown = table[[c for c in ("file", "genre", "confidence", "runner_up", "error") if c in table]].copy()
+    shown = table[[c for c in ("file", "answer", "confidence", "runner_up", "error") if c in table]].copy()
     shown["file"] = [printable(Path(f).name) for f in shown["file"]]
     shown["error"] = [printable(e) for e in shown["error"]]
     shown["confidence"] = [f"{c:.0%}" if c == c else "" for c in shown["confidence"]]

@@ -10,7 +10,6 @@ timeline is one row covering the whole input.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +17,7 @@ import pandas as pd
 
 from ..data.audio import Audio, load_audio
 from ..data.gtzan import GENRES
+from ..gate import GateResult, check
 from ..runs import is_ensemble, load_ensemble, load_model
 from ..runs.outputs import audio_outputs
 
@@ -43,6 +43,10 @@ class Prediction:
     """Wall-clock seconds the classification took, decoding included."""
     notices: list[str] = field(default_factory=list)
     """Things the person should know about the input (e.g. it was cut to the first 10 minutes)."""
+    gate: GateResult | None = None
+    """The not-music gate's verdict on the input (`mgc.gate`): is it music, and if not, what it sounds like."""
+    unsure_margin: float = 0.0
+    """The run's top-two margin under which its answer is "not sure" (`mgc.runs.calibration`)."""
 
     @property
     def genre(self) -> str:
@@ -52,6 +56,39 @@ class Prediction:
     @property
     def confidence(self) -> float:
         return self.probabilities[self.genre]
+
+    @property
+    def runner_up(self) -> str:
+        """The second most probable genre."""
+        return self.top(2)[1][0]
+
+    @property
+    def is_music(self) -> bool:
+        """False when the gate hears speech or another sound, not music (True when no gate was run)."""
+        return self.gate is None or self.gate.is_music
+
+    @property
+    def is_unsure(self) -> bool:
+        """The top two genres are too close to tell apart: on the run's valid part, the top genre is right less
+        than half the time at such a margin."""
+        (_, first), (_, second) = self.top(2)
+        return first - second < self.unsure_margin
+
+    @property
+    def verdict(self) -> str:
+        """ "not music" (the gate fired), "unsure" (the top two are too close) or "genre" (an answer)."""
+        if not self.is_music:
+            return "not music"
+        return "unsure" if self.is_unsure else "genre"
+
+    @property
+    def headline(self) -> str:
+        """What to say first: "jazz", "not sure: jazz or blues", or "closest to jazz" for what is not music."""
+        if self.verdict == "not music":
+            return f"closest to {self.genre}"
+        if self.verdict == "unsure":
+            return f"not sure: {self.genre} or {self.runner_up}"
+        return self.genre
 
     def top(self, k: int = 3) -> list[tuple[str, float]]:
         """The k most probable genres with their probabilities, best first."""
@@ -64,22 +101,28 @@ class Prediction:
         table["top_genre"] = table[list(GENRES)].idxmax(axis=1)
         return table.to_csv(index=False, float_format="%.6g")
 
-    def record(self, split: str, source: str = "", may_not_be_music: Sequence[str] = ()) -> dict:
-        """The whole result as plain data (for JSON): the run, the input's name, the genre and confidence, all ten
-        probabilities, the timeline (one dict per window), the notices, and the reasons to doubt that the input is
-        music (`mgc.explain.music_check`'s, passed in by the caller)."""
+    def record(self, split: str, source: str = "") -> dict:
+        """The whole result as plain data (for JSON): the run, the input's name, the verdict and headline, the genre
+        and confidence, all ten (calibrated) probabilities, the timeline (one dict per window), the notices, and the
+        gate's verdict with its reasons and measurements."""
+        gate = self.gate
         return {
             "model": self.model,
             "split": split,
             "source": source,
+            "verdict": self.verdict,
+            "headline": self.headline,
             "genre": self.genre,
             "confidence": self.confidence,
             "probabilities": dict(self.probabilities),
             "seconds_analysed": self.seconds,
             "timeline": [{key: float(value) for key, value in row.items()} for row in self.timeline.to_dict("records")],
             "notices": list(self.notices),
-            "may_not_be_music": bool(may_not_be_music),
-            "may_not_be_music_reasons": list(may_not_be_music),
+            "is_music": self.is_music,
+            "sounds_like": gate.kind if gate else None,
+            "not_music_reasons": list(gate.reasons) if gate else [],
+            "gate_probabilities": dict(gate.probabilities) if gate else None,
+            "gate_measurements": gate.measurements.as_dict() if gate else None,
         }
 
 
@@ -101,11 +144,13 @@ def _cut_notice(seconds: float, source_seconds: float) -> str:
     )
 
 
-def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
+def classify(source, model: str = "crnn", split: str = "random", gate: GateResult | None = None) -> Prediction:
     """Classify audio (a path, bytes or binary file; wav, flac, ogg, opus, mp3, m4a with ffmpeg).
 
-    `model` is any trained run (`crnn`, `mlp`, `logreg`, `ensemble-sum`, …) of `split`. Raises
-    `AudioError` for input that cannot be classified, with a message for the person.
+    `model` is any trained run (`crnn`, `mlp`, `logreg`, `ensemble-sum`, …) of `split`. Its probabilities are
+    calibrated (`mgc.runs.calibration`) and the input goes through the not-music gate (`mgc.gate.check`; pass
+    `gate` when the same audio was checked already). Raises `AudioError` for input that cannot be classified,
+    with a message for the person.
     """
     started = time.perf_counter()
     if is_ensemble(model, split):
@@ -114,6 +159,7 @@ def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
         load_model(model, split)  # a missing or stale checkpoint is reported before the audio is decoded
     audio = source if isinstance(source, Audio) else load_audio(source)
     outputs = audio_outputs(model, split, audio)
+    gate = gate or check(audio.samples, audio.sample_rate)
     notices = list(audio.notices)
     if audio.truncated:
         notices.append(_cut_notice(audio.seconds, audio.source_seconds))
@@ -126,4 +172,6 @@ def classify(source, model: str = "crnn", split: str = "random") -> Prediction:
         seconds=audio.seconds,
         elapsed=time.perf_counter() - started,
         notices=notices,
+        gate=gate,
+        unsure_margin=outputs.unsure_margin,
     )
