@@ -36,7 +36,9 @@ else:
         ["Genre balance", "Splits", "Tempo per genre", "Feature correlations"], key="dataset_tab", on_change="rerun"
     )
     if balance.open:
-        balance.plotly_chart(charts.genre_balance_figure(collections), key="balance")
+        balance.plotly_chart(
+            charts.genre_balance_figure(collections), theme=None, config=charts.PLOTLY_CONFIG, key="balance"
+        )
         balance.caption(f"{len(data.pictures)} mel pictures, audio for {len(data.audio)} clips in this folder.")
     if split_tab.open:
         with split_tab:
@@ -47,15 +49,19 @@ else:
                 except mgc.MgcError as error:
                     st.caption(f"No {name} split: {error}")
             if splits:
-                st.plotly_chart(charts.split_composition_figure(splits), key="splits")
+                st.plotly_chart(
+                    charts.split_composition_figure(splits), theme=None, config=charts.PLOTLY_CONFIG, key="splits"
+                )
     missing = "features_30_sec.csv is missing, so the feature charts are not shown."
     if tempo.open:
         if features is None:
             tempo.caption(missing)
         else:
-            tempo.plotly_chart(charts.tempo_figure(features), key="tempo")
+            tempo.plotly_chart(charts.tempo_figure(features), theme=None, config=charts.PLOTLY_CONFIG, key="tempo")
     if correlation.open:
         if features is None:
             correlation.caption(missing)
         else:
-            correlation.plotly_chart(charts.feature_correlation_figure(features), key="correlation")
+            correlation.plotly_chart(
+                charts.feature_correlation_figure(features), theme=None, config=charts.PLOTLY_CONFIG, key="correlation"
+            )

@@ -43,13 +43,17 @@ if run is not None:
             normalise = st.toggle("Show each row as fractions of the true genre", key="normalise")
             st.plotly_chart(
                 charts.confusion_figure(scores["confusion_matrix"], scores.get("genres"), normalise=normalise),
+                theme=None,
+                config=charts.PLOTLY_CONFIG,
                 key="confusion",
             )
     if roc.open:
-        roc.plotly_chart(charts.roc_figure(table), key="roc")
+        roc.plotly_chart(charts.roc_figure(table), theme=None, config=charts.PLOTLY_CONFIG, key="roc")
         roc.caption(GLOSSARY["auc"])
     if precision_recall.open:
-        precision_recall.plotly_chart(charts.precision_recall_figure(table), key="precision_recall")
+        precision_recall.plotly_chart(
+            charts.precision_recall_figure(table), theme=None, config=charts.PLOTLY_CONFIG, key="precision_recall"
+        )
         precision_recall.caption(GLOSSARY["ap"])
     if report.open:
         report.dataframe(
@@ -88,7 +92,9 @@ if run is not None:
                     "clips that have audio through each listening condition."
                 )
             else:
-                st.plotly_chart(charts.robustness_figure(record), key="robustness")
+                st.plotly_chart(
+                    charts.robustness_figure(record), theme=None, config=charts.PLOTLY_CONFIG, key="robustness"
+                )
                 st.caption(
                     f"The same {record['clips']} test clips with audio (of {len(table)} test tracks), clean and as a "
                     "classroom would hear them: a phone speaker, rooms, noise, a laptop microphone, codecs, pitch and "
@@ -105,7 +111,9 @@ if run is not None:
                     "temperature on the validation tracks and measures it here."
                 )
             else:
-                st.plotly_chart(charts.reliability_figure(calibration), key="reliability")
+                st.plotly_chart(
+                    charts.reliability_figure(calibration), theme=None, config=charts.PLOTLY_CONFIG, key="reliability"
+                )
                 before, after = st.columns(2)
                 before.metric("ECE as trained", f"{calibration['ece_uncalibrated']:.3f}", help=GLOSSARY["ece"])
                 after.metric(

@@ -56,7 +56,9 @@ else:
             help=f"{best}, on {tracks} test tracks it never saw in training. {GLOSSARY['accuracy']}",
         )
         column.caption(f"{best} on {tracks} test tracks (chance is 10 %)")
-    st.plotly_chart(charts.comparison_bars_figure(runs, "accuracy"), key="accuracy_bars")
+    st.plotly_chart(
+        charts.comparison_bars_figure(runs, "accuracy"), theme=None, config=charts.PLOTLY_CONFIG, key="accuracy_bars"
+    )
     st.caption(
         "The fault-filtered split keeps each artist on one side of the train/test line, so it "
         "measures what a new song by a new artist would get. See *Model comparison* for why it is lower."

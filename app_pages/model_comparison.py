@@ -84,7 +84,9 @@ else:
                     "macro_roc_auc": "macro ROC AUC",
                 }[m],
             )
-            st.plotly_chart(charts.comparison_bars_figure(runs, metric), key="bars")
+            st.plotly_chart(
+                charts.comparison_bars_figure(runs, metric), theme=None, config=charts.PLOTLY_CONFIG, key="bars"
+            )
 
     if radar.open:
         with radar:
@@ -98,6 +100,8 @@ else:
             )
             st.plotly_chart(
                 charts.f1_radar_figure({model: m for (model, split), m in runs.items() if split == radar_split}),
+                theme=None,
+                config=charts.PLOTLY_CONFIG,
                 key="radar",
             )
 
@@ -113,6 +117,8 @@ else:
             if chosen:
                 st.plotly_chart(
                     charts.training_curves_figure({label: history(*labels[label]) for label in chosen}),
+                    theme=None,
+                    config=charts.PLOTLY_CONFIG,
                     key="training_curves",
                 )
 
