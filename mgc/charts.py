@@ -43,7 +43,7 @@ _LAYOUT = dict(
     margin=dict(l=10, r=10, t=50, b=10),
     font=dict(size=16, color=TEXT_COLOUR),
     title_font=dict(size=19, color=TEXT_COLOUR),
-    legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left"),
+    legend=dict(orientation="h", yanchor="top", y=-0.3, x=0, xanchor="left"),
 )
 """Every chart's look: 16-px near-black text, legends below the plot (beside it, they squeeze a phone's plot to
 a sliver)."""
@@ -191,7 +191,7 @@ def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
     )
     figure.update_xaxes(title="seconds (window centre)")
     figure.update_yaxes(title="probability", range=[0, 1], tickformat=".0%")
-    return _styled(figure, "Genre over time", height=330)
+    return _styled(figure, "Genre over time", height=470)
 
 
 def embedding_map_figure(
