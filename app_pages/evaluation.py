@@ -127,6 +127,12 @@ if run is not None:
                     f"{GLOSSARY['calibration']} This model's temperature is {calibration['temperature']:.2f} "
                     f"({'softer' if calibration['temperature'] > 1 else 'sharper'} than as trained). Its answers say "
                     f"“not sure: X or Y” when the top two are less than {calibration['unsure_margin']:.0%} apart: "
-                    f"{calibration['unsure_tracks']} of these {len(table)} test tracks. With this few tracks the "
-                    "ECE itself moves by a few hundredths from one test set to another."
+                    f"{calibration['unsure_tracks']} of these {len(table)} test tracks."
                 )
+                honest = calibration.get("ece_of_an_honest_model")
+                if honest:
+                    st.caption(
+                        f"On {len(table)} tracks even a perfectly calibrated model with these confidences would "
+                        f"show an ECE of about {honest['median']:.3f} (95 % of the time below {honest['p95']:.3f}): "
+                        "the bins hold few tracks each, so part of any measured ECE is chance."
+                    )

@@ -52,6 +52,14 @@ def test_the_reliability_bins_count_every_track_once():
     assert all(row["low"] <= row["confidence"] <= row["high"] for row in rows)
 
 
+def test_an_honest_models_ece_is_small_but_not_zero_and_shrinks_with_more_tracks():
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 2, (2000, 10))
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    few, many = fitting.honest_model_ece(p[:100], draws=300), fitting.honest_model_ece(p, draws=300)
+    assert 0 < many["median"] < few["median"] < few["p95"] < 0.25
+
+
 def test_the_unsure_margin_is_where_the_top_genre_is_right_half_the_time():
     rng = np.random.default_rng(1)
     margin = rng.uniform(0, 1, 2000)

@@ -5,7 +5,8 @@
 * `fit_unsure_margin` — the top-two margin under which the top genre is right less than half the time: a logistic
   regression of "the top genre was right" on the margin, over the valid tracks, solved for 50 %.
 * `expected_calibration_error` and `reliability` — the test part's gap between confidence and accuracy, in
-  equal-width confidence bins (what the Evaluation page's reliability diagram draws).
+  equal-width confidence bins (what the Evaluation page's reliability diagram draws); `honest_model_ece` — what
+  a perfectly calibrated model would score on as many tracks (the estimate's own noise floor).
 """
 
 from __future__ import annotations
@@ -85,6 +86,22 @@ def expected_calibration_error(labels: np.ndarray, probabilities: np.ndarray, bi
     return float(sum(row["tracks"] * abs(row["confidence"] - row["accuracy"]) for row in rows) / total)
 
 
+def honest_model_ece(probabilities: np.ndarray, draws: int = 1000, seed: int = 0) -> dict:
+    """The ECE that a perfectly calibrated model with these very confidences would show on this many tracks: the
+    labels drawn from the probabilities themselves, `draws` times. On a few hundred tracks the ECE is never 0 —
+    this is its floor, the yardstick for the measured one. Returns the median and the 95th percentile."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    p = p / p.sum(axis=1, keepdims=True)
+    rng = np.random.default_rng(seed)
+    cumulative = np.cumsum(p, axis=1)
+    eces = []
+    for _ in range(draws):
+        u = rng.random((len(p), 1))
+        labels = np.minimum((cumulative < u).sum(axis=1), p.shape[1] - 1)
+        eces.append(expected_calibration_error(labels, p))
+    return {"median": float(np.median(eces)), "p95": float(np.percentile(eces, 95))}
+
+
 def fit_calibration(labels: np.ndarray, probabilities: np.ndarray) -> dict:
     """Everything `calibration.json` holds, fitted on valid-part labels and (uncalibrated) probabilities."""
     temperature = fit_temperature(labels, probabilities)
@@ -112,4 +129,5 @@ def calibration_metrics(labels: np.ndarray, uncalibrated: np.ndarray, calibrated
         "reliability_uncalibrated": reliability(labels, uncalibrated),
         "reliability": reliability(labels, calibrated),
         "unsure_tracks": int((top_two_margin(calibrated) < fitted["unsure_margin"]).sum()),
+        "ece_of_an_honest_model": honest_model_ece(calibrated),
     }
