@@ -3,6 +3,7 @@
     >>> import mgc
     >>> prediction = mgc.classify("song.mp3")          # the CRNN, trained on the random split
     >>> prediction.genre, prediction.confidence
+    >>> prediction.headline                           # "metal", "not sure: metal or rock", or "closest to metal"
     >>> prediction.timeline                           # per-window probabilities over the track
     >>> mgc.classify("song.mp3", model="mlp")         # or a model on Kaggle's 57 features (mlp, logreg, …)
 
@@ -10,8 +11,8 @@ Errors from bad input are `mgc.AudioError`, with a message a person can act on.
 
 The package's layers, each importing only those below it (`lint-imports` checks this): `data` (audio
 files, the GTZAN folder) → `frontends` (what a model reads) → `models` (networks and their registry) →
-`runs` (trained runs: checkpoints, ensembles, applying them) → `train` | `evaluate` → `serve` | `explain`
-| `charts` → `bench` → `cli`.
+`runs` (trained runs: checkpoints, ensembles, calibration, applying them) → `train` | `evaluate` → `gate`
+(is it music at all?) → `serve` | `explain` | `charts` → `bench` → `cli`.
 """
 
 from .data.audio import Audio, load_audio
