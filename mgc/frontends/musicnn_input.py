@@ -1,0 +1,110 @@
+"""musicnn's input: 3-s patches of a 16-kHz, 96-band log-mel spectrogram, drawn without librosa.
+
+What `musicnn.extractor.batch_data` (musicnn 0.1.0, Pons & Serra 2019) does, step for step:
+
+* audio at 16 kHz, mono (`librosa.load(file, sr=16000)`, soxr 'HQ' resampling);
+* `librosa.feature.melspectrogram(n_fft=512, hop_length=256, n_mels=96)`: a periodic Hann window of 512,
+  centred frames padded with zeros (librosa ≥ 0.10's default `pad_mode="constant"`; 0.7, when musicnn was
+  trained, reflected instead — a difference confined to the first and last frame), power 2, Slaney mel
+  filters (`musicnn_mel_basis.npz`, stored once by `tools/convert_musicnn.py` so that serving needs no librosa);
+* `log10(1 + 10000 · mel)` in float32. musicnn rounds the mel to float16 first; NumPy 1 then promoted
+  `10000 * mel` to float32, but NumPy 2 (NEP 50) keeps it float16, which overflows to inf wherever
+  10000·mel > 65504 — in all ten examples shipped here, speech and whale song included — so musicnn run
+  under NumPy 2 silently tags infs. The float16 rounding itself is not copied: it moves the log by at most
+  log10(1 + 2⁻¹¹) ≈ 2.1e-4;
+* patches of `PATCH_FRAMES` = 187 frames (3 s, musicnn's default `input_length`) that do not overlap
+  (`input_overlap=False` makes the hop one whole patch), the last incomplete patch dropped.
+
+Our one addition: audio shorter than a patch (< 3 s), on which musicnn's `batch_data` fails, is repeated
+to one patch's length before the log-mel is drawn — musicnn's training configuration names 'repeat-pad' for
+short audio (`pad_short`).
+
+Input arrives as `mgc.data.audio.load_audio` gives it, mono float32 at 22050 Hz, and is resampled to 16 kHz
+with soxr 'HQ': the loader's own resampler and librosa.load's default, so a 22050-Hz file reaches the same
+16-kHz samples as musicnn's `librosa.load`. Measured on all ten shipped examples (tools/convert_musicnn.py's
+environment): the same number of patches as musicnn, and log-mel values within 2.12e-4 of musicnn's with the
+float32 log — the float16 rounding alone. `scipy.signal.resample_poly(…, 320, 441)` instead differs by up to
+0.4 in the top bands, where its anti-aliasing filter cuts differently.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..data.audio import SAMPLE_RATE as AUDIO_SAMPLE_RATE
+
+SAMPLE_RATE = 16000
+N_FFT = 512
+HOP_LENGTH = 256
+N_MELS = 96
+PATCH_FRAMES = 187
+"""3 s: musicnn's `librosa.time_to_frames(3, sr=16000, n_fft=512, hop_length=256) + 1`."""
+PATCH_SECONDS = PATCH_FRAMES * HOP_LENGTH / SAMPLE_RATE  # ≈ 2.99 s of audio per patch
+LOG_SCALE = 10000.0
+
+MEL_BASIS_FILE = Path(__file__).with_name("musicnn_mel_basis.npz")
+"""`librosa.filters.mel(sr=16000, n_fft=512, n_mels=96)` (Slaney scale and norm), float32, (96, 257)."""
+
+
+@lru_cache(maxsize=1)
+def _mel_basis_and_window():
+    import torch
+
+    with np.load(MEL_BASIS_FILE) as stored:
+        basis = torch.from_numpy(stored["mel_basis"])
+    return basis, torch.hann_window(N_FFT, periodic=True)  # periodic: scipy's get_window("hann"), as librosa
+
+
+def resample_to_16k(samples: np.ndarray, rate: int = AUDIO_SAMPLE_RATE) -> np.ndarray:
+    """Mono float32 samples at `rate` → float32 at 16 kHz (soxr 'HQ', as librosa.load resamples)."""
+    import soxr
+
+    samples = np.ascontiguousarray(samples, dtype=np.float32)
+    if rate == SAMPLE_RATE:
+        return samples
+    return soxr.resample(samples, rate, SAMPLE_RATE, quality="HQ").astype(np.float32, copy=False)
+
+
+def log_mel(samples_16k: np.ndarray) -> np.ndarray:
+    """16-kHz mono samples → musicnn's log-mel spectrogram, float32 (frames, 96), frames = 1 + samples // 256."""
+    import torch
+
+    basis, window = _mel_basis_and_window()
+    spectrum = torch.stft(
+        torch.from_numpy(np.ascontiguousarray(samples_16k, dtype=np.float32)),
+        N_FFT,
+        HOP_LENGTH,
+        window=window,
+        center=True,
+        pad_mode="constant",
+        return_complex=True,
+    )
+    mel = basis @ spectrum.abs().square()  # (96, frames), the power mel spectrogram
+    return torch.log10(1.0 + LOG_SCALE * mel).T.contiguous().numpy()
+
+
+def patches(log_mel_frames: np.ndarray) -> np.ndarray:
+    """(frames, 96) → (patches, 187, 96): consecutive non-overlapping patches, the incomplete last one dropped."""
+    count = log_mel_frames.shape[0] // PATCH_FRAMES
+    return np.ascontiguousarray(log_mel_frames[: count * PATCH_FRAMES].reshape(count, PATCH_FRAMES, N_MELS))
+
+
+def audio_patches(samples: np.ndarray, rate: int = AUDIO_SAMPLE_RATE) -> np.ndarray:
+    """Mono float32 audio at `rate` (22050 Hz from `load_audio`) → musicnn's input patches (n ≥ 1, 187, 96).
+
+    Audio shorter than one patch is repeated to one patch's length first (musicnn's 'repeat-pad').
+    """
+    samples_16k = resample_to_16k(samples, rate)
+    needed = (PATCH_FRAMES - 1) * HOP_LENGTH  # the fewest samples that give 187 centred frames
+    if 0 < len(samples_16k) < needed:
+        samples_16k = np.resize(samples_16k, needed)  # np.resize repeats the samples cyclically
+    return patches(log_mel(samples_16k))
+
+
+def patch_times(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (seconds) of each of `count` patches: frame f is centred at f·256/16000 s."""
+    starts = np.arange(count) * PATCH_SECONDS
+    return starts, starts + PATCH_SECONDS
