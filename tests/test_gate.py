@@ -13,7 +13,7 @@ from mgc.data.examples import examples_of
 from mgc.errors import CheckpointError
 from mgc.gate import CLASSES, Gate, check, labelled_set, load_gate
 from mgc.gate import fit as gate_fit
-from mgc.gate.measurements import NAMES, frame_loudness_and_flatness, measure, speech_share
+from mgc.gate.measurements import FRAME, HOP, NAMES, frame_loudness_and_flatness, measure, speech_share
 from tests.conftest import SR, sine_chord
 
 needs_espeak = pytest.mark.skipif(not labelled_set.espeak_available(), reason="espeak-ng is not installed")
@@ -39,10 +39,10 @@ def test_frame_loudness_and_flatness_are_librosas(signal):
     y = {"chord": sine_chord(5.0), "noise": white_noise(), "short": sine_chord(0.2)}[signal]
     frame_rms, flatness, _ = frame_loudness_and_flatness(y)
     np.testing.assert_allclose(
-        frame_rms, librosa.feature.rms(y=y, frame_length=2048, hop_length=512)[0], rtol=1e-4, atol=1e-7
+        frame_rms, librosa.feature.rms(y=y, frame_length=FRAME, hop_length=HOP)[0], rtol=1e-4, atol=1e-7
     )
     np.testing.assert_allclose(
-        flatness, librosa.feature.spectral_flatness(y=y, n_fft=2048, hop_length=512)[0], rtol=1e-3, atol=1e-6
+        flatness, librosa.feature.spectral_flatness(y=y, n_fft=FRAME, hop_length=HOP)[0], rtol=1e-3, atol=1e-6
     )
 
 
