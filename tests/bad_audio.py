@@ -268,7 +268,7 @@ def full_scale_white_noise() -> Case:
         "static.wav",
         wav_header(SR, 1, 16, noise.nbytes) + noise.tobytes(),
         seconds=4.0,
-        warning="sounds like noise",
+        warning="noise-like",
     )
 
 

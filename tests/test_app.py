@@ -121,7 +121,7 @@ def test_uploading_a_real_clip_shows_its_top_genre_and_the_charts(real_data, tra
     app.run()
     assert_no_exception(app)
     assert not app.error
-    assert metric(app, "Top genre") == mgc.classify(clip).genre
+    assert answer(app) == mgc.classify(clip).genre
     charts = plotly_charts(app)
     assert {"top_genres", "timeline", "waveform", "picture", "saliency"} <= set(charts)
     assert len(charts["timeline"]["data"]) == len(mgc.GENRES)
@@ -137,7 +137,7 @@ def test_a_feature_model_an_ensemble_and_the_hybrid_classify_from_the_picker(mod
     app.run()
     assert_no_exception(app)
     assert not app.error
-    assert metric(app, "Top genre") == mgc.classify(encode(sine_chord(12.0)), model=model).genre
+    assert answer(app) == mgc.classify(encode(sine_chord(12.0)), model=model).genre
     charts = plotly_charts(app)
     assert {"top_genres", "picture", "embedding_map"} <= set(charts)
     assert ("saliency" in charts) == (model != "mlp")
@@ -291,7 +291,7 @@ def test_a_link_restores_model_split_and_example(trained_crnn):
     assert app.toggle(key="classify_all_models").value, "a model outside the three opens the expert view"
     assert app.radio(key="source").value == "Try an example"
     expected = mgc.classify(example("robin").file, model="mlp-512-sgd", split="filtered")
-    assert metric(app, "Top genre") == expected.genre
+    assert answer(app) == expected.genre
     assert dict(app.query_params) == {"model": "mlp-512-sgd", "split": "filtered", "example": "robin"}
 
 

@@ -14,6 +14,7 @@ from mgc.evaluate import compute_metrics, evaluate
 from mgc.frontends import FEATURES
 from mgc.frontends.features import FEATURE_NAMES, table_features
 from mgc.models.modules import FeatureStandardisation
+from mgc.runs.calibration import calibrate, calibration_of
 from mgc.runs.checkpoints import load_model, load_picture_model, read_json, run_dir
 from mgc.runs.outputs import window_outputs
 from mgc.train.tabular import MLP_VARIANTS, feature_parts, fit_logreg, train_logreg, train_mlp
@@ -142,7 +143,9 @@ def test_saved_logreg_loads_with_weights_only_and_its_test_metrics_are_scikit_le
     expected = pipeline.predict_proba(table_features(dataset.features, test))
     table = pd.read_csv(run_dir("logreg", "filtered") / "predictions.csv")
     assert list(table["track"]) == list(test)
-    assert np.allclose(table[list(GENRES)].to_numpy(), expected, atol=1e-5)
+    # the cached probabilities are calibrated with the run's temperature (which never changes an answer)
+    temperature = calibration_of("logreg", "filtered").temperature
+    assert np.allclose(table[list(GENRES)].to_numpy(), calibrate(expected, temperature), atol=1e-5)
     reference = compute_metrics(labels_of(test), expected)
     assert metrics["confusion_matrix"] == reference["confusion_matrix"]
     for key in ("accuracy", "macro_f1", "macro_roc_auc"):
@@ -196,6 +199,7 @@ def test_shipped_feature_model_says_the_same_from_audio_as_from_the_csv_row(mode
     network, _ = load_model(model, "random")
     from_csv, embedding = window_outputs(network, FEATURES, table_features(real_data.features, [clip]))
     prediction = mgc.classify(real_data.audio[clip], model=model, split="random")
-    assert np.allclose(list(prediction.probabilities.values()), from_csv[0], atol=1e-4)
+    expected = calibrate(from_csv[0], calibration_of(model, "random").temperature)  # what classify shows
+    assert np.allclose(list(prediction.probabilities.values()), expected, atol=1e-4)
     assert np.allclose(prediction.embedding, embedding[0], atol=1e-4 * max(1.0, np.abs(embedding).max()))
     assert prediction.timeline["end"].iloc[0] == pytest.approx(30.0, abs=0.1)
