@@ -122,3 +122,20 @@ def test_what_is_not_music_is_only_closest_to_a_genre_even_when_the_model_is_sur
     )
     assert record["not_music_reasons"] == ["it sounds like speech"]
     assert set(record["gate_measurements"]) >= {"speech_share", "beat_strength"}
+
+
+def test_new_weights_forget_the_old_weights_calibration(tmp_path):
+    import torch
+
+    from mgc.models import build_model
+    from mgc.runs.checkpoints import save_model
+
+    folder = tmp_path / "crnn" / "random"
+    folder.mkdir(parents=True)
+    (folder / "calibration.json").write_text(json.dumps({"temperature": 0.5, "unsure_margin": 0.2}))
+    torch.manual_seed(0)
+    save_model(
+        folder / "model.pt", "crnn", build_model("crnn", {"channels": [4, 4, 4, 4, 4], "gru_hidden": 8}), "random"
+    )
+    assert not (folder / "calibration.json").exists()
+    assert calibration_of("crnn", "random", root=tmp_path) == Calibration()

@@ -19,9 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoints import read_json, run_dir
-
-CALIBRATION_FILE = "calibration.json"
+from .checkpoints import CALIBRATION_FILE, read_json, run_dir
 
 
 @dataclass(frozen=True)

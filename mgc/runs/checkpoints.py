@@ -42,8 +42,18 @@ def trained_models(split: str, root: Path | None = None) -> list[str]:
     return sorted(p.parent.parent.name for p in root.glob(f"*/{split}/*") if p.name in ("model.pt", "ensemble.json"))
 
 
+CALIBRATION_FILE = "calibration.json"
+"""A run's temperature and unsure margin (`mgc.runs.calibration`), fitted by `evaluate` for the weights beside it."""
+
+
+def forget_calibration(folder: Path) -> None:
+    """New weights (or a new ensemble recipe) in `folder`: the calibration fitted for the old ones no longer
+    applies, so it goes — the run is shown uncalibrated until `evaluate` fits it again."""
+    (Path(folder) / CALIBRATION_FILE).unlink(missing_ok=True)
+
+
 def save_model(path: Path, family: str, model, split: str, extra: dict | None = None) -> None:
-    """Save weights with everything needed to rebuild and trust them."""
+    """Save weights with everything needed to rebuild and trust them (and forget the old weights' calibration)."""
     import torch
 
     from ..models import family as family_of
@@ -62,6 +72,7 @@ def save_model(path: Path, family: str, model, split: str, extra: dict | None = 
         },
         path,
     )
+    forget_calibration(path.parent)
 
 
 def models_kept(default: int = 8) -> int:

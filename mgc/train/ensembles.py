@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..data.gtzan import GTZAN, labels_of
 from ..errors import CheckpointError
-from ..runs.checkpoints import run_dir, trained_models, write_json
+from ..runs.checkpoints import forget_calibration, run_dir, trained_models, write_json
 from ..runs.ensembles import DEFAULT_MEMBERS, ENSEMBLE_FILE, ENSEMBLES, combine, log_loss
 from ..runs.outputs import member_outputs
 
@@ -56,6 +56,7 @@ def build_ensemble(
     out_dir.mkdir(parents=True, exist_ok=True)
     member_valid = {m: float((probabilities[i].argmax(1) == labels).mean()) for i, m in enumerate(members)}
     write_json(out_dir / ENSEMBLE_FILE, {"rule": rule, "members": chosen["members"]})
+    forget_calibration(out_dir)
     write_json(
         out_dir / "training.json",
         {
