@@ -161,11 +161,4 @@ def reasons_for(kind: str, m: Measurements) -> tuple[str, ...]:
     return tuple(reasons)
 
 
-def describe(result: GateResult) -> str:
-    """One sentence: what the gate heard."""
-    if result.is_music:
-        return f"sounds like music (P = {result.probabilities['music']:.0%})"
-    return "; ".join(result.reasons) if result.reasons else f"sounds like {result.kind}"
-
-
-__all__ = ["CLASSES", "Gate", "GateResult", "check", "describe", "gate_file", "load_gate", "measure"]
+__all__ = ["CLASSES", "Gate", "GateResult", "check", "gate_file", "load_gate", "measure"]
