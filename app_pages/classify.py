@@ -16,6 +16,7 @@ from audio_recorder_streamlit import audio_recorder
 import mgc
 from app_pages.cached import cached_embedding_map, dataset, picture_model, run_label, split_parts
 from app_pages.picker import arrived, from_url, link_note, pick_run, to_url
+from app_pages.plot import plot
 from mgc import GENRES, charts, explain
 from mgc.data.audio import MAX_SECONDS
 from mgc.data.examples import ICONS, KINDS, example, examples_of
@@ -256,47 +257,23 @@ def show_result(given: Given, model: str, split: str) -> None:
     inputs = words.run_inputs(model, split)
     features_only = set(inputs.values()) == {"features"}
     if features_only:  # one answer for the whole clip: a flat "genre over time" would say nothing
-        st.plotly_chart(
-            charts.top_genres_figure(prediction.probabilities),
-            theme=None,
-            config=charts.PLOTLY_CONFIG,
-            key="top_genres",
-        )
+        plot(charts.top_genres_figure(prediction.probabilities), key="top_genres")
         st.caption(f"{model} answers once for the whole clip, so there is no genre-over-time chart.")
     else:
         bars, timeline = st.columns([2, 3])
-        bars.plotly_chart(
-            charts.top_genres_figure(prediction.probabilities),
-            theme=None,
-            config=charts.PLOTLY_CONFIG,
-            key="top_genres",
-        )
-        timeline.plotly_chart(
-            charts.timeline_figure(prediction.timeline), theme=None, config=charts.PLOTLY_CONFIG, key="timeline"
-        )
+        plot(charts.top_genres_figure(prediction.probabilities), key="top_genres", where=bars)
+        plot(charts.timeline_figure(prediction.timeline), key="timeline", where=timeline)
 
     st.markdown(f"**What the model reads.** {words.what_it_reads(model, split)}")
-    st.plotly_chart(
-        charts.waveform_figure(audio.samples, audio.sample_rate),
-        theme=None,
-        config=charts.PLOTLY_CONFIG,
-        key="waveform",
-    )
+    plot(charts.waveform_figure(audio.samples, audio.sample_rate), key="waveform")
     title = f"The sound as a mel spectrogram ({model} does not read it)" if features_only else None
-    st.plotly_chart(
-        charts.picture_figure(prediction.picture, *([title] if title else [])),
-        theme=None,
-        config=charts.PLOTLY_CONFIG,
-        key="picture",
-    )
+    plot(charts.picture_figure(prediction.picture, *([title] if title else [])), key="picture")
     explained_by = explain.saliency_model(model, split)
     if explained_by is None:
         st.caption(f"No saliency view: {model} reads 57 numbers of the whole clip, not the spectrogram.")
     else:
         heat = saliency(prediction.picture, explained_by, split, prediction.genre)
-        st.plotly_chart(
-            charts.saliency_figure(heat, prediction.genre), theme=None, config=charts.PLOTLY_CONFIG, key="saliency"
-        )
+        plot(charts.saliency_figure(heat, prediction.genre), key="saliency")
         by = "" if explained_by == model else f" (drawn for {explained_by}, the spectrogram model inside {model})"
         st.caption(
             "Gradient × input: how much each point of the spectrogram raised (red) or lowered (blue) "
@@ -350,7 +327,7 @@ def show_embedding_map(prediction: mgc.Prediction, model: str, split: str) -> No
         st.caption("The embedding map was drawn by another version of this model; rebuild it.")
         return
     figure = charts.embedding_map_figure(test_map.points, test_map.project(prediction.embedding))
-    st.plotly_chart(figure, theme=None, config=charts.PLOTLY_CONFIG, key="embedding_map")
+    plot(figure, key="embedding_map")
     st.caption(
         f"Each dot is a GTZAN test track; nearby dots sound alike to the model. The two axes keep "
         f"{sum(test_map.explained):.0%} of the embeddings' variance."

@@ -4,6 +4,7 @@ import streamlit as st
 
 import mgc
 from app_pages.cached import dataset
+from app_pages.plot import plot
 from mgc import charts
 
 st.title("Dataset")
@@ -36,9 +37,7 @@ else:
         ["Genre balance", "Splits", "Tempo per genre", "Feature correlations"], key="dataset_tab", on_change="rerun"
     )
     if balance.open:
-        balance.plotly_chart(
-            charts.genre_balance_figure(collections), theme=None, config=charts.PLOTLY_CONFIG, key="balance"
-        )
+        plot(charts.genre_balance_figure(collections), key="balance", where=balance)
         balance.caption(f"{len(data.pictures)} mel pictures, audio for {len(data.audio)} clips in this folder.")
     if split_tab.open:
         with split_tab:
@@ -49,19 +48,15 @@ else:
                 except mgc.MgcError as error:
                     st.caption(f"No {name} split: {error}")
             if splits:
-                st.plotly_chart(
-                    charts.split_composition_figure(splits), theme=None, config=charts.PLOTLY_CONFIG, key="splits"
-                )
+                plot(charts.split_composition_figure(splits), key="splits")
     missing = "features_30_sec.csv is missing, so the feature charts are not shown."
     if tempo.open:
         if features is None:
             tempo.caption(missing)
         else:
-            tempo.plotly_chart(charts.tempo_figure(features), theme=None, config=charts.PLOTLY_CONFIG, key="tempo")
+            plot(charts.tempo_figure(features), key="tempo", where=tempo)
     if correlation.open:
         if features is None:
             correlation.caption(missing)
         else:
-            correlation.plotly_chart(
-                charts.feature_correlation_figure(features), theme=None, config=charts.PLOTLY_CONFIG, key="correlation"
-            )
+            plot(charts.feature_correlation_figure(features), key="correlation", where=correlation)

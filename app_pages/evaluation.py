@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages.cached import dataset, metrics, predictions, robustness
 from app_pages.picker import pick_run
+from app_pages.plot import plot
 from mgc import charts
 from mgc.explain.words import GLOSSARY
 
@@ -41,19 +42,15 @@ if run is not None:
     if confusion.open:
         with confusion:
             normalise = st.toggle("Show each row as fractions of the true genre", key="normalise")
-            st.plotly_chart(
+            plot(
                 charts.confusion_figure(scores["confusion_matrix"], scores.get("genres"), normalise=normalise),
-                theme=None,
-                config=charts.PLOTLY_CONFIG,
                 key="confusion",
             )
     if roc.open:
-        roc.plotly_chart(charts.roc_figure(table), theme=None, config=charts.PLOTLY_CONFIG, key="roc")
+        plot(charts.roc_figure(table), key="roc", where=roc)
         roc.caption(GLOSSARY["auc"])
     if precision_recall.open:
-        precision_recall.plotly_chart(
-            charts.precision_recall_figure(table), theme=None, config=charts.PLOTLY_CONFIG, key="precision_recall"
-        )
+        plot(charts.precision_recall_figure(table), key="precision_recall", where=precision_recall)
         precision_recall.caption(GLOSSARY["ap"])
     if report.open:
         report.dataframe(
@@ -92,9 +89,7 @@ if run is not None:
                     "clips that have audio through each listening condition."
                 )
             else:
-                st.plotly_chart(
-                    charts.robustness_figure(record), theme=None, config=charts.PLOTLY_CONFIG, key="robustness"
-                )
+                plot(charts.robustness_figure(record), key="robustness")
                 st.caption(
                     f"The same {record['clips']} test clips with audio (of {len(table)} test tracks), clean and as a "
                     "classroom would hear them: a phone speaker, rooms, noise, a laptop microphone, codecs, pitch and "
@@ -111,9 +106,7 @@ if run is not None:
                     "temperature on the validation tracks and measures it here."
                 )
             else:
-                st.plotly_chart(
-                    charts.reliability_figure(calibration), theme=None, config=charts.PLOTLY_CONFIG, key="reliability"
-                )
+                plot(charts.reliability_figure(calibration), key="reliability")
                 before, after = st.columns(2)
                 before.metric("ECE as trained", f"{calibration['ece_uncalibrated']:.3f}", help=GLOSSARY["ece"])
                 after.metric(

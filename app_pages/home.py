@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_pages.cached import readable_metrics, run_label
+from app_pages.plot import plot
 from mgc import GENRES, charts
 from mgc.charts import SPLIT_LABELS
 from mgc.data.examples import EXAMPLES, ICONS
@@ -56,9 +57,7 @@ else:
             help=f"{best}, on {tracks} test tracks it never saw in training. {GLOSSARY['accuracy']}",
         )
         column.caption(f"{best} on {tracks} test tracks (chance is 10 %)")
-    st.plotly_chart(
-        charts.comparison_bars_figure(runs, "accuracy"), theme=None, config=charts.PLOTLY_CONFIG, key="accuracy_bars"
-    )
+    plot(charts.comparison_bars_figure(runs, "accuracy"), key="accuracy_bars")
     st.caption(
         "The fault-filtered split keeps each artist on one side of the train/test line, so it "
         "measures what a new song by a new artist would get. See *Model comparison* for why it is lower."

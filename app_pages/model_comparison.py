@@ -11,6 +11,7 @@ from app_pages.cached import (
     run_label,
     training_record,
 )
+from app_pages.plot import plot
 from mgc import charts
 from mgc.charts import SPLIT_LABELS
 from mgc.explain.words import GLOSSARY, describe_model
@@ -84,9 +85,7 @@ else:
                     "macro_roc_auc": "macro ROC AUC",
                 }[m],
             )
-            st.plotly_chart(
-                charts.comparison_bars_figure(runs, metric), theme=None, config=charts.PLOTLY_CONFIG, key="bars"
-            )
+            plot(charts.comparison_bars_figure(runs, metric), key="bars")
 
     if radar.open:
         with radar:
@@ -98,10 +97,8 @@ else:
                 key="radar_split",
                 format_func=lambda s: SPLIT_LABELS.get(s, s),
             )
-            st.plotly_chart(
+            plot(
                 charts.f1_radar_figure({model: m for (model, split), m in runs.items() if split == radar_split}),
-                theme=None,
-                config=charts.PLOTLY_CONFIG,
                 key="radar",
             )
 
@@ -115,10 +112,8 @@ else:
             first_model = [label for label, (model, _) in labels.items() if model == next(iter(labels.values()))[0]]
             chosen = st.multiselect("Training curves of", list(labels), default=first_model, key="curves")
             if chosen:
-                st.plotly_chart(
+                plot(
                     charts.training_curves_figure({label: history(*labels[label]) for label in chosen}),
-                    theme=None,
-                    config=charts.PLOTLY_CONFIG,
                     key="training_curves",
                 )
 

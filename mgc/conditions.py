@@ -142,14 +142,24 @@ def room(samples: np.ndarray, rt60: float, dimensions=(6.0, 5.0, 3.0)) -> np.nda
 # --- noise ---------------------------------------------------------------------------------------
 
 
-def pink_noise(length: int, seed: int = SEED) -> np.ndarray:
-    """Noise whose power falls 3 dB per octave (1/f), like air conditioning and a busy room's hum."""
+NOISE_SLOPES = {"white": 0.0, "pink": 0.5, "brown": 1.0}
+"""Noise colour → the exponent of frequency its amplitude falls with: white is flat, pink falls 3 dB per octave,
+brown 6 dB."""
+
+
+def coloured_noise(length: int, colour: str = "pink", seed: int = SEED) -> np.ndarray:
+    """`length` samples of white, pink or brown noise (`NOISE_SLOPES`, flat below 20 Hz), RMS 1."""
     rng = np.random.default_rng(seed)
     spectrum = np.fft.rfft(rng.standard_normal(length))
     frequencies = np.fft.rfftfreq(length, 1 / SAMPLE_RATE)
-    spectrum /= np.sqrt(np.maximum(frequencies, 20.0))
+    spectrum /= np.maximum(frequencies, 20.0) ** NOISE_SLOPES[colour]
     noise = np.fft.irfft(spectrum, n=length)
     return (noise / _rms(noise)).astype(np.float32)
+
+
+def pink_noise(length: int, seed: int = SEED) -> np.ndarray:
+    """Noise whose power falls 3 dB per octave (1/f), like air conditioning and a busy room's hum."""
+    return coloured_noise(length, "pink", seed)
 
 
 def babble(length: int, seed: int = SEED, talkers: int = 6) -> np.ndarray:

@@ -9,7 +9,6 @@ screenshot of each step to $MGC_SCREENSHOTS (default /tmp/mgc-screenshots) for a
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +116,7 @@ def screenshot(page, path: Path) -> None:
 
 def top_genre(page) -> str:
     """The genre the result names first: "Top genre", "Closest genre" (not music) or "Not sure" (X or Y: X)."""
-    metric = page.get_by_test_id("stMetric").filter(has_text=re.compile("Top genre|Closest genre|Not sure")).first
+    metric = page.get_by_test_id("stMetric").filter(has_text=bench.ANSWER_LABELS).first
     metric.wait_for()
     return metric.get_by_test_id("stMetricValue").inner_text().strip().split(" or ")[0]
 

@@ -101,18 +101,7 @@ def espeak(text: str, voice: str, words_per_minute: int = 160, pitch: int = 50) 
 
 
 def _noise(colour: str, seconds: float, seed: int) -> np.ndarray:
-    """White (flat), pink (−3 dB/octave) or brown (−6 dB/octave) noise, RMS 1."""
-    rng = np.random.default_rng(seed)
-    length = int(seconds * SAMPLE_RATE)
-    spectrum = np.fft.rfft(rng.standard_normal(length))
-    frequencies = np.maximum(np.fft.rfftfreq(length, 1 / SAMPLE_RATE), 20.0)
-    spectrum /= {"white": 1.0, "pink": np.sqrt(frequencies), "brown": frequencies}[colour]
-    noise = np.fft.irfft(spectrum, n=length)
-    return noise / np.sqrt(np.mean(noise**2))
-
-
-def _at_level(x: np.ndarray, rms_dbfs: float) -> np.ndarray:
-    return conditions.level(np.asarray(x, dtype=np.float32), rms_dbfs)
+    return conditions.coloured_noise(int(seconds * SAMPLE_RATE), colour, seed)
 
 
 def synthetic_sound(kind: str, seed: int, seconds: float = 10.0) -> np.ndarray:
@@ -125,26 +114,28 @@ def synthetic_sound(kind: str, seed: int, seconds: float = 10.0) -> np.ndarray:
     t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     level = float(rng.uniform(-40, -12))
     if kind in ("white", "pink", "brown"):
-        return _at_level(_noise(kind, seconds, seed), level)
+        return conditions.level(_noise(kind, seconds, seed), level)
     if kind == "hum":
         mains = rng.choice([50.0, 60.0])
         x = sum(rng.uniform(0.2, 1) / k * np.sin(2 * np.pi * mains * k * t) for k in range(1, 8))
-        return _at_level(x + 0.05 * _noise("pink", seconds, seed), level)
+        return conditions.level(x + 0.05 * _noise("pink", seconds, seed), level)
     if kind == "wind":
         cutoff = float(rng.uniform(300, 1500))
         gusts = 0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.1, 0.5) * t + rng.uniform(0, 6)) ** 2
         body = sosfilt(butter(2, cutoff, fs=SAMPLE_RATE, output="sos"), _noise("white", seconds, seed))
-        return _at_level(body * gusts, level)
+        return conditions.level(body * gusts, level)
     if kind == "tone":
-        return _at_level(np.sin(2 * np.pi * rng.choice([440.0, 1000.0, 250.0]) * t), level)
+        return conditions.level(np.sin(2 * np.pi * rng.choice([440.0, 1000.0, 250.0]) * t), level)
     if kind == "sweep":
-        return _at_level(chirp(t, rng.uniform(50, 200), seconds, rng.uniform(4000, 10000), method="logarithmic"), level)
+        return conditions.level(
+            chirp(t, rng.uniform(50, 200), seconds, rng.uniform(4000, 10000), method="logarithmic"), level
+        )
     if kind == "clicks":
         x = np.zeros_like(t)
         times = np.cumsum(rng.exponential(1 / rng.uniform(3, 15), size=int(seconds * 20)))
         for start in (times[times < seconds - 0.01] * SAMPLE_RATE).astype(int):
             x[start : start + 64] += rng.uniform(0.3, 1) * np.exp(-np.arange(64) / 8) * rng.choice([-1, 1])
-        return _at_level(x + 0.01 * _noise("white", seconds, seed), level)
+        return conditions.level(x + 0.01 * _noise("white", seconds, seed), level)
     raise ValueError(f"unknown synthetic sound {kind!r}")
 
 
@@ -180,7 +171,7 @@ def solo_melody(seed: int, seconds: float = 12.0) -> np.ndarray:
             x[start : start + n] += rng.uniform(0.4, 1.0) * (note * envelope + attack)
             t += length
         t += beat * rng.uniform(1.0, 4.0)  # a rest between phrases
-    x = _at_level(x, float(rng.uniform(-30, -15)))
+    x = conditions.level(x, float(rng.uniform(-30, -15)))
     return conditions.room(x, 0.4, (5.0, 4.0, 3.0)) if seed % 3 == 0 else x
 
 
