@@ -25,6 +25,7 @@ from mgc.explain import words
 from mgc.explain.words import GLOSSARY
 from mgc.gate import GateResult
 from mgc.gate import check as check_music
+from mgc.serve.microphone import microphone_refusal
 
 UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "opus", "m4a"]
 UPLOAD, RECORD, EXAMPLE = "Upload a file", "Record", "Try an example"
@@ -113,23 +114,32 @@ def uploaded_audio() -> Given | None:
 
 
 def recorded_audio() -> Given | None:
-    st.markdown("Play or sing some music near the microphone for 5–30 seconds. Use either recorder.")
-    left, right = st.columns(2)
-    with left:
-        # A long pause_threshold: the recorder stops when clicked again, not at the first quiet bar.
-        remember_recording(
-            audio_recorder(
-                text="Click to start, click again to stop ",
-                pause_threshold=60.0,
-                sample_rate=22050,
-                icon_size="2x",
-                key="recorder",
-            ),
-            "recorder",
-        )
-    with right:
-        take = st.audio_input("Or use Streamlit's recorder", sample_rate=22050, key="audio_input")
-        remember_recording(take.getvalue() if take else None, "audio_input")
+    """Streamlit's recorder first; the audio-recorder-streamlit button below it, with what it does to music."""
+    refusal = microphone_refusal(st.context.url)
+    if refusal:
+        st.warning(refusal, icon=":material/mic_off:")
+    st.markdown("Play or sing some music near the microphone for 5–30 seconds, then stop.")
+    # sample_rate=22050 asks Chromium for that rate; to meet it Chromium leaves its voice processing off when the
+    # microphone runs at 44.1 kHz (without it, echo cancellation, noise suppression and automatic gain are on).
+    take = st.audio_input("Record music", sample_rate=22050, key="audio_input")
+    remember_recording(take.getvalue() if take else None, "audio_input")
+    st.markdown("**Another recorder**")
+    st.caption(
+        "This button records until it is clicked again. It lets the browser treat the sound as a voice call "
+        "(echo cancellation, noise suppression, automatic gain), which can change music enough to change the "
+        "answer: use the recorder above when you can. It takes a mouse click, not the keyboard."
+    )
+    # A long pause_threshold: the recorder stops when clicked again, not at the first quiet bar.
+    remember_recording(
+        audio_recorder(
+            text="Click to start, click again to stop ",
+            pause_threshold=60.0,
+            sample_rate=22050,
+            icon_size="2x",
+            key="recorder",
+        ),
+        "recorder",
+    )
     data = st.session_state.get(RECORDING)
     return Given("recording.wav", data) if data else None
 
