@@ -161,61 +161,104 @@ def librosa_picture(y: np.ndarray) -> np.ndarray:
     return np.minimum(np.floor((decibels[:, columns] + TOP_DB) / TOP_DB * 256), 255).astype(np.uint8)
 
 
+def seed_style_features(y: np.ndarray) -> np.ndarray:
+    """Kaggle's 57 features the way the seed notebooks computed them: each librosa call from the waveform
+    (its own STFT), `effects.hpss` for the harmonic and percussive parts, `beat.beat_track` for the tempo."""
+    import librosa
+
+    sr = SAMPLE_RATE
+    frames = [
+        librosa.feature.chroma_stft(y=y, sr=sr),
+        librosa.feature.rms(y=y),
+        librosa.feature.spectral_centroid(y=y, sr=sr),
+        librosa.feature.spectral_bandwidth(y=y, sr=sr),
+        librosa.feature.spectral_rolloff(y=y, sr=sr),
+        librosa.feature.zero_crossing_rate(y),
+        *librosa.effects.hpss(y),
+    ]
+    values = [stat(frame) for frame in frames for stat in (np.mean, np.var)]
+    values.append(float(np.atleast_1d(librosa.beat.beat_track(y=y, sr=sr)[0])[0]))
+    values += [stat(band) for band in librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20) for stat in (np.mean, np.var)]
+    return np.asarray(values, dtype=np.float64)
+
+
 def seed_style_classify(path: Path, model: str, split: str = "random") -> np.ndarray:
-    """Classify `path` the seeds' way: everything per call, librosa all the way, plain layers."""
+    """Classify `path` the seeds' way: everything per call, librosa all the way, plain layers.
+
+    A picture model reads librosa's mel picture; a feature model `seed_style_features`; the hybrid both, its
+    picture model built and loaded per call too."""
     import types
 
     import librosa
     import torch
     from torch import nn
 
+    from .frontends import FEATURES, PICTURE, PICTURE_AND_FEATURES
     from .frontends.picture import picture_windows
-    from .models import build_model
+    from .models import build_model, family
     from .models.modules import ConvBlock
     from .runs import run_dir
 
+    def built(name: str) -> nn.Module:
+        saved = torch.load(run_dir(name, split) / "model.pt", map_location="cpu", weights_only=True)
+        network = build_model(saved["family"], saved["config"])
+        network.load_state_dict(saved["state_dict"])  # a hybrid's file holds its head; its picture model follows
+        network.eval()
+        for block in network.modules():
+            if isinstance(block, ConvBlock):  # the layers one by one, as written: no folding, no layout change
+                block.forward = types.MethodType(nn.Sequential.forward, block)
+        if saved["family"] == "hybrid":
+            network.attach_picture(built(saved["config"]["picture_model"])[0])
+        return network, saved
+
     y, _ = librosa.load(path, sr=SAMPLE_RATE)
-    picture = librosa_picture(y)
-    saved = torch.load(run_dir(model, split) / "model.pt", map_location="cpu", weights_only=True)
-    network = build_model(saved["family"], saved["config"])
-    network.load_state_dict(saved["state_dict"])
-    network.eval()
-    for block in network.modules():
-        if isinstance(block, ConvBlock):  # the layers one by one, as written: no folding, no layout change
-            block.forward = types.MethodType(nn.Sequential.forward, block)
+    network, saved = built(model)
+    frontend = family(saved["family"]).frontend
     with torch.no_grad():
-        logits = network(picture_windows(picture))["logits"]
+        if frontend is FEATURES:
+            logits = network(torch.as_tensor(seed_style_features(y)[None]))["logits"]
+        elif frontend is PICTURE:
+            logits = network(picture_windows(librosa_picture(y)))["logits"]
+        elif frontend is PICTURE_AND_FEATURES:
+            logits = network(picture_windows(librosa_picture(y)), torch.as_tensor(seed_style_features(y)[None]))[
+                "logits"
+            ]
+        else:
+            raise ValueError(f"no seed-style path for {model}'s front end {frontend}")
     return torch.softmax(logits, dim=1).mean(dim=0).numpy()
 
 
 def seed_style(mp3: bytes, ours: dict[str, dict], runs: int, warmup: int) -> dict[str, dict]:
-    """Seed-style timings of every picture model, with the ratio mgc / seed style."""
-    from .frontends import PICTURE
-    from .models import family
-    from .runs import is_ensemble, load_model, trained_models
+    """Seed-style timings of every single model, with the ratio mgc / seed style; an ensemble's seed style is
+    its members' seed-style medians added up (the seeds ran each model on its own)."""
+    from .runs import is_ensemble, load_ensemble
 
-    picture_models = [
-        m
-        for m in trained_models("random")
-        if m in ours
-        and not is_ensemble(m, "random")
-        and family(load_model(m, "random")[1]["family"]).frontend is PICTURE
-    ]
+    singles = [m for m in ours if not is_ensemble(m, "random")]
     results = {}
     with tempfile.TemporaryDirectory(prefix="mgc-bench-") as folder:
         path = Path(folder) / "clip.mp3"
         path.write_bytes(mp3)
-        for model in picture_models:
-            timing = _timings(lambda model=model: seed_style_classify(path, model), runs, warmup)
-            timing["mgc_ratio"] = ours[model]["median_ms"] / timing["median_ms"]
-            results[model] = timing
+        for model in singles:
+            results[model] = _timings(lambda model=model: seed_style_classify(path, model), runs, warmup)
+    for model in ours:
+        if is_ensemble(model, "random"):
+            members = load_ensemble(model, "random").members
+            if all(member in results for member in members):
+                results[model] = {"median_ms": sum(results[member]["median_ms"] for member in members)}
+    for model, timing in results.items():
+        timing["mgc_ratio"] = ours[model]["median_ms"] / timing["median_ms"]
     return results
 
 
-def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn") -> dict[str, dict]:
-    """Where `classify` spends its time for one picture model: decode, picture, model, and the not-music gate
-    (which every model's answer goes through)."""
+def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn", feature_model: str = "mlp") -> dict[str, dict]:
+    """Where `classify` spends its time: decode, the not-music gate (which every model's answer goes through),
+    the mel picture and a picture model on it, the 57 features (and, inside them, the HPSS's median filters)
+    and a feature model on them."""
+    import torch
+
     from .data.audio import load_audio
+    from .frontends import FEATURES
+    from .frontends.features import _median_rows, extract_features
     from .frontends.picture import PICTURE, render_audio
     from .gate import check
     from .runs import load_model
@@ -223,12 +266,30 @@ def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn") -> dict[str,
 
     audio = load_audio(mp3)
     picture = render_audio(audio.samples)
+    features = extract_features(audio.samples)
+    spectrum = torch.stft(
+        torch.from_numpy(audio.samples.copy()),
+        2048,
+        512,
+        window=torch.hann_window(2048),
+        pad_mode="reflect",
+        return_complex=True,
+    )
+    magnitudes = spectrum.abs().contiguous().numpy()
     network, _ = load_model(model, "random")
+    feature_network, _ = load_model(feature_model, "random")
     return {
         "decode and resample": _timings(lambda: load_audio(mp3), runs, warmup),
+        "not-music gate": _timings(lambda: check(audio.samples, audio.sample_rate), runs, warmup),
         "mel picture": _timings(lambda: render_audio(audio.samples), runs, warmup),
         f"{model} over the windows": _timings(lambda: window_outputs(network, PICTURE, picture), runs, warmup),
-        "not-music gate": _timings(lambda: check(audio.samples, audio.sample_rate), runs, warmup),
+        "57 features": _timings(lambda: extract_features(audio.samples), runs, warmup),
+        "  of which the HPSS's median filters": _timings(
+            lambda: (_median_rows(magnitudes), _median_rows(np.ascontiguousarray(magnitudes.T))), runs, warmup
+        ),
+        f"{feature_model} on the features": _timings(
+            lambda: window_outputs(feature_network, FEATURES, features), runs, warmup
+        ),
     }
 
 
@@ -715,7 +776,7 @@ def report(results: dict) -> None:
             ],
         )
         _print_table(
-            "Where the CRNN's time goes (ms, median)",
+            "Where classify's time goes (ms, median)",
             [{"stage": s, "median": t["median_ms"]} for s, t in results.get("stages", {}).items()],
         )
     if "throughput" in results:

@@ -106,10 +106,7 @@ def test_white_noise_has_a_much_wider_bandwidth_than_a_sine(white_noise, sine_1k
 
 
 def test_click_track_at_120_bpm_has_tempo_near_120():
-    y = np.zeros(10 * SR, dtype=np.float32)
-    for start in range(0, len(y) - 200, SR // 2):
-        y[start : start + 200] = np.hanning(200) * np.sign(np.sin(np.arange(200)))
-    assert feature(extract_features(y), "tempo") == pytest.approx(120.0, rel=0.05)
+    assert feature(extract_features(click_track(120.0)), "tempo") == pytest.approx(120.0, rel=0.05)
 
 
 def test_silence_gives_finite_values_without_warnings():
@@ -135,14 +132,131 @@ def test_float64_input_gives_the_same_features_as_float32():
     np.testing.assert_array_equal(extract_features(y.astype(np.float64)), extract_features(y))
 
 
-def test_fast_hpss_equals_librosa_decompose_hpss():
-    from mgc.frontends.features import _hpss
+# --- the same numbers as librosa's own calls (tests/librosa_features.py, the extractor mgc used before) ---
+
+AGREEMENT = 1e-4
+"""Relative: float32 rounding in a different order (torch's STFT and sums, not numpy's) — measured ≤ 2e-5."""
+MFCC_AGREEMENT = 1e-3
+"""Absolute, in the MFCCs' dB units (real clips' coefficients span ±hundreds): a constant log-mel's higher
+coefficients are 0 in scipy's DCT and ~1e-5 in a float32 matrix product."""
+PROBABILITY_AGREEMENT = 1e-4
+"""What a feature-reading run answers with the torch features and with librosa's: the same to float rounding."""
+HPSS_MEAN_AGREEMENT = 1e-8
+"""Absolute, for the near-zero means of the HPSS waveforms (1e-7 of their RMS): see NEAR_ZERO_ABS below."""
+
+
+def disagreements(ours: np.ndarray, reference: np.ndarray) -> list[str]:
+    found = []
+    for name, got, want in zip(FEATURE_NAMES, ours, reference):
+        if name == "tempo":
+            agrees = got == want  # an argmax over tempi: the same tempo or a different one
+        elif name in ("harmony_mean", "perceptr_mean"):
+            agrees = abs(got - want) <= HPSS_MEAN_AGREEMENT
+        else:
+            agrees = abs(got - want) <= AGREEMENT * abs(want) + (MFCC_AGREEMENT if name.startswith("mfcc") else 1e-12)
+        if not agrees:
+            found.append(f"{name}: {got:.8g} vs librosa {want:.8g}")
+    return found
+
+
+def click_track(bpm: float = 120.0, seconds: float = 10.0) -> np.ndarray:
+    y = np.zeros(int(seconds * SR), dtype=np.float32)
+    for start in range(0, len(y) - 200, int(SR * 60 / bpm)):
+        y[start : start + 200] = np.hanning(200) * np.sign(np.sin(np.arange(200)))
+    return y
+
+
+def with_hiss(y: np.ndarray) -> np.ndarray:
+    """y with white noise 60 dB under it: far from a pure tone's peak its spectrum is otherwise float32 FFT
+    rounding (~1e-7 of the peak), which differs between FFT libraries and decides its bandwidth to ~3 %."""
+    return y + (1e-3 * np.random.default_rng(7).standard_normal(len(y))).astype(np.float32)
+
+
+SYNTHETIC = {
+    "sine 1 kHz": lambda: with_hiss(sine(1000.0)),
+    "detuned chord": lambda: with_hiss(sine(452.0) + sine(569.5, amplitude=0.3) + sine(678.0, amplitude=0.2)),
+    "white noise": lambda: (0.3 * np.random.default_rng(0).standard_normal(3 * SR)).astype(np.float32),
+    "clicks at 120 BPM": click_track,
+    "silence": lambda: np.zeros(2 * SR, dtype=np.float32),
+    "one second": lambda: with_hiss(sine(440.0, seconds=1.0)),
+    "odd length": lambda: with_hiss(sine(220.0, seconds=2.0)[: 2 * SR - 37]),
+}
+
+
+@pytest.mark.parametrize("name", SYNTHETIC)
+def test_every_feature_equals_librosas_own_calls_on_synthetic_signals(name):
+    from tests.librosa_features import librosa_features
+
+    y = SYNTHETIC[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # librosa warns on silence (no tuning peaks); ours does not
+        reference = librosa_features(y)
+    assert not disagreements(extract_features(y), reference)
+
+
+def test_extracting_features_never_imports_librosa_or_scipy_signal():
+    """Their import costs a server ~200 MB (numba, llvmlite, scipy.signal) that the torch extractor does not need."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np; from mgc.frontends.features import extract_features; "
+        "extract_features((0.1 * np.sin(np.arange(44100) / 7)).astype(np.float32)); "
+        "print(sorted(m for m in ('librosa', 'numba', 'scipy.signal') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
+
+
+def test_median_rows_equal_scipys_filter_row_by_row():
+    import scipy.ndimage
+
+    from mgc.frontends.features import HPSS_KERNEL, _median_rows
+
+    X = np.abs(np.random.default_rng(3).standard_normal((40, 300))).astype(np.float32)
+    X[:, 100:140] = 0.0  # ties
+    expected = np.stack([scipy.ndimage.median_filter(row, size=HPSS_KERNEL, mode="reflect") for row in X])
+    np.testing.assert_array_equal(_median_rows(X), expected)
+
+
+def test_hpss_masks_equal_librosas():
+    import torch
+
+    from mgc.frontends.features import _hpss_masks
 
     rng = np.random.default_rng(2)
     y = sine(330.0, seconds=2.0) + (0.05 * rng.standard_normal(2 * SR)).astype(np.float32)
+    y[SR : SR + 3000] = 0.0  # a silent stretch: both filtered values 0, masks ½
     D = librosa.stft(y, pad_mode="reflect")
-    for fast, reference in zip(_hpss(D), librosa.decompose.hpss(D)):
-        np.testing.assert_array_equal(fast, reference)
+    ours = _hpss_masks(torch.from_numpy(np.abs(D)))
+    for got, want in zip(ours, librosa.decompose.hpss(D, mask=True)):
+        np.testing.assert_allclose(got.numpy(), want, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("tuning", [0.0, -0.5, -0.13, 0.27, 0.49])
+def test_chroma_filter_bank_equals_librosas(tuning):
+    from mgc.frontends.features import chroma_filter_bank
+
+    np.testing.assert_array_equal(
+        chroma_filter_bank(SR, tuning), librosa.filters.chroma(sr=SR, n_fft=2048, tuning=tuning)
+    )
+
+
+@pytest.mark.parametrize("name", ["detuned chord", "sine 1 kHz", "white noise"])
+def test_estimated_tuning_equals_librosas(name):
+    from mgc.frontends.features import _estimate_tuning
+
+    P = np.abs(librosa.stft(SYNTHETIC[name](), pad_mode="reflect")) ** 2
+    assert _estimate_tuning(P, SR) == librosa.estimate_tuning(S=P, sr=SR, bins_per_octave=12)
+
+
+def test_periodic_hann_equals_scipys():
+    import scipy.signal
+
+    from mgc.frontends.features import periodic_hann
+
+    for size in (7, 344, 2048):
+        np.testing.assert_array_equal(periodic_hann(size), scipy.signal.get_window("hann", size, fftbins=True))
 
 
 @pytest.mark.parametrize(
@@ -190,3 +304,52 @@ def test_features_match_kaggle_csv_on_one_clip_per_genre(real_data):
             if abs(got - want) > 0.01 * abs(want) and not abs(got - want) <= NEAR_ZERO_ABS.get(name, 0.0):
                 mismatches.append(f"{track} {name}: {got:.6g} vs CSV {want:.6g}")
     assert not mismatches, "\n".join(mismatches)
+
+
+def feature_runs() -> list[tuple[str, str]]:
+    """Every shipped run that reads the 57 features (the tabular models and the hybrid), on both splits."""
+    from mgc.models import family
+    from mgc.runs import available_runs, is_ensemble, read_json, run_dir
+
+    return [
+        (model, split)
+        for model, split in available_runs()
+        if not is_ensemble(model, split)
+        and "features" in family(read_json(run_dir(model, split) / "training.json")["family"]).frontend.version
+    ]
+
+
+@pytest.mark.real_data
+def test_every_feature_equals_librosas_own_calls_on_real_clips(real_data):
+    """Two clips per genre (the first two with audio): the torch extractor against librosa's calls, and what
+    every shipped run that reads the features answers with either (the largest probability difference)."""
+    from mgc.data.audio import load_audio
+    from mgc.data.gtzan import genre_of
+    from mgc.frontends import PICTURE
+    from mgc.models import family
+    from mgc.runs import load_model
+    from mgc.runs.outputs import window_outputs
+    from tests.librosa_features import librosa_features
+
+    chosen: dict[str, list[str]] = {}
+    for track in sorted(real_data.audio):
+        if len(chosen.setdefault(genre_of(track), [])) < 2:
+            chosen[genre_of(track)].append(track)
+    runs = feature_runs()
+    assert len(runs) >= 2 * 6, f"expected the tabular runs and the hybrid on both splits, found {runs}"
+    found, largest = [], 0.0
+    for track in [t for tracks in chosen.values() for t in tracks]:
+        audio = load_audio(real_data.audio[track])
+        ours, reference = extract_features(audio.samples), librosa_features(audio.samples)
+        found += [f"{track} {line}" for line in disagreements(ours, reference)]
+        picture = PICTURE.from_audio(audio)
+        for model, split in runs:
+            network, saved = load_model(model, split)
+            frontend = family(saved["family"]).frontend
+            with_ours, with_reference = (
+                window_outputs(network, frontend, (picture, row) if frontend.parts else row)[0]
+                for row in (ours, reference)
+            )
+            largest = max(largest, float(np.abs(with_ours - with_reference).max()))
+    assert not found, "\n".join(found)
+    assert largest <= PROBABILITY_AGREEMENT, f"a run's probability moved by {largest:.2e}"

@@ -19,7 +19,7 @@ computed for one part is shared with every model that reads it (`InputsOf`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import numpy as np
@@ -88,11 +88,19 @@ class Joined(FrontEnd):
 
 class InputsOf:
     """Each front end's input of one piece of audio, computed on first need and then shared: in an
-    ensemble, every member that reads the same front end (or a part of it) shares one computation."""
+    ensemble, every member that reads the same front end (or a part of it) shares one computation.
+    `remember` keeps other results of the same audio the same way (a run's outputs, which a hybrid reuses)."""
 
     def __init__(self, audio):
         self.audio = audio
         self._inputs: dict[str, Any] = {}
+        self._results: dict[Hashable, Any] = {}
+
+    def remember(self, key: Hashable, compute: Callable[[], Any]):
+        """`compute()` the first time `key` is asked for on this audio; the same result afterwards."""
+        if key not in self._results:
+            self._results[key] = compute()
+        return self._results[key]
 
     def __call__(self, frontend: FrontEnd):
         if frontend.parts:

@@ -16,25 +16,31 @@ moves the harmony/perceptr variances of the CSV's 661794-sample clips by up to 0
 `beat.beat_track`; and plain `np.mean` / `np.var` over all values of each float32 frame matrix.
 `extract_features`'s docstring lists the calls.
 
-Measured agreement (`python tools/validate_features.py`, all 154 clips with audio, librosa 0.11.0):
-all 57 columns are within 1 % relative error of the CSV on 154/154 clips. 56 columns agree to
-≤ 7e-5 relative (per-column medians ≤ 3.1e-7: float32 rounding); `tempo` is identical on every
-clip. The loosest is `harmony_mean`, a near-zero mean — the CSV's values go down to 1.6e-9 while the harmonic
-waveform's RMS is ~0.1 — where float32 rounding alone decides the last digits: worst relative error
-9.2e-3 (jazz.00096, CSV 1.587e-9, here 1.573e-9), largest absolute error 1.9e-9. So the two HPSS
-means are also judged absolutely (≤ 1e-8, i.e. 1e-7 of the waveform's RMS): 17 of the CSV's 1000
-clips have |harmony_mean| < 1e-7, where 1 % relative would ask for agreement beyond float32 precision.
+Measured agreement (`python tools/validate_features.py`, all 154 clips with audio): all 57 columns are
+within 1 % relative error of the CSV on 154/154 clips. 56 columns agree to ≤ 9.3e-5 relative (per-column
+medians ≤ 2e-7: float32 rounding); `tempo` is identical on every clip. The loosest is `harmony_mean`, a
+near-zero mean — the CSV's values go down to 1.6e-9 while the harmonic waveform's RMS is ~0.1 — where
+float32 rounding alone decides the last digits: worst relative error 7.0e-3 (jazz.00096, CSV 1.587e-9,
+here 1.576e-9), largest absolute error 1.9e-9. So the two HPSS means are also judged absolutely (≤ 1e-8,
+i.e. 1e-7 of the waveform's RMS): 17 of the CSV's 1000 clips have |harmony_mean| < 1e-7, where 1 %
+relative would ask for agreement beyond float32 precision. (librosa's own calls, which mgc used until
+issue 18, measured the same: ≤ 7e-5 on 56 columns, 9.2e-3 on `harmony_mean`.)
 
-Cost (one core, librosa 0.11, after the first call): ~0.5–0.7 s per 30-s clip, of which the HPSS and
-its two inverse STFTs take ~0.25–0.5 s — librosa's own `decompose.hpss` alone takes 1.5–2.2 s; the
-same median filters, run as 1-D filters row by row, give bit-identical values. The first call in a
-process pays ~1.5–2.5 s of one-off librosa/scipy/numba loading (plus ~0.6 s to import). 10 minutes of
-audio take ~15 s and ~1.7 GB of memory.
+The numbers come from torch and numpy, not from librosa's calls: one STFT serves every spectral
+feature, the HPSS and the mel spectrogram, and librosa (with its numba and scipy.signal stack, ~200 MB of
+a server's memory) is never imported. tests/test_features.py keeps librosa's calls as the reference
+(tests/librosa_features.py): every column agrees to ≤ 1e-4 relative and the tempo exactly, on synthetic
+signals and on two real clips per genre.
+
+Cost (`python -m mgc bench`): the HPSS's two median filters (31 values wide, over 1025 × 1293 values
+each for a 30-s clip) are most of the time — scipy's 1-D rank filter, once over all rows laid end to end,
+~50 ms each on one core; everything else (the STFT, two inverse STFTs, chroma with its tuning estimate,
+the tempo) takes ~40–60 ms together.
 """
 
 from __future__ import annotations
 
-import warnings
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -53,6 +59,14 @@ N_MFCC = 20
 HPSS_KERNEL = 31
 MIN_SAMPLES = N_FFT
 """Shorter input has no full analysis frame; `extract_features` refuses it (1 s is 22050 samples)."""
+TOP_DB = 80.0
+"""`power_to_db`'s floor under the loudest value of the log-mel spectrogram the MFCCs and the tempo read."""
+ZERO_CROSSING_THRESHOLD = 1e-10
+ROLLOFF_SHARE = 0.85
+TUNING_FMIN, TUNING_FMAX, TUNING_THRESHOLD, TUNING_BINS = 150.0, 4000.0, 0.1, 100
+"""`estimate_tuning`'s defaults: peaks at 150–4000 Hz above a tenth of the frame's maximum, 0.01-semitone bins."""
+TEMPO_WINDOW_SECONDS, TEMPO_START_BPM, TEMPO_MAX_BPM = 8.0, 120.0, 320.0
+"""`beat_track`'s tempo: 8-s autocorrelation windows, a prior around 120 BPM, nothing at or above 320 BPM."""
 
 _FRAME_FEATURES = (
     "chroma_stft",
@@ -80,32 +94,36 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     rates work (frequencies stay in Hz) but the values are then not comparable with the CSV — resample
     first (`mgc.data.audio.load_audio` does). Raises ValueError for other shapes, short or non-finite input.
 
-    One STFT serves every spectral feature, the HPSS and the mel spectrogram:
-    `D = librosa.stft(y, n_fft=2048, hop_length=512, center=True, pad_mode="reflect")`,
-    `S = |D|`, `P = S**2`. Then, each `*_mean`/`*_var` being `np.mean`/`np.var` over the whole matrix:
+    What librosa computes, step for step, from **one** STFT in torch, without importing librosa:
+    `D = stft(y, n_fft=2048, hop_length=512, center=True, pad_mode="reflect")` (periodic Hann),
+    `S = |D|`, `P = S**2`; each `*_mean` / `*_var` is `np.mean` / `np.var` over the whole float32 frame matrix.
 
-    - chroma_stft: `librosa.feature.chroma_stft(S=P, sr=sr)` (12 bins, tuning estimated, inf-norm);
+    - chroma_stft: `librosa.feature.chroma_stft(S=P, sr=sr)` — the tuning estimated from `P` as
+      `estimate_tuning` does it (`piptrack` peaks between 150 and 4000 Hz above a tenth of each frame's
+      maximum, those at or above the median peak, a histogram of their deviation from equal temperament
+      at 0.01-semitone resolution), librosa's chroma filter bank for that tuning (`chroma_filter_bank`),
+      each frame divided by its maximum;
     - rms: `librosa.feature.rms(y=y, frame_length=2048, hop_length=512, center=True, pad_mode="reflect")`
-      (time-domain frames: the spectral RMS of `S` would weight by the window);
-    - spectral_centroid / spectral_bandwidth (p=2, centroid-relative) / rolloff (0.85):
-      `librosa.feature.spectral_*(S=S, sr=sr)`;
+      (time-domain frames);
+    - spectral_centroid, spectral_bandwidth (p = 2, about the centroid, of the frame's normalised
+      spectrum), rolloff (85 % of the frame's summed magnitude): librosa's `spectral_*(S=S, sr=sr)`;
     - zero_crossing_rate: `librosa.feature.zero_crossing_rate(y, frame_length=2048, hop_length=512)`
-      (centred with edge padding, its own default);
-    - harmony / perceptr: the waveforms of `librosa.decompose.hpss(D)` (kernel 31, power 2, soft masks,
-      margin 1) inverted with `librosa.istft(·, hop_length=512, dtype=float32)` **without** `length=`,
-      then zero-padded to `len(y)` by `librosa.util.fix_length` — what `librosa.effects.hpss` did
-      in the 0.7/0.8 era, so the last `len(y) % 512` samples are zeros (the CSV's clips of 661794 samples
-      need this; librosa 0.11's `effects.hpss` reconstructs them and misses by up to 0.8 %);
-    - tempo: the tempo `librosa.beat.beat_track(y=y, sr=sr)` reports, i.e.
-      `librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=512)` (start 120 BPM, ac_size 8 s,
-      max 320 BPM) with `env = librosa.onset.onset_strength(S=L, sr=sr, aggregate=np.median)`, and 0
-      when the envelope is all zero, as beat_track does; calling `feature.tempo` directly skips the
-      beat tracker's dynamic programme, whose numba code costs ~2.5 s to load;
-    - mfcc1..20: `librosa.feature.mfcc(S=L, n_mfcc=20)` (DCT-II, ortho), with
-      `L = librosa.power_to_db(librosa.feature.melspectrogram(S=P, sr=sr))` (128 Slaney mel bands to
-      sr/2, ref 1, top_db 80) — the same log-mel that `onset_strength(y=y)` builds internally.
+      (edge padding; values within ±1e-10 count as zero, zero counts as positive);
+    - harmony / perceptr: `librosa.decompose.hpss(D)` (median filters of 31 along time and along
+      frequency, soft masks of power 2, margin 1) inverted without `length=` and zero-padded to `len(y)`,
+      as the 0.7/0.8-era `librosa.effects.hpss` that made the CSV did (the last `len(y) % 512` samples are
+      zeros; today's `effects.hpss` reconstructs them and misses the CSV by up to 0.8 %). The median
+      filters are scipy's 1-D rank filter row by row (librosa's 2-D `median_filter` gives the same values
+      ~10× slower); they are most of this function's time;
+    - tempo: what `librosa.beat.beat_track(y=y, sr=sr)` reports, i.e. `librosa.feature.tempo` (start 120
+      BPM, ac_size 8 s, max 320 BPM) of the onset envelope `onset_strength(S=L, aggregate=np.median)`;
+      0 when the envelope is all zero, as beat_track does;
+    - mfcc1..20: the orthonormal DCT-II of `L = power_to_db(mel · P)` (128 Slaney mel bands to sr/2,
+      ref 1, top_db 80: the picture front end's mel basis, `mel_basis.npz`).
 
-    Silence gives finite values (zeros, MFCC 1 at its floor, tempo 0), never NaN.
+    tests/test_features.py checks every column against librosa's own calls (tests/librosa_features.py,
+    the extractor mgc used before) on real clips and synthetic signals. Silence gives finite values
+    (zeros, MFCC 1 at its floor, tempo 0), never NaN.
     """
     y = np.asarray(y)
     if y.ndim != 1:
@@ -114,50 +132,38 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
         raise ValueError(f"extract_features needs at least {MIN_SAMPLES} samples (~0.1 s), got {len(y)}")
     if sr <= 0:
         raise ValueError(f"the sample rate must be positive, got {sr}")
-    y = y.astype(np.float32, copy=False)
+    y = np.array(y, dtype=np.float32)  # a writable float32 copy, which torch.from_numpy needs
     if not np.isfinite(y).all():
         raise ValueError("the signal contains NaN or infinite samples")
-    import librosa  # here, not at the top: a server classifying with a picture model never loads it (~130 MB)
+    import torch
 
-    D = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, center=True, pad_mode=PAD_MODE)
-    S, phase = librosa.magphase(D)  # S is exactly np.abs(D); the phase is for the HPSS waveforms
-    del D  # large for long input: 10 min is 1025 × 25840 complex values
-    frame_features = {}
-    P = S**2
-    with warnings.catch_warnings():
-        # Silence has no peaks to estimate tuning from; librosa warns and uses 0 cents, which is right.
-        warnings.filterwarnings("ignore", message="Trying to estimate tuning from empty frequency set")
-        frame_features["chroma_stft"] = librosa.feature.chroma_stft(S=P, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH)
-    log_mel = librosa.power_to_db(librosa.feature.melspectrogram(S=P, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH))
-    del P
-    frame_features["rms"] = librosa.feature.rms(
-        y=y, frame_length=N_FFT, hop_length=HOP_LENGTH, center=True, pad_mode=PAD_MODE
-    )
-    frame_features["spectral_centroid"] = librosa.feature.spectral_centroid(
-        S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH
-    )
-    frame_features["spectral_bandwidth"] = librosa.feature.spectral_bandwidth(
-        S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH
-    )
-    frame_features["rolloff"] = librosa.feature.spectral_rolloff(S=S, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH)
-    frame_features["zero_crossing_rate"] = librosa.feature.zero_crossing_rate(
-        y, frame_length=N_FFT, hop_length=HOP_LENGTH, center=True
-    )
-    mask_harmonic, mask_percussive = _hpss_masks(S)
-    frame_features["harmony"] = _waveform((S * mask_harmonic) * phase, len(y))
-    del mask_harmonic
-    frame_features["perceptr"] = _waveform((S * mask_percussive) * phase, len(y))
-    del mask_percussive, S, phase
-
-    envelope = librosa.onset.onset_strength(S=log_mel, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH, aggregate=np.median)
-    tempo = 0.0
-    if envelope.any():
-        tempo = float(librosa.feature.tempo(onset_envelope=envelope, sr=sr, hop_length=HOP_LENGTH)[0])
-    mfcc = librosa.feature.mfcc(S=log_mel, sr=sr, n_mfcc=N_MFCC)
+    samples = torch.from_numpy(y)
+    with torch.inference_mode():
+        D = torch.stft(
+            samples, N_FFT, HOP_LENGTH, window=_window(), center=True, pad_mode=PAD_MODE, return_complex=True
+        )
+        S = D.abs().contiguous()
+        P = S.square()
+        frequencies = torch.from_numpy(np.fft.rfftfreq(N_FFT, 1 / sr))
+        frame_features = {
+            "chroma_stft": _chroma(P.numpy(), sr),
+            "rms": _frame_rms(y),
+            **_spectral_shape(S, frequencies),
+            "zero_crossing_rate": _zero_crossing_rate(samples),
+        }
+        mask_harmonic, mask_percussive = _hpss_masks(S)
+        frame_features["harmony"] = _waveform(D * mask_harmonic, len(y))
+        frame_features["perceptr"] = _waveform(D * mask_percussive, len(y))
+        del D, S, mask_harmonic, mask_percussive
+        log_mel = _power_to_db(_mel_basis() @ P)
+        del P
+        mfcc = (_dct_matrix() @ log_mel).numpy()
+        tempo = _tempo(_onset_envelope(log_mel.numpy()), sr)
 
     values: list[float] = []
     for name in _FRAME_FEATURES:
-        values += [float(np.mean(frame_features[name])), float(np.var(frame_features[name]))]
+        frame_values = np.asarray(frame_features[name])
+        values += [float(np.mean(frame_values)), float(np.var(frame_values))]
     values.append(tempo)
     for band in mfcc:
         values += [float(np.mean(band)), float(np.var(band))]
@@ -175,46 +181,254 @@ def table_features(table: pd.DataFrame, tracks) -> np.ndarray:
     return table.loc[list(tracks), list(FEATURE_NAMES)].to_numpy(dtype=np.float64)
 
 
-def _hpss(D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`librosa.decompose.hpss(D)` with its defaults (kernel 31, power 2, margin 1): same values, ~5× faster."""
-    import librosa
+@lru_cache(maxsize=1)
+def _window():
+    import torch
 
-    S, phase = librosa.magphase(D)
-    mask_harmonic, mask_percussive = _hpss_masks(S)
-    return (S * mask_harmonic) * phase, (S * mask_percussive) * phase
+    return torch.hann_window(N_FFT, periodic=True)  # periodic: scipy's get_window("hann"), as librosa
 
 
-def _hpss_masks(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The harmonic and percussive soft masks of the magnitude spectrogram `S`, as `decompose.hpss` makes them.
+def _mel_basis():
+    from .picture import N_MELS, mel_basis_and_window
 
-    librosa median-filters `S` with 2-D kernels (1×31 along time, 31×1 along frequency); scipy has a
-    much faster path for 1-D arrays, so the same filters run row by row here (identical values).
+    basis, _ = mel_basis_and_window()
+    assert basis.shape == (N_MELS, N_FFT // 2 + 1)
+    return basis
+
+
+@lru_cache(maxsize=1)
+def _dct_matrix():
+    """The first N_MFCC rows of the orthonormal DCT-II over 128 mel bands (scipy.fft.dct(type=2, norm="ortho"))."""
+    import torch
+
+    from .picture import N_MELS
+
+    k = np.arange(N_MFCC)[:, None]
+    n = np.arange(N_MELS)[None, :]
+    matrix = np.cos(np.pi * k * (2 * n + 1) / (2 * N_MELS)) * np.sqrt(2 / N_MELS)
+    matrix[0] /= np.sqrt(2)
+    return torch.from_numpy(matrix.astype(np.float32))
+
+
+def _frame_rms(y: np.ndarray) -> np.ndarray:
+    """librosa.feature.rms(y=y, frame_length=2048, hop_length=512, center=True, pad_mode="reflect"): each centred
+    frame's root mean square, from a running sum of squares in float64 (exact to ~1e-8 of the quietest frame)."""
+    half = N_FFT // 2
+    padded = np.pad(y, (half, half), mode=PAD_MODE).astype(np.float64)
+    running = np.concatenate([[0.0], np.cumsum(padded * padded)])
+    starts = np.arange(0, len(padded) - N_FFT + 1, HOP_LENGTH)
+    return np.sqrt(np.maximum(running[starts + N_FFT] - running[starts], 0.0) / N_FFT).astype(np.float32)
+
+
+def _zero_crossing_rate(samples):
+    """librosa's zero_crossing_rate: per centred frame (edge padding), the share of its 2048 samples whose sign
+    differs from the previous sample's — the frame's first sample never counts; |x| ≤ 1e-10 counts as +0."""
+    import torch
+
+    padded = torch.nn.functional.pad(samples[None, None], (N_FFT // 2, N_FFT // 2), mode="replicate")[0, 0]
+    negative = padded < -ZERO_CROSSING_THRESHOLD
+    changes = torch.zeros(len(padded), dtype=torch.int32)
+    changes[1:] = negative[1:] != negative[:-1]
+    running = torch.cumsum(changes, 0)
+    starts = torch.arange(0, len(padded) - N_FFT + 1, HOP_LENGTH)
+    # changes at positions start+1 … start+2047 of each frame
+    counts = running[starts + N_FFT - 1] - running[starts]
+    return counts.to(torch.float32) / N_FFT
+
+
+def _spectral_shape(S, frequencies) -> dict:
+    """Spectral centroid, bandwidth (p = 2) and 85 % roll-off of each frame of the magnitude spectrogram S.
+
+    As librosa: each frame normalised to sum 1, then centroid and bandwidth in float64 — a pure tone's
+    bandwidth sums leakage ~1e-7 of its peak times squared distances of kHz, which float32 misses by ~3 %.
+    Both come from the frame's first two moments (bandwidth² = E[f²] − centroid², exact in float64)."""
+    import torch
+
+    total = S.sum(dim=0)
+    normalised = (S / torch.where(total < np.finfo(np.float32).tiny, 1.0, total)).double()
+    hertz = frequencies.double()
+    first, second = torch.stack([hertz, hertz.square()]) @ normalised
+    centroid = first
+    bandwidth = (second - first.square()).clamp_min(0.0).sqrt()
+    cumulative = torch.cumsum(S, dim=0)
+    reached = cumulative >= ROLLOFF_SHARE * cumulative[-1]
+    rolloff = hertz[reached.to(torch.uint8).argmax(dim=0)]
+    return {"spectral_centroid": centroid, "spectral_bandwidth": bandwidth, "rolloff": rolloff}
+
+
+def _power_to_db(power):
+    """librosa.power_to_db(power) with its defaults: 10·log10(max(1e-10, power)), floored 80 dB under the top."""
+    import torch
+
+    decibels = 10 * torch.log10(power.clamp_min(1e-10))
+    return torch.maximum(decibels, decibels.max() - TOP_DB)
+
+
+def _chroma(P: np.ndarray, sr: int) -> np.ndarray:
+    """librosa.feature.chroma_stft(S=P, sr=sr): tuning estimated from P, its filter bank, each frame over its max."""
+    raw = chroma_filter_bank(sr, _estimate_tuning(P, sr)) @ P
+    peak = raw.max(axis=0, keepdims=True).astype(np.float64)
+    peak[peak < np.finfo(np.float32).tiny] = 1.0
+    return (raw / peak).astype(np.float32)
+
+
+def _estimate_tuning(P: np.ndarray, sr: int) -> float:
+    """librosa.estimate_tuning(S=P, sr=sr, n_fft=2048): the deviation from A440 in fractions of a semitone.
+
+    `piptrack`'s peaks: local maxima along frequency between 150 and 4000 Hz of the spectrogram with every
+    value under a tenth of its frame's maximum zeroed, placed by parabolic interpolation; those whose
+    magnitude (plus half the gradient times the shift) is at least the median of all peaks vote in a
+    histogram of their deviation from equal temperament (0.01-semitone bins); the fullest bin wins.
+    Computed on the band's rows (and one row either side) only: outside them piptrack finds nothing.
     """
-    import librosa
+    frequencies = np.fft.rfftfreq(N_FFT, 1 / sr)
+    band = np.flatnonzero((frequencies >= TUNING_FMIN) & (frequencies < min(TUNING_FMAX, sr / 2)))
+    if len(band) == 0:
+        return 0.0
+    lo, hi = max(band[0] - 1, 0), min(band[-1] + 2, len(P))
+    X = P[lo:hi]
+    rows = band - lo  # the band's rows in X; never X's first or last row unless the band touches 0 or Nyquist
+    above = X * (TUNING_THRESHOLD * P.max(axis=0) < X)
+    peak = np.zeros(X.shape, dtype=bool)
+    peak[1:-1] = (above[1:-1] > above[:-2]) & (above[1:-1] >= above[2:])
+    if hi == len(P):  # the last row is a peak when it exceeds its neighbour, as librosa's localmax says
+        peak[-1] = above[-1] > above[-2]
+    a = X[2:] + X[:-2] - 2 * X[1:-1].astype(np.float64)
+    b = (X[2:] - X[:-2]) / 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(np.abs(b) >= np.abs(a), 0.0, -b / a).astype(np.float32)
+    shift = np.concatenate([np.zeros((1, X.shape[1]), np.float32), shift, np.zeros((1, X.shape[1]), np.float32)])
+    gradient = np.gradient(X, axis=0)
+    in_band = np.zeros(X.shape, dtype=bool)
+    in_band[rows] = True
+    f_idx, t_idx = np.nonzero(in_band & peak)
+    pitches = ((f_idx + lo + shift[f_idx, t_idx]) * float(sr) / N_FFT).astype(np.float32)
+    magnitudes = X[f_idx, t_idx] + (0.5 * gradient * shift)[f_idx, t_idx]
+    found = pitches > 0
+    threshold = np.median(magnitudes[found]) if found.any() else 0.0
+    voters = pitches[(magnitudes >= threshold) & found]
+    if len(voters) == 0:
+        return 0.0  # silence: no peaks; librosa warns and uses 0 cents, which is right
+    residual = np.mod(12 * np.log2(voters / (440.0 / 16)), 1.0)
+    residual[residual >= 0.5] -= 1.0
+    counts, edges = np.histogram(residual, np.linspace(-0.5, 0.5, TUNING_BINS + 1))
+    return float(edges[np.argmax(counts)])
 
-    harmonic = _median_rows(S)
-    percussive = _median_rows(np.ascontiguousarray(S.T)).T
-    return (
-        librosa.util.softmask(harmonic, percussive, power=2.0, split_zeros=True),
-        librosa.util.softmask(percussive, harmonic, power=2.0, split_zeros=True),
-    )
+
+@lru_cache(maxsize=128)
+def chroma_filter_bank(sr: int, tuning: float) -> np.ndarray:
+    """librosa.filters.chroma(sr=sr, n_fft=2048, tuning=tuning): float32 (12, 1025), C first.
+
+    Each FFT bin's Gaussian weight on each pitch class (one semitone wide, at least one bin), each bin's
+    weights of unit L2 norm, times a Gaussian over octaves centred on C5 (≈ 523 Hz) two octaves wide."""
+    n_chroma = 12
+    frequencies = np.linspace(0, sr, N_FFT, endpoint=False)[1:]
+    a440 = 440.0 * 2.0 ** (tuning / n_chroma)
+    bins = n_chroma * np.log2(frequencies / (a440 / 16))
+    bins = np.concatenate(([bins[0] - 1.5 * n_chroma], bins))
+    widths = np.concatenate((np.maximum(bins[1:] - bins[:-1], 1.0), [1]))
+    D = np.subtract.outer(bins, np.arange(0, n_chroma, dtype="d")).T
+    half = np.round(float(n_chroma) / 2)
+    D = np.remainder(D + half + 10 * n_chroma, n_chroma) - half
+    weights = np.exp(-0.5 * (2 * D / np.tile(widths, (n_chroma, 1))) ** 2)
+    norms = np.sqrt(np.sum(weights**2, axis=0, keepdims=True))
+    weights = weights / np.where(norms < np.finfo(np.float64).tiny, 1.0, norms)
+    weights *= np.tile(np.exp(-0.5 * ((bins / n_chroma - 5.0) / 2.0) ** 2), (n_chroma, 1))
+    weights = np.roll(weights, -3, axis=0)
+    return np.ascontiguousarray(weights[:, : 1 + N_FFT // 2], dtype=np.float32)
+
+
+def _hpss_masks(S):
+    """The harmonic and percussive soft masks of the magnitude spectrogram S (torch), as `decompose.hpss` makes them.
+
+    librosa median-filters S with 2-D kernels (1×31 along time, 31×1 along frequency); scipy's 1-D rank
+    filter, row by row, gives the same values much faster. The masks: H² / (H² + P²) and P² / (H² + P²),
+    ½ each where both filtered values are 0."""
+    import torch
+
+    magnitudes = S.numpy()
+    harmonic = torch.from_numpy(_median_rows(magnitudes))
+    percussive = torch.from_numpy(_median_rows(np.ascontiguousarray(magnitudes.T)).T)
+    peak = torch.maximum(harmonic, percussive)
+    silent = peak < np.finfo(np.float32).tiny
+    peak = torch.where(silent, 1.0, peak)
+    h, p = (harmonic / peak).square(), (percussive / peak).square()
+    total = h + p
+    half = torch.tensor(0.5)
+    return torch.where(silent, half, h / total), torch.where(silent, half, p / total)
 
 
 def _median_rows(X: np.ndarray) -> np.ndarray:
+    """Each row of X median-filtered (31 wide, scipy's "reflect" edges) — as one 1-D filter over all rows.
+
+    scipy's fast 1-D rank filter has a per-call cost that 2,300 rows pay 2,300 times; so the rows, each
+    mirrored by 15 values on both sides (numpy's "symmetric" is scipy's "reflect"), are laid end to end and
+    filtered at once: no window centred on a row's own values reaches past its mirrored edges."""
     import scipy.ndimage
 
-    out = np.empty_like(X)
-    for i, row in enumerate(X):
-        out[i] = scipy.ndimage.median_filter(row, size=HPSS_KERNEL, mode="reflect")
+    half = HPSS_KERNEL // 2
+    padded = np.pad(X, ((0, 0), (half, half)), mode="symmetric")
+    filtered = scipy.ndimage.median_filter(padded.ravel(), size=HPSS_KERNEL, mode="reflect")
+    return filtered.reshape(padded.shape)[:, half:-half]
+
+
+def _waveform(stft_matrix, length: int) -> np.ndarray:
+    """Inverse STFT as 0.7/0.8-era `librosa.effects.hpss` did it: no `length=`, then zero-padded to `length`."""
+    import torch
+
+    y = torch.istft(stft_matrix, N_FFT, HOP_LENGTH, window=_window(), center=True).numpy()
+    out = np.zeros(length, dtype=np.float32)
+    out[: min(len(y), length)] = y[:length]
     return out
 
 
-def _waveform(stft_matrix: np.ndarray, length: int) -> np.ndarray:
-    """Inverse STFT as 0.7/0.8-era `librosa.effects.hpss` did it: no `length=`, then zero-padded to `length`."""
-    import librosa
+def _onset_envelope(log_mel: np.ndarray) -> np.ndarray:
+    """librosa.onset.onset_strength(S=log_mel, aggregate=np.median): the median over bands of each frame's rise
+    from the one before (negative rises count 0), delayed by 3 frames (lag 1 + centring) and cut to the frames."""
+    rise = np.maximum(0.0, log_mel[:, 1:] - log_mel[:, :-1])
+    envelope = np.median(rise, axis=0)
+    delay = 1 + N_FFT // (2 * HOP_LENGTH)
+    return np.concatenate([np.zeros(delay, dtype=envelope.dtype), envelope])[: log_mel.shape[1]]
 
-    y = librosa.istft(stft_matrix, n_fft=N_FFT, hop_length=HOP_LENGTH, dtype=np.float32)
-    return librosa.util.fix_length(y, size=length)
+
+def periodic_hann(size: int) -> np.ndarray:
+    """scipy.signal.get_window("hann", size, fftbins=True), computed as scipy computes it (scipy.signal alone
+    would add ~50 MB to a server's memory)."""
+    angles = np.linspace(-np.pi, np.pi, size + 1)
+    window = np.zeros(size + 1)
+    for k, weight in enumerate((0.5, 0.5)):  # scipy's general cosine window, term by term
+        window += weight * np.cos(k * angles)
+    return window[:-1]
+
+
+def _tempo(envelope: np.ndarray, sr: int) -> float:
+    """librosa.feature.tempo(onset_envelope=envelope, sr=sr) with beat_track's defaults; 0 for a flat envelope.
+
+    The envelope's autocorrelation in 8-s Hann windows around each frame (each window's autocorrelation over
+    its maximum), averaged over the clip, weighted by a log-normal prior around 120 BPM (one octave wide),
+    tempi of 320 BPM and above excluded; the best lag's tempo."""
+    if not envelope.any():
+        return 0.0
+    import scipy.fft
+
+    n = len(envelope)
+    win = int(np.floor(TEMPO_WINDOW_SECONDS * sr / HOP_LENGTH))
+    half = win // 2
+    padded = np.pad(envelope, (half, half), mode="linear_ramp", end_values=(0, 0))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, win)[:n]  # (n, win)
+    windowed = frames * periodic_hann(win)
+    size = scipy.fft.next_fast_len(2 * win - 1, real=True)
+    spectrum = scipy.fft.rfft(windowed, n=size, axis=1)
+    autocorrelation = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=size, axis=1)[:, :win]
+    peak = np.max(np.abs(autocorrelation), axis=1, keepdims=True)
+    peak[peak < np.finfo(autocorrelation.dtype).tiny] = 1.0
+    tempogram = np.mean(autocorrelation / peak, axis=0)
+    bpms = np.full(win, np.inf)
+    bpms[1:] = 60.0 * sr / (HOP_LENGTH * np.arange(1.0, win))
+    with np.errstate(divide="ignore"):
+        log_prior = -0.5 * ((np.log2(bpms) - np.log2(TEMPO_START_BPM)) / 1.0) ** 2
+    log_prior[: int(np.argmax(bpms < TEMPO_MAX_BPM))] = -np.inf
+    return float(bpms[np.argmax(np.log1p(1e6 * tempogram) + log_prior)])
 
 
 class KaggleFeatures(FrontEnd):

@@ -118,7 +118,7 @@ never needs otherwise. tests/test_representation.py checks it still equals libro
 
 
 @lru_cache(maxsize=1)
-def _front_end():
+def mel_basis_and_window():
     """(mel basis, Hann window) as torch tensors, built on first use."""
     import torch
 
@@ -135,7 +135,7 @@ def _render_piece(samples: np.ndarray) -> np.ndarray:
     """
     import torch
 
-    basis, window = _front_end()
+    basis, window = mel_basis_and_window()
     spectrum = torch.stft(
         torch.from_numpy(samples),
         N_FFT,

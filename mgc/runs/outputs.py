@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..errors import DatasetError
-from ..frontends import PICTURE, FrontEnd, InputsOf
+from ..frontends import FEATURES, PICTURE, FrontEnd, InputsOf
 from ..models import family
 from . import ensembles
 from .calibration import calibrate, calibration_of
@@ -149,9 +149,35 @@ def audio_outputs(model: str, split: str, audio) -> AudioOutputs:
 
 def _model_outputs(model: str, split: str, inputs: InputsOf):
     """One trained model on the input: per-window probabilities, the mean embedding, window starts and ends (s)."""
-    network, saved = load_model(model, split)
-    frontend = family(saved["family"]).frontend
-    model_input = inputs(frontend)
-    probabilities, embeddings = window_outputs(network, frontend, model_input)
-    starts, ends = frontend.window_times(model_input, inputs.audio.seconds)
+    probabilities, embeddings, starts, ends = _window_outputs_of(model, split, inputs)
     return probabilities, embeddings.mean(axis=0), starts, ends
+
+
+def _window_outputs_of(model: str, split: str, inputs: InputsOf):
+    """One trained model's per-window probabilities and embeddings on the input, with the windows' starts and ends
+    (s); computed once per input. A hybrid's picture half is a trained picture run: its per-window embeddings come
+    from that run's own forward pass, which an ensemble holding both runs therefore makes once."""
+
+    def compute():
+        network, saved = load_model(model, split)
+        if saved["family"] == "hybrid":
+            _, picture_embeddings, starts, ends = _window_outputs_of(network.config.picture_model, split, inputs)
+            probabilities, embeddings = _hybrid_head_outputs(network, picture_embeddings, inputs(FEATURES))
+            return probabilities, embeddings, starts, ends
+        frontend = family(saved["family"]).frontend
+        model_input = inputs(frontend)
+        probabilities, embeddings = window_outputs(network, frontend, model_input)
+        starts, ends = frontend.window_times(model_input, inputs.audio.seconds)
+        return probabilities, embeddings, starts, ends
+
+    return inputs.remember(("window outputs", model, split), compute)
+
+
+@torch.inference_mode()
+def _hybrid_head_outputs(network: nn.Module, picture_embeddings: np.ndarray, features) -> tuple[np.ndarray, np.ndarray]:
+    """The hybrid's head on its picture run's per-window embeddings and the input's features: what its forward
+    gives, without running the picture model again."""
+    network.eval()
+    (rows,) = next(FEATURES.batches(features))
+    outputs = network.classify_embeddings(torch.from_numpy(picture_embeddings), rows)
+    return torch.softmax(outputs["logits"].float(), dim=1).numpy(), outputs["embedding"].float().numpy()

@@ -101,9 +101,9 @@ def room_kernel(impulse_response: np.ndarray) -> np.ndarray:
     Column k holds the band's energy of the response in the STFT frames of the k-th column's span (a column
     shows one frame in ≈ 3.86), divided by what a unit impulse gives, so a kernel's sum over columns is the
     room's power gain in that band (its colouring) and its shape the band's decay."""
-    from ..frontends.picture import HOP_LENGTH, N_FFT, _front_end
+    from ..frontends.picture import HOP_LENGTH, N_FFT, mel_basis_and_window
 
-    basis, window = _front_end()
+    basis, window = mel_basis_and_window()
     response = torch.as_tensor(np.asarray(impulse_response, dtype=np.float32))
     response = torch.nn.functional.pad(response, (N_FFT // 2, N_FFT))
     spectrum = torch.stft(response, N_FFT, HOP_LENGTH, window=window, center=False, return_complex=True)
