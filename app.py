@@ -10,7 +10,7 @@ import streamlit as st
 
 import mgc
 from app_pages.cached import import_soon, show_failure
-from app_pages.memory import give_back_freed_memory
+from app_pages.memory import give_back_freed_memory, give_back_now
 
 st.set_page_config(page_title="mgc · music genre classifier", page_icon=":material/music_note:", layout="wide")
 
@@ -29,3 +29,5 @@ try:
     navigation.run()
 except mgc.MgcError as error:  # the page boundary: a message for the visitor, the details in the server's log
     show_failure(error)
+finally:
+    give_back_now()

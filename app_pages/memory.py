@@ -47,3 +47,11 @@ def give_back_freed_memory(every: float = TRIM_EVERY_S) -> threading.Thread | No
             _trimmer = threading.Thread(target=trim_forever, name="mgc-give-back-memory", daemon=True)
             _trimmer.start()
     return _trimmer
+
+
+def give_back_now() -> None:
+    """Hand the heaps' free pages back at once: at the end of each page run, whose thread's arena holds what
+    the run freed (a model switch frees the last answer's arrays), rather than up to `TRIM_EVERY_S` later."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

@@ -705,6 +705,9 @@ async def _every_model(url: str, pid: int, file: Path, models: list[str]) -> lis
         genre = metrics.filter(has_text=ANSWER_LABELS).get_by_test_id("stMetricValue").first
         await genre.wait_for(timeout=WAIT_MS)
         await page.wait_for_function(RENDERED, timeout=WAIT_MS)
+        await page.get_by_text("All models", exact=True).click()  # the picker lists three models until then
+        await page.wait_for_timeout(500)
+        await page.wait_for_function(RENDERED, timeout=WAIT_MS)
         for model in models:
             started = time.perf_counter()
             await _choose(page, "Model", model)

@@ -1,6 +1,7 @@
 """The prediction API and the command line, on a small model trained here on synthetic audio."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -151,3 +152,53 @@ def test_predict_command_reports_the_entries_of_a_folder_it_skips(tmp_path, caps
     assert f"skipped: {folder / 'loop.wav'}: a symbolic link loop" in err
     assert f"skipped: {folder / 'pipe.mp3'}: not a regular file (a pipe or a device)" in err
     assert err[-1] == "skipped 3 entries that are not readable files (listed above)"
+
+
+def test_predict_command_resumes_an_interrupted_csv_and_classifies_only_what_is_missing(tmp_path, monkeypatch, capsys):
+    import mgc.serve.predict as predict
+
+    folder = tmp_path / "music"
+    folder.mkdir()
+    for name in ("a.wav", "b.wav", "c.wav"):
+        soundfile.write(folder / name, sine_chord(2.0), SR)
+    (folder / "broken.mp3").write_bytes(b"not an mp3" * 100)
+    csv = tmp_path / "out.csv"
+    assert main(["predict", str(folder), "--split", "filtered", "--csv", str(csv)]) == 0
+    complete = pd.read_csv(csv)
+    # An interrupted run: the rows of b.wav and c.wav never reached the file.
+    complete[~complete["file"].str.endswith(("b.wav", "c.wav"))].to_csv(csv, index=False)
+    classified = []
+    real = predict.classify
+    monkeypatch.setattr(predict, "classify", lambda file, **kw: classified.append(Path(file).name) or real(file, **kw))
+    assert main(["predict", str(folder), "--split", "filtered", "--csv", str(csv)]) == 0
+    assert sorted(classified) == ["b.wav", "broken.mp3", "c.wav"]  # the failed file is tried again, a.wav is not
+    assert "resuming" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_csv(csv), complete)
+
+
+def test_predict_command_writes_each_row_as_it_is_done(tmp_path, monkeypatch):
+    import mgc.serve.predict as predict
+
+    for name in ("a.wav", "b.wav"):
+        soundfile.write(tmp_path / name, sine_chord(2.0), SR)
+    real = predict.classify
+
+    def stopped_at_b(file, **kw):
+        if Path(file).name == "b.wav":
+            raise KeyboardInterrupt
+        return real(file, **kw)
+
+    monkeypatch.setattr(predict, "classify", stopped_at_b)
+    csv = tmp_path / "out" / "table.csv"
+    with pytest.raises(KeyboardInterrupt):
+        predict.predict_command(tmp_path, "crnn", "filtered", csv, jobs=1)
+    assert [Path(f).name for f in pd.read_csv(csv)["file"]] == ["a.wav"]
+
+
+def test_predict_command_starts_afresh_over_a_csv_it_did_not_write(tmp_path):
+    soundfile.write(tmp_path / "a.wav", sine_chord(2.0), SR)
+    csv = tmp_path / "out.csv"
+    pd.DataFrame({"file": [str(tmp_path / "a.wav")], "genre": ["jazz"]}).to_csv(csv, index=False)
+    assert main(["predict", str(tmp_path), "--split", "filtered", "--csv", str(csv)]) == 0
+    table = pd.read_csv(csv)
+    assert len(table) == 1 and set(GENRES) <= set(table.columns) and table["error"].isna().all()

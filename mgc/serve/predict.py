@@ -9,10 +9,9 @@ import stat
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..data.gtzan import AUDIO_EXTENSIONS
+from ..data.gtzan import AUDIO_EXTENSIONS, GENRES
 from ..errors import AudioError, MgcError
 from .prediction import classify
 
@@ -21,6 +20,20 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u
 stand for undecodable bytes in file names: none may reach a terminal as they are."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """What makes a spreadsheet read a CSV cell as a formula (OWASP's list for CSV injection)."""
+COLUMNS = (
+    "file",
+    "answer",
+    "genre",
+    "confidence",
+    "runner_up",
+    "verdict",
+    "is_music",
+    "sounds_like",
+    "seconds",
+    "error",
+    *GENRES,
+)
+"""The `predict` CSV's columns, in order: every row has them all (a file that failed: its error, the rest empty)."""
 
 
 def printable(text: str) -> str:
@@ -32,6 +45,37 @@ def printable(text: str) -> str:
 def spreadsheet_safe(cell):
     """A text cell that a spreadsheet would run as a formula, prefixed with ' (shown, not run); others as they are."""
     return "'" + cell if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell
+
+
+def as_written(cell):
+    """The inverse of `spreadsheet_safe` for a cell read back from the CSV."""
+    if isinstance(cell, str) and cell.startswith("'") and cell[1:].startswith(_FORMULA_START):
+        return cell[1:]
+    return cell
+
+
+def earlier_rows(csv: Path | None, files: list[Path]) -> dict[str, dict]:
+    """The rows an earlier, interrupted `predict` into the same CSV has already written for `files`, by file:
+    those without an error (a failed file is tried again). None when there is no such CSV, or it is not one
+    that `predict` writes."""
+    if csv is None or not csv.is_file():
+        return {}
+    try:
+        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return {}
+    if list(table.columns) != list(COLUMNS):
+        return {}
+    table = table.map(as_written)
+    for column in ("confidence", "seconds", *GENRES):
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+    wanted = {str(file) for file in files}
+    return {row["file"]: row for row in table.to_dict("records") if row["file"] in wanted and row["error"] == ""}
+
+
+def _write_rows(csv: Path, rows: list[dict], mode: str = "w") -> None:
+    frame = pd.DataFrame(rows, columns=list(COLUMNS)).map(spreadsheet_safe)
+    frame.to_csv(csv, mode=mode, header=mode == "w", index=False)
 
 
 def scan_folder(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -71,7 +115,7 @@ def _predict_row(file: Path, model: str, split: str) -> dict:
     try:
         prediction = classify(file, model=model, split=split)
     except AudioError as error:
-        return {"file": str(file), "answer": "", "genre": "", "confidence": np.nan, "error": str(error)}
+        return {"file": str(file), "error": str(error)}
     for notice in prediction.notices:  # e.g. only the first 10 minutes were analysed
         print(printable(f"note: {file.name}: {notice}"), file=sys.stderr)
     top = prediction.top(3)
@@ -94,7 +138,9 @@ def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: 
     """Print a table of predictions for a file or a folder; write one CSV row per file to `csv`.
 
     A folder is classified by `jobs` threads (default: one per CPU), each running torch on one thread:
-    decoding, drawing and the model release Python's lock, so the cores work side by side.
+    decoding, drawing and the model release Python's lock, so the cores work side by side. Rows reach the
+    CSV as they are done, and a run into a CSV that an interrupted run left behind classifies only the
+    files it has no row for (or an error); the finished CSV lists the files in sorted order either way.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -109,30 +155,45 @@ def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: 
             raise AudioError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {path}")
     else:
         files = [path]
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
+    done = earlier_rows(csv, files)
+    to_classify = [file for file in files if str(file) not in done]
+    if done:
+        print(
+            printable(
+                f"resuming {csv}: {len(done)} of {len(files)} files are in it; classifying the other {len(to_classify)}"
+            ),
+            file=sys.stderr,
+        )
+    if csv is not None:
+        csv.parent.mkdir(parents=True, exist_ok=True)
+        _write_rows(csv, [done[str(file)] for file in files if str(file) in done])
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(to_classify)))
     if jobs > 1:
         import torch
 
         torch.set_num_threads(1)
+    rows = dict(done)
     with ThreadPoolExecutor(jobs) as pool:
-        rows = list(
-            tqdm(
-                pool.map(lambda file: _predict_row(file, model, split), files),
-                total=len(files),
-                desc="classifying",
-                unit="file",
-                disable=len(files) < 2,
-            )
-        )
-    table = pd.DataFrame(rows)
+        for row in tqdm(
+            pool.map(lambda file: _predict_row(file, model, split), to_classify),
+            total=len(to_classify),
+            desc="classifying",
+            unit="file",
+            disable=len(to_classify) < 2,
+        ):
+            rows[row["file"]] = row
+            if csv is not None:
+                _write_rows(csv, [row], mode="a")
+    rows = [rows[str(file)] for file in files]
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table["error"] = table["error"].fillna("")
     shown = table[[c for c in ("file", "answer", "confidence", "runner_up", "error") if c in table]].copy()
     shown["file"] = [printable(Path(f).name) for f in shown["file"]]
     shown["error"] = [printable(e) for e in shown["error"]]
     shown["confidence"] = [f"{c:.0%}" if c == c else "" for c in shown["confidence"]]
     print(shown.fillna("").to_string(index=False))
     if csv is not None:
-        csv.parent.mkdir(parents=True, exist_ok=True)
-        table.map(spreadsheet_safe).to_csv(csv, index=False)
+        _write_rows(csv, rows)  # in the files' order, whatever order earlier runs left them in
         print(printable(f"wrote {len(table)} rows to {csv}"))
     if skipped:
         print(f"skipped {len(skipped)} entries that are not readable files (listed above)", file=sys.stderr)
