@@ -16,6 +16,19 @@ from mgc import charts
 from mgc.charts import SPLIT_LABELS
 from mgc.explain.words import GLOSSARY, describe_model
 
+
+def highlighted_model(runs: dict) -> str:
+    """The model the comparison charts draw in colour (the others grey), chosen once for both charts."""
+    models = sorted({model for model, _ in runs})
+    return st.selectbox(
+        "Highlight",
+        models,
+        index=models.index(DEFAULT_MODEL) if DEFAULT_MODEL in models else 0,
+        key="highlight",
+        help="Drawn in colour; every other model grey, for telling one apart on a projector",
+    )
+
+
 st.title("Model comparison")
 runs = all_metrics()
 if not runs:
@@ -85,7 +98,7 @@ else:
                     "macro_roc_auc": "macro ROC AUC",
                 }[m],
             )
-            plot(charts.comparison_bars_figure(runs, metric), key="bars")
+            plot(charts.comparison_bars_figure(runs, metric, highlighted_model(runs)), key="bars")
 
     if radar.open:
         with radar:
@@ -98,7 +111,9 @@ else:
                 format_func=lambda s: SPLIT_LABELS.get(s, s),
             )
             plot(
-                charts.f1_radar_figure({model: m for (model, split), m in runs.items() if split == radar_split}),
+                charts.f1_radar_figure(
+                    {model: m for (model, split), m in runs.items() if split == radar_split}, highlighted_model(runs)
+                ),
                 key="radar",
             )
 

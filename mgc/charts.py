@@ -37,6 +37,8 @@ TEXT_COLOUR = "#1a1a1a"
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
 """How the app shows every chart (`st.plotly_chart(..., theme=None, config=PLOTLY_CONFIG)`): with these charts' own
 style rather than Streamlit's theme (whose grey 12.75-px axis text reads at 3.7:1), and no toolbar over the title."""
+OTHERS_GREY = "#b0b0b0"
+"""The runs that are not the highlighted one, in charts that compare many."""
 SPLIT_LABELS = {"random": "random split", "filtered": "fault-filtered split"}
 _LAYOUT = dict(
     template="plotly_white",
@@ -414,20 +416,39 @@ def comparison_table(metrics: dict[tuple[str, str], dict], robustness: dict | No
     return table
 
 
-def f1_radar_figure(metrics: dict[str, dict]) -> go.Figure:
-    """Per-genre F1 of each labelled run as a closed polygon on a radar chart."""
+def f1_radar_figure(metrics: dict[str, dict], highlight: str | None = None) -> go.Figure:
+    """Per-genre F1 of each labelled run as a closed polygon on a radar chart. With `highlight` (one of the
+    labels), that run is drawn bold and filled and every other run thin and grey under it — fourteen
+    colours cannot be told apart on a projector, one can."""
     figure = go.Figure()
-    for label, m in metrics.items():
-        values = [m["per_class"][g]["f1"] for g in GENRES]
+    highlighted = highlight in metrics
+    ordered = sorted(metrics, key=lambda label: label == highlight)  # the highlighted run drawn last, on top
+    first_other = True
+    for label in ordered:
+        values = [metrics[label]["per_class"][g]["f1"] for g in GENRES]
+        closed = dict(r=values + values[:1], theta=[*GENRES, GENRES[0]], mode="lines+markers")
+        if highlighted and label != highlight:
+            figure.add_trace(
+                go.Scatterpolar(
+                    **closed,
+                    name="other models",
+                    legendgroup="others",
+                    showlegend=first_other,
+                    hovertemplate=f"{label}<br>%{{theta}}: %{{r:.2f}}<extra></extra>",
+                    line=dict(width=1.5, color=OTHERS_GREY),
+                    marker=dict(size=4),
+                    opacity=0.7,
+                )
+            )
+            first_other = False
+            continue
         figure.add_trace(
             go.Scatterpolar(
-                r=values + values[:1],
-                theta=[*GENRES, GENRES[0]],
+                **closed,
                 name=label,
-                mode="lines+markers",
-                line=dict(width=3),
-                fill="toself" if len(metrics) <= 2 else "none",
-                opacity=0.7,
+                line=dict(width=4 if highlighted else 3),
+                fill="toself" if highlighted or len(metrics) <= 2 else "none",
+                opacity=0.9 if highlighted else 0.7,
             )
         )
     figure.update_layout(polar=dict(radialaxis=dict(range=[0, 1], tickformat=".1f")))
@@ -560,10 +581,14 @@ def robustness_table(records: dict[tuple[str, str], dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def comparison_bars_figure(metrics: dict[tuple[str, str], dict], metric: str = "accuracy") -> go.Figure:
-    """Grouped bars: one group per model, one bar per split, for a top-level metric of metrics.json."""
+def comparison_bars_figure(
+    metrics: dict[tuple[str, str], dict], metric: str = "accuracy", highlight: str | None = None
+) -> go.Figure:
+    """Grouped bars: one group per model, one bar per split, for a top-level metric of metrics.json; with
+    `highlight` (a model), its bars in full colour and the others' faded."""
     figure = go.Figure()
     models = sorted({model for model, _ in metrics})
+    faded = highlight in models
     for split in ("random", "filtered"):
         values = [metrics.get((model, split), {}).get(metric) for model in models]
         if all(v is None for v in values):
@@ -575,6 +600,7 @@ def comparison_bars_figure(metrics: dict[tuple[str, str], dict], metric: str = "
                 name=SPLIT_LABELS[split],
                 text=[f"{v:.2f}" if v is not None else "" for v in values],
                 textposition="outside",
+                marker=dict(opacity=[1.0 if not faded or model == highlight else 0.3 for model in models]),
             )
         )
     figure.update_yaxes(title=metric.replace("_", " "), range=[0, 1.08])

@@ -164,6 +164,23 @@ def test_radar_closes_each_polygon_over_the_ten_genres():
     assert len(trace.theta) == 11 and trace.theta[0] == trace.theta[-1] and trace.r[0] == 0.6
 
 
+def test_a_highlighted_radar_draws_that_run_in_colour_on_top_and_every_other_grey_under_one_legend_entry():
+    runs = {name: metrics_for(0.7, f1=f) for name, f in (("crnn", 0.6), ("cnn", 0.5), ("mlp", 0.4), ("lstm", 0.3))}
+    figure = charts.f1_radar_figure(runs, highlight="mlp")
+    assert figure.data[-1].name == "mlp" and figure.data[-1].line.color != charts.OTHERS_GREY
+    others = figure.data[:-1]
+    assert all(trace.line.color == charts.OTHERS_GREY for trace in others)
+    assert [trace.showlegend for trace in others] == [True, False, False]
+    assert sorted(trace.hovertemplate.split("<br>")[0] for trace in others) == ["cnn", "crnn", "lstm"]
+
+
+def test_highlighting_a_model_fades_the_other_models_bars():
+    runs = {(m, s): metrics_for(0.6) for m in ("cnn", "crnn", "mlp") for s in ("random", "filtered")}
+    for trace in charts.comparison_bars_figure(runs, "accuracy", highlight="crnn").data:
+        assert list(trace.marker.opacity) == [0.3, 1.0, 0.3]
+    assert list(charts.comparison_bars_figure(runs, "accuracy").data[0].marker.opacity) == [1.0, 1.0, 1.0]
+
+
 def test_training_curves_draw_train_and_validation_loss_and_accuracy():
     history = pd.DataFrame(
         {
