@@ -25,6 +25,9 @@ with soxr 'HQ': the loader's own resampler and librosa.load's default, so a 2205
 environment): the same number of patches as musicnn, and log-mel values within 2.12e-4 of musicnn's with the
 float32 log — the float16 rounding alone. `scipy.signal.resample_poly(…, 320, 441)` instead differs by up to
 0.4 in the top bands, where its anti-aliasing filter cuts differently.
+
+`MUSICNN_INPUT` (`MusicnnInput`) is this input as a front end (`mgc.frontends.base`): from audio only, read
+`PATCH_BATCH` patches at a time, each patch a window of ≈ 3 s.
 """
 
 from __future__ import annotations
@@ -49,8 +52,8 @@ PATCH_FRAMES = 187
 PATCH_SECONDS = PATCH_FRAMES * HOP_LENGTH / SAMPLE_RATE  # ≈ 2.99 s of audio per patch
 LOG_SCALE = 10000.0
 PATCH_BATCH = 2
-"""Patches through the network at a time. Measured (`python -m mgc bench --parts musicnn`'s network, a 30-s clip's
-10 patches, 1 and 2 threads): 2 at a time is ≈ 25 % quicker than all 10 at once — the first timbral
+"""Patches through the network at a time. Measured on a 30-s clip's 10 patches, on one and on two threads: 2 at a
+time is ≈ 25 % quicker than all 10 at once (1 or 3 at a time within noise of 2) — the first timbral
 convolution's output, 9 MB a patch, then stays in the CPU's cache — and a 10-minute song's 200 patches need
 ~40 MB of activations instead of ~1.8 GB."""
 
