@@ -32,6 +32,11 @@ UPLOAD, RECORD, EXAMPLE = "Upload a file", "Record", "Try an example"
 RECORDING = "recording"  # session-state key of the newest recording (wav bytes) from either recorder
 CHOSEN = "example"  # session-state key of the chosen example: a shipped one's id or a GTZAN track id
 PART_LABELS = {"test": "test track", "valid": "validation track", "train": "training track"}
+TAGGRAM_CAPTION = (
+    "What a network trained on ~200,000 songs (the Million Song Dataset) hears — its own tags, not our genres; "
+    "musicnn by Pons & Serra, ISC licence. Left: its top tags, the mean over 3-s patches; right: those tags "
+    "patch by patch."
+)
 
 
 class Given(NamedTuple):
@@ -82,6 +87,11 @@ def classify(digest: str, model: str, split: str, _audio: mgc.Audio) -> mgc.Pred
 def music_gate(digest: str, _audio: mgc.Audio) -> GateResult:
     """The not-music gate reads the audio, not a model: once per upload, whichever models are tried."""
     return check_music(_audio.samples, _audio.sample_rate)
+
+
+@st.cache_data(show_spinner="Listening with musicnn…", max_entries=16)
+def taggram(digest: str, _audio: mgc.Audio) -> explain.Taggram:
+    return explain.taggram(_audio)
 
 
 @st.cache_data(show_spinner="Tracing where the model listened…", max_entries=16)
@@ -274,6 +284,8 @@ def show_result(given: Given, model: str, split: str) -> None:
         plot(charts.top_genres_figure(prediction.probabilities), key="top_genres", where=bars)
         plot(charts.timeline_figure(prediction.timeline), key="timeline", where=timeline)
 
+    show_taggram(digest, audio)
+
     st.markdown(f"**What the model reads.** {words.what_it_reads(model, split)}")
     plot(charts.waveform_figure(audio.samples, audio.sample_rate), key="waveform")
     title = f"The sound as a mel spectrogram ({model} does not read it)" if features_only else None
@@ -292,6 +304,21 @@ def show_result(given: Given, model: str, split: str) -> None:
         )
     show_embedding_map(prediction, model, split)
     show_downloads(prediction, given, split)
+
+
+def show_taggram(digest: str, audio: mgc.Audio, top: int = 10) -> None:
+    """musicnn's tags of the audio, in an expander drawn only when opened: the network loads on first need."""
+    box = st.expander(
+        "What a network trained on ~200,000 songs hears", icon=":material/hearing:", key="taggram", on_change="rerun"
+    )
+    if not box.open:
+        return
+    heard = taggram(digest, audio)
+    top_tags = heard.top_tags(top)
+    bars, heatmap = box.columns([2, 3])
+    plot(charts.top_tags_figure(top_tags), key="top_tags", where=bars)
+    plot(charts.taggram_figure(heard.timeline, list(top_tags.index)), key="taggram_chart", where=heatmap)
+    box.caption(TAGGRAM_CAPTION)
 
 
 def show_downloads(prediction: mgc.Prediction, given: Given, split: str) -> None:

@@ -6,6 +6,7 @@
     >>> prediction.headline                           # "metal", "not sure: metal or rock", or "closest to metal"
     >>> prediction.timeline                           # per-window probabilities over the track
     >>> mgc.classify("song.mp3", model="mlp")         # or a model on Kaggle's 57 features (mlp, logreg, …)
+    >>> mgc.taggram("song.mp3").top_tags()            # what musicnn, trained on ~200,000 songs, hears: its own tags
 
 Errors from bad input are `mgc.AudioError`, with a message a person can act on.
 
@@ -30,6 +31,7 @@ __all__ = [
     "Prediction",
     "classify",
     "load_audio",
+    "taggram",
 ]
 
 
@@ -39,4 +41,8 @@ def __getattr__(name):
         from . import serve
 
         return getattr(serve, name)
+    if name == "taggram":
+        from .explain import taggram
+
+        return taggram
     raise AttributeError(f"module 'mgc' has no attribute {name!r}")

@@ -18,6 +18,11 @@
    crops of the mean training width from the dataset's pictures) in float32 and in bf16 mixed
    precision: milliseconds per step and the ratio fp32 / bf16. bf16 is timed only where the CPU
    computes it natively (what `precision="auto"` trains in); else it is left out.
+6. **musicnn**: the pretrained tagger on a 30-s clip's ten 3-s patches — its log-mel front end, the network as
+   first ported (the checkpoint's layout, `Musicnn`: all patches at once, batch norms separate, default memory
+   layout, under `torch.no_grad`) against mgc's (`FoldedMusicnn`: batch norm folded, channels-last, a few patches
+   at a time, under `torch.inference_mode`), both giving the taggram and the embedding, with the ratio; and
+   `mgc.explain.taggram` whole (front end and network).
 
 Nothing here is a test: the figures depend on the machine. The README's performance section quotes them.
 """
@@ -291,6 +296,40 @@ def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn", feature_mode
             lambda: window_outputs(feature_network, FEATURES, features), runs, warmup
         ),
     }
+
+
+def musicnn(mp3: bytes, runs: int, warmup: int) -> dict[str, dict]:
+    """musicnn's taggram of one clip: front end, the naive port and mgc's network (ratio), the whole taggram."""
+    import torch
+
+    from .data.audio import load_audio
+    from .explain import taggram
+    from .frontends import MUSICNN_INPUT
+    from .models.musicnn import load_musicnn
+
+    audio = load_audio(mp3)
+    patches = MUSICNN_INPUT.from_audio(audio)
+    naive, folded = load_musicnn(folded=False), load_musicnn()
+
+    def naive_port():
+        with torch.no_grad():
+            return naive(torch.from_numpy(patches))
+
+    def mgc_network():
+        with torch.inference_mode():
+            return [folded(*batch) for batch in MUSICNN_INPUT.batches(patches)]
+
+    results = {
+        "log-mel patches": _timings(lambda: MUSICNN_INPUT.from_audio(audio), runs, warmup),
+        "network, naive port": _timings(naive_port, runs, warmup),
+        "network, mgc": _timings(mgc_network, runs, warmup),
+        "taggram (log-mel and network)": _timings(lambda: taggram(audio), runs, warmup),
+    }
+    results["network, mgc"]["naive_ratio"] = (
+        results["network, naive port"]["median_ms"] / results["network, mgc"]["median_ms"]
+    )
+    results["network, mgc"]["patches"] = len(patches)
+    return results
 
 
 # ------------------------------------------------------------------------------------------- throughput
@@ -782,6 +821,12 @@ def report(results: dict) -> None:
             "Where classify's time goes (ms, median)",
             [{"stage": s, "median": t["median_ms"]} for s, t in results.get("stages", {}).items()],
         )
+    if "musicnn" in results:
+        _print_table(
+            "musicnn on a 30-s clip (ms; median and 90th percentile): naive port / mgc = "
+            f"{results['musicnn']['network, mgc']['naive_ratio']:.1f}×",
+            [{"stage": s, "median": t["median_ms"], "p90": t["p90_ms"]} for s, t in results["musicnn"].items()],
+        )
     if "throughput" in results:
         _print_table("python -m mgc predict DIR", [results["throughput"]])
     if "training" in results:
@@ -897,7 +942,7 @@ def run(
     load_sessions: int = 24,
     out: Path | None = None,
 ) -> dict:
-    """Run the chosen parts (latency, throughput, app, training, load, models), print them and write the JSON
+    """Run the chosen parts (latency, musicnn, throughput, app, training, load, models), print them and write the JSON
     file."""
     results: dict = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M")}
     if "latency" in parts:
@@ -905,6 +950,8 @@ def run(
         results["latency"] = latency(mp3, runs, warmup)
         results["seed_style"] = seed_style(mp3, results["latency"], runs, warmup)
         results["stages"] = stages(mp3, runs, warmup)
+    if "musicnn" in parts:
+        results["musicnn"] = musicnn(download_mp3(music_clips(1)[0][1]), runs, warmup)
     if "throughput" in parts:
         results["throughput"] = throughput()
     if "training" in parts:

@@ -196,6 +196,47 @@ def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
     return _styled(figure, "Genre over time", height=470)
 
 
+def taggram_figure(timeline: pd.DataFrame, tags: list[str]) -> go.Figure:
+    """musicnn's taggram: the probability of each of `tags` (top row first) in each 3-s patch of the audio.
+
+    `timeline` is `mgc.explain.Taggram.timeline` (`start`, `end`, then one column per tag). A single-hue scale
+    from white (0) to dark blue (the largest probability shown), so the strongest tag-moments stand out.
+    """
+    centres = ((timeline["start"] + timeline["end"]) / 2).to_numpy()
+    figure = go.Figure(
+        go.Heatmap(
+            z=timeline[list(tags)].to_numpy().T,
+            x=centres,
+            y=list(tags),
+            colorscale="Blues",
+            zmin=0,
+            colorbar=dict(title="probability", tickformat=".0%"),
+            hovertemplate="%{y} at %{x:.0f} s: %{z:.0%}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(title="seconds (3-s patch centre)")
+    figure.update_yaxes(autorange="reversed")
+    return _styled(figure, "musicnn's tags over time", height=90 + 30 * len(tags))
+
+
+def top_tags_figure(top: pd.Series) -> go.Figure:
+    """Horizontal bars of musicnn's top tags (tag → mean probability over the patches), highest on top."""
+    figure = go.Figure(
+        go.Bar(
+            x=top.to_numpy()[::-1],
+            y=list(top.index)[::-1],
+            orientation="h",
+            marker_color="#4477AA",
+            text=[f"{p:.0%}" for p in top.to_numpy()[::-1]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(range=[0, max(1e-9, float(top.max())) * 1.18], tickformat=".0%", title="mean probability")
+    return _styled(figure, "musicnn's top tags", height=60 + 30 * len(top), margin=dict(l=10, r=40, t=50, b=10))
+
+
 def embedding_map_figure(
     points: pd.DataFrame, new_point: tuple[float, float] | None = None, new_label: str = "your audio"
 ) -> go.Figure:

@@ -114,8 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--parts",
-        default="latency,throughput,app,training,load,models",
-        help="comma-separated: latency (incl. the seed-style baseline), throughput, app, training "
+        default="latency,musicnn,throughput,app,training,load,models",
+        help="comma-separated: latency (incl. the seed-style baseline), musicnn (the pretrained tagger, against its "
+        "naive port), throughput, app, training "
         "(a training step in float32 and bf16), load (--load-sessions at once: peak server memory and "
         "what it returns a minute after), models (one session trying every model: peak server memory)",
     )

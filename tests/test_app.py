@@ -221,6 +221,25 @@ def test_without_the_dataset_a_shipped_example_is_classified_by_one_click(no_dat
     assert app.query_params["example"] == "brahms"
 
 
+def test_the_taggram_of_a_shipped_example_is_drawn_only_when_opened_and_loads_musicnn_only_then(trained_crnn):
+    from mgc.models.musicnn import load_musicnn
+
+    load_musicnn.cache_clear()
+    app = open_examples(open_app("app_pages/classify.py"))
+    app.button(key="example_trumpet").click()
+    app.run()
+    assert_no_exception(app)
+    assert not {"top_tags", "taggram_chart"} & set(plotly_charts(app)), "closed, the expander draws nothing"
+    assert load_musicnn.cache_info().currsize == 0, "and the musicnn network is not loaded"
+    app.session_state["taggram"] = True  # the expander opened
+    app.run()
+    assert_no_exception(app)
+    figures = plotly_charts(app)
+    assert figures["top_tags"]["data"][0]["y"][-1] == "jazz"  # the top bar: a trumpet solo sounds like jazz
+    assert figures["taggram_chart"]["data"][0]["y"][0] == "jazz" and len(figures["taggram_chart"]["data"][0]["y"]) == 10
+    assert any("Million Song Dataset" in c.value and "ISC licence" in c.value for c in app.caption)
+
+
 def test_home_links_every_shipped_example_to_classify():
     links = {link.proto.query_string: link.proto.page for link in open_app().get("page_link")}
     assert {f"example={example.id}": "classify" for example in EXAMPLES}.items() <= links.items()

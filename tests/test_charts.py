@@ -242,3 +242,15 @@ def test_features_charts_read_kaggle_columns():
     assert correlation.z[1][2] == pytest.approx(-1.0)
     boxes = charts.tempo_figure(features).data
     assert {trace.name for trace in boxes} == {"blues", "rock"}
+
+
+def test_taggram_heatmap_has_a_row_per_chosen_tag_top_first_and_a_column_per_patch():
+    timeline = pd.DataFrame({"start": [0.0, 3.0], "end": [3.0, 6.0], "rock": [0.9, 0.7], "jazz": [0.1, 0.3]})
+    heatmap = charts.taggram_figure(timeline, ["rock", "jazz"]).data[0]
+    assert list(heatmap.y) == ["rock", "jazz"] and list(heatmap.x) == [1.5, 4.5]
+    np.testing.assert_allclose(heatmap.z, [[0.9, 0.7], [0.1, 0.3]])
+
+
+def test_top_tags_bars_put_the_most_probable_tag_on_top_with_its_percentage():
+    bars = charts.top_tags_figure(pd.Series({"rock": 0.6, "jazz": 0.2})).data[0]
+    assert list(bars.y) == ["jazz", "rock"] and list(bars.text) == ["20%", "60%"]  # plotly draws bottom-up

@@ -13,13 +13,16 @@ import numpy as np
 import pytest
 import torch
 
-from mgc.data.audio import load_audio
+from mgc.data.audio import Audio, load_audio
+from mgc.frontends import MUSICNN_INPUT, FrontEnd, MusicnnInput
 from mgc.frontends.musicnn_input import (
     HOP_LENGTH,
     MEL_BASIS_FILE,
     N_FFT,
     N_MELS,
+    PATCH_BATCH,
     PATCH_FRAMES,
+    PATCH_SECONDS,
     SAMPLE_RATE,
     audio_patches,
     log_mel,
@@ -35,7 +38,7 @@ from mgc.models.musicnn import (
     Musicnn,
     load_musicnn,
 )
-from tests.conftest import sine_chord
+from tests.conftest import SR, encode, sine_chord
 
 ROOT = WEIGHTS_FOLDER.parent.parent.parent
 TAGGRAM_TOLERANCE = 1e-4
@@ -142,3 +145,54 @@ def test_an_unknown_model_name_is_refused_with_the_known_ones():
 def test_the_weights_ship_with_musicnns_licence_and_attribution():
     licence = (WEIGHTS_FOLDER / "LICENSE-musicnn.txt").read_text()
     assert "Jordi Pons" in licence and "Xavier Serra" in licence and "Permission to use, copy, modify" in licence
+
+
+def test_the_folded_network_on_a_few_patches_at_a_time_computes_the_checkpoints_layout_on_all_at_once(reference):
+    """What serving runs (folded, channels-last, `PATCH_BATCH` patches per call) against the layer-by-layer port."""
+    patch_array = reference["patches"]
+    naive = _outputs("MSD_musicnn", False, patch_array)
+    with torch.inference_mode():
+        batches = [load_musicnn("MSD_musicnn")(*batch) for batch in MUSICNN_INPUT.batches(patch_array)]
+    served = torch.cat([b["taggram"] for b in batches]).numpy()
+    assert len(batches) == -(-len(patch_array) // PATCH_BATCH)
+    assert np.abs(served - naive["taggram"]).max() <= 1e-5
+
+
+def _audio(samples: np.ndarray) -> Audio:
+    return Audio(samples, SR, len(samples) / SR, SR, 1)
+
+
+def test_musicnn_input_is_a_front_end_of_audio_with_its_own_version():
+    assert isinstance(MUSICNN_INPUT, MusicnnInput) and isinstance(MUSICNN_INPUT, FrontEnd)
+    assert MUSICNN_INPUT.describes == "audio"
+    assert MUSICNN_INPUT.version.startswith("musicnn") and MUSICNN_INPUT.version != "kaggle-mel-v1"
+
+
+def test_musicnn_input_of_audio_is_its_patches():
+    samples = sine_chord(10.0)
+    np.testing.assert_array_equal(MUSICNN_INPUT.from_audio(_audio(samples)), audio_patches(samples))
+
+
+def test_musicnn_input_batches_a_few_patches_at_a_time_and_loses_none():
+    patch_array = audio_patches(sine_chord(16.0))  # 5 patches
+    batches = list(MUSICNN_INPUT.batches(patch_array))
+    assert all(len(args) == 1 and len(args[0]) <= PATCH_BATCH for args in batches)
+    np.testing.assert_array_equal(torch.cat([args[0] for args in batches]).numpy(), patch_array)
+
+
+def test_musicnn_windows_are_consecutive_3_s_patches_within_the_audio():
+    starts, ends = MUSICNN_INPUT.window_times(audio_patches(sine_chord(10.0)), 10.0)
+    np.testing.assert_allclose(starts, [0, PATCH_SECONDS, 2 * PATCH_SECONDS])
+    np.testing.assert_allclose(ends - starts, PATCH_SECONDS)
+    short_starts, short_ends = MUSICNN_INPUT.window_times(audio_patches(sine_chord(1.5)), 1.5)
+    assert list(short_starts) == [0.0] and list(short_ends) == [1.5]  # the repeated audio's one patch spans it
+
+
+def test_musicnn_input_of_a_dataset_gives_the_tracks_with_readable_audio_only(tmp_path):
+    good, broken = tmp_path / "blues.00000.wav", tmp_path / "blues.00001.wav"
+    good.write_bytes(encode(sine_chord(4.0)))
+    broken.write_bytes(b"not audio at all" * 100)
+    dataset = type("Dataset", (), {"audio": {"blues.00000": good, "blues.00001": broken}})()
+    inputs = MUSICNN_INPUT.from_dataset(dataset, ["blues.00000", "blues.00001", "blues.00002"])
+    assert list(inputs) == ["blues.00000"]  # the broken file and the track without audio are left out
+    assert inputs["blues.00000"].shape == (1, PATCH_FRAMES, N_MELS)

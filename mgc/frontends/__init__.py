@@ -2,20 +2,24 @@
 
 * `PICTURE` (`picture.KagglePicture`) — Kaggle's mel-spectrogram picture, read in ≈ 10-s windows;
 * `FEATURES` (`features.KaggleFeatures`) — Kaggle's 57 hand-crafted features of the whole input;
-* `PICTURE_AND_FEATURES` — both, for the hybrid: each picture window with the whole input's features.
+* `PICTURE_AND_FEATURES` — both, for the hybrid: each picture window with the whole input's features;
+* `MUSICNN_INPUT` (`musicnn_input.MusicnnInput`) — musicnn's 16-kHz, 96-band log-mel in 3-s patches, from audio
+  only: what the pretrained musicnn networks read (`mgc.models.musicnn`).
 
-A new input (a pretrained network's 16-kHz log-mel, say) is one new `FrontEnd` subclass here and one
+A new input (the seeds' 12-kHz mel, say) is one new `FrontEnd` subclass here and one
 family naming it in `mgc.models.FAMILIES`. Importing this package loads neither torch nor librosa.
 """
 
 from .base import FrontEnd, InputsOf, Joined
 from .features import FEATURES, KaggleFeatures
+from .musicnn_input import MUSICNN_INPUT, MusicnnInput
 from .picture import PICTURE, KagglePicture
 
 PICTURE_AND_FEATURES = Joined(PICTURE, FEATURES)
 
 __all__ = [
     "FEATURES",
+    "MUSICNN_INPUT",
     "PICTURE",
     "PICTURE_AND_FEATURES",
     "FrontEnd",
@@ -23,4 +27,5 @@ __all__ = [
     "Joined",
     "KaggleFeatures",
     "KagglePicture",
+    "MusicnnInput",
 ]

@@ -86,9 +86,9 @@ class ConvBlock(nn.Sequential):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
-            return super().forward(_channels_last(x))
+            return super().forward(channels_last(x))
         weight, bias = self._folded()
-        x = nn.functional.conv2d(_channels_last(x), weight, bias, padding=1)
+        x = nn.functional.conv2d(channels_last(x), weight, bias, padding=1)
         return self[3](torch.relu_(x) if not x.requires_grad else torch.relu(x))
 
     def _folded(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -102,12 +102,12 @@ class ConvBlock(nn.Sequential):
                 weight, bias = fuse_conv_bn_weights(
                     conv.weight, conv.bias, norm.running_mean, norm.running_var, norm.eps, norm.weight, norm.bias
                 )
-                folded = (state, _channels_last(weight.detach()), bias.detach())
+                folded = (state, channels_last(weight.detach()), bias.detach())
             self._folded_cache = folded
         return folded[1], folded[2]
 
 
-def _channels_last(x: torch.Tensor) -> torch.Tensor:
+def channels_last(x: torch.Tensor) -> torch.Tensor:
     """`x` with channels-last strides, also when it has one channel (where `.contiguous(memory_format=…)`
     keeps the plain strides, and convolution then picks the slow plain layout)."""
     if x.shape[1] > 1 and x.is_contiguous(memory_format=torch.channels_last):
