@@ -17,6 +17,7 @@ import mgc
 from app_pages.cached import cached_embedding_map, dataset, picture_model, run_label, split_parts
 from app_pages.picker import arrived, from_url, link_note, pick_run, to_url
 from app_pages.plot import plot
+from app_pages.recorder import ask_for_music
 from mgc import GENRES, charts, explain
 from mgc.data.audio import MAX_SECONDS
 from mgc.data.examples import ICONS, KINDS, example, examples_of
@@ -124,21 +125,16 @@ def uploaded_audio() -> Given | None:
 
 
 def recorded_audio() -> Given | None:
-    """Streamlit's recorder first; the audio-recorder-streamlit button below it, with what it does to music."""
+    """Streamlit's recorder first, the audio-recorder-streamlit button below it; both ask for music as it is."""
     refusal = microphone_refusal(st.context.url)
     if refusal:
         st.warning(refusal, icon=":material/mic_off:")
     st.markdown("Play or sing some music near the microphone for 5–30 seconds, then stop.")
-    # sample_rate=22050 asks Chromium for that rate; to meet it Chromium leaves its voice processing off when the
-    # microphone runs at 44.1 kHz (without it, echo cancellation, noise suppression and automatic gain are on).
+    ask_for_music()  # no echo cancellation, noise suppression or automatic gain: they are for voice calls
     take = st.audio_input("Record music", sample_rate=22050, key="audio_input")
     remember_recording(take.getvalue() if take else None, "audio_input")
     st.markdown("**Another recorder**")
-    st.caption(
-        "This button records until it is clicked again. It lets the browser treat the sound as a voice call "
-        "(echo cancellation, noise suppression, automatic gain), which can change music enough to change the "
-        "answer: use the recorder above when you can. It takes a mouse click, not the keyboard."
-    )
+    st.caption("This button records until it is clicked again. It takes a mouse click, not the keyboard.")
     # A long pause_threshold: the recorder stops when clicked again, not at the first quiet bar.
     remember_recording(
         audio_recorder(

@@ -518,7 +518,9 @@ def recurrent_layer_table(predictions: dict[tuple[str, str], pd.DataFrame]) -> p
             low, high = wilson_interval(int(correct.sum()), len(correct))
             row = {"split": SPLIT_LABELS[split], "recurrent layer": layer, "model": model, "tracks": len(correct),
                    "accuracy": correct.mean(), "95 % interval": f"{low:.0%}–{high:.0%}"}  # fmt: skip
-            if base is not None and model != "cnn" and list(base["track"]) == list(table["track"]):
+            if model == "cnn":  # the baseline itself: nothing to compare (a dash, not "None", in the table)
+                row.update({"vs CNN": np.nan, "right only here / only CNN": "—", "McNemar p": np.nan})
+            elif base is not None and list(base["track"]) == list(table["track"]):
                 test = mcnemar(correct, base_correct)
                 row.update({"vs CNN": correct.mean() - base_correct.mean(),
                             "right only here / only CNN": f"{test['only_first']} / {test['only_second']}",

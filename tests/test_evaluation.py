@@ -93,3 +93,4 @@ def test_the_recurrent_layer_table_compares_each_recurrent_model_with_the_cnn_on
         rows.loc["crnn", "vs CNN"] == pytest.approx(0.3) and rows.loc["crnn", "right only here / only CNN"] == "6 / 0"
     )
     assert rows.loc["crnn", "McNemar p"] == pytest.approx(2 * 0.5**6) and rows.loc["crnn", "tracks"] == 20
+    assert rows.loc["cnn", "right only here / only CNN"] == "—" and np.isnan(rows.loc["cnn", "McNemar p"])

@@ -191,7 +191,7 @@ def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: 
     shown["file"] = [printable(Path(f).name) for f in shown["file"]]
     shown["error"] = [printable(e) for e in shown["error"]]
     shown["confidence"] = [f"{c:.0%}" if c == c else "" for c in shown["confidence"]]
-    print(shown.fillna("").to_string(index=False))
+    print(shown.astype(object).fillna("").to_string(index=False))
     if csv is not None:
         _write_rows(csv, rows)  # in the files' order, whatever order earlier runs left them in
         print(printable(f"wrote {len(table)} rows to {csv}"))
