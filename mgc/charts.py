@@ -37,6 +37,9 @@ TEXT_COLOUR = "#1a1a1a"
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
 """How the app shows every chart (`st.plotly_chart(..., theme=None, config=PLOTLY_CONFIG)`): with these charts' own
 style rather than Streamlit's theme (whose grey 12.75-px axis text reads at 3.7:1), and no toolbar over the title."""
+PER_GENRE_CURVES_HEIGHT = 640
+"""ROC and precision-recall: eleven legend entries go below the plot, one or two per line on a phone — the
+figure is tall enough that the curves keep ~330 px there (at 520 px they kept ~200)."""
 OTHERS_GREY = "#b0b0b0"
 """The runs that are not the highlighted one, in charts that compare many."""
 SPLIT_LABELS = {"random": "random split", "filtered": "fault-filtered split"}
@@ -355,7 +358,7 @@ def roc_figure(predictions: pd.DataFrame) -> go.Figure:
     )
     figure.update_xaxes(title="false positive rate", range=[0, 1])
     figure.update_yaxes(title="true positive rate", range=[0, 1.02])
-    return _styled(figure, "ROC per genre (one vs rest)", height=520)
+    return _styled(figure, "ROC per genre (one vs rest)", height=PER_GENRE_CURVES_HEIGHT)
 
 
 def precision_recall_figure(predictions: pd.DataFrame) -> go.Figure:
@@ -382,7 +385,7 @@ def precision_recall_figure(predictions: pd.DataFrame) -> go.Figure:
     figure.update_xaxes(title="recall", range=[0, 1])
     figure.update_yaxes(title="precision", range=[0, 1.02])
     title = "Precision-recall per genre" + (f" (mean AP {np.mean(aps):.2f})" if aps else "")
-    return _styled(figure, title, height=520)
+    return _styled(figure, title, height=PER_GENRE_CURVES_HEIGHT)
 
 
 def classification_report(metrics: dict) -> pd.DataFrame:
@@ -627,8 +630,8 @@ def robustness_table(records: dict[tuple[str, str], dict]) -> pd.DataFrame:
 def comparison_bars_figure(
     metrics: dict[tuple[str, str], dict], metric: str = "accuracy", highlight: str | None = None
 ) -> go.Figure:
-    """Grouped bars: one group per model, one bar per split, for a top-level metric of metrics.json; with
-    `highlight` (a model), its bars in full colour and the others' faded."""
+    """Grouped horizontal bars: one group per model (names level, readable on a phone), one bar per split, for a
+    top-level metric of metrics.json; with `highlight` (a model), its bars in full colour and the others' faded."""
     figure = go.Figure()
     models = sorted({model for model, _ in metrics})
     faded = highlight in models
@@ -638,16 +641,21 @@ def comparison_bars_figure(
             continue
         figure.add_trace(
             go.Bar(
-                x=models,
-                y=values,
+                y=models,
+                x=values,
+                orientation="h",
                 name=SPLIT_LABELS[split],
                 text=[f"{v:.2f}" if v is not None else "" for v in values],
                 textposition="outside",
                 marker=dict(opacity=[1.0 if not faded or model == highlight else 0.3 for model in models]),
             )
         )
-    figure.update_yaxes(title=metric.replace("_", " "), range=[0, 1.08])
-    return _styled(figure, f"{metric.replace('_', ' ').capitalize()} by model and split", barmode="group", height=420)
+    figure.update_xaxes(title=metric.replace("_", " "), range=[0, 1.12])
+    figure.update_yaxes(autorange="reversed")  # the first model at the top
+    title = f"{metric.replace('_', ' ').capitalize()} by model and split"
+    return _styled(
+        figure, title, barmode="group", height=160 + 34 * len(models), legend=dict(_LAYOUT["legend"], y=-0.12)
+    )
 
 
 def training_curves_figure(histories: dict[str, pd.DataFrame]) -> go.Figure:

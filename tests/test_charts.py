@@ -155,7 +155,7 @@ def test_grouped_bars_have_one_trace_per_split():
     runs = {("crnn", "random"): metrics_for(0.8), ("crnn", "filtered"): metrics_for(0.5)}
     figure = charts.comparison_bars_figure(runs, "accuracy")
     assert [trace.name for trace in figure.data] == ["random split", "fault-filtered split"]
-    assert figure.data[0].y == (0.8,) and figure.layout.barmode == "group"
+    assert figure.data[0].x == (0.8,) and figure.data[0].y == ("crnn",) and figure.layout.barmode == "group"
 
 
 def test_radar_closes_each_polygon_over_the_ten_genres():
