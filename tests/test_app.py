@@ -511,7 +511,7 @@ def test_home_shows_the_other_runs_and_names_the_one_whose_metrics_are_damaged(c
         "runs this app can evaluate those runs again (the server's log names the files)."
     ]
     (random,) = [trace for trace in plotly_charts(app)["accuracy_bars"]["data"] if trace["name"] == "random split"]
-    accuracy = dict(zip(random["x"], random["y"]))
+    accuracy = dict(zip(random["y"], random["x"]))  # horizontal bars: the models on the y axis
     assert accuracy["hybrid"] is None and accuracy["crnn"] > 0.5  # the filtered hybrid is still drawn
     best = next(m for m in app.metric if m.label == "Best accuracy, random split")
     assert best.value == f"{max(accuracy.values(), key=lambda v: v or 0):.0%}"
