@@ -244,10 +244,10 @@ def test_chroma_filter_bank_equals_librosas(tuning):
 
 @pytest.mark.parametrize("name", ["detuned chord", "sine 1 kHz", "white noise"])
 def test_estimated_tuning_equals_librosas(name):
-    from mgc.frontends.features import _estimate_tuning
+    from mgc.frontends.features import _tuning, _tuning_peaks
 
     P = np.abs(librosa.stft(SYNTHETIC[name](), pad_mode="reflect")) ** 2
-    assert _estimate_tuning(P, SR) == librosa.estimate_tuning(S=P, sr=SR, bins_per_octave=12)
+    assert _tuning(*_tuning_peaks(P, SR)) == librosa.estimate_tuning(S=P, sr=SR, bins_per_octave=12)
 
 
 def test_periodic_hann_equals_scipys():
@@ -353,3 +353,50 @@ def test_every_feature_equals_librosas_own_calls_on_real_clips(real_data):
             largest = max(largest, float(np.abs(with_ours - with_reference).max()))
     assert not found, "\n".join(found)
     assert largest <= PROBABILITY_AGREEMENT, f"a run's probability moved by {largest:.2e}"
+
+
+# --- long input: pieces, pooled --------------------------------------------------------------------
+
+
+def test_pooled_statistics_equal_those_of_the_whole():
+    from mgc.frontends.features import pooled
+
+    rng = np.random.default_rng(5)
+    groups = [rng.normal(mean, 2.0, size) for mean, size in ((0.0, 300), (5.0, 1000), (-3.0, 17))]
+    mean, variance = pooled([(len(g), float(np.mean(g)), float(np.var(g))) for g in groups])
+    whole = np.concatenate(groups)
+    assert mean == pytest.approx(np.mean(whole), rel=1e-12) and variance == pytest.approx(np.var(whole), rel=1e-12)
+    assert pooled([(10, 1.5, 0.25)]) == (1.5, 0.25)
+
+
+def test_ten_minutes_take_about_the_memory_of_a_thirty_second_clip():
+    """Pieces of at most 31 s, one after another: the whole 10 minutes at once took ~1.4 GB more."""
+    import subprocess
+    import sys
+
+    code = """
+import resource, sys
+import numpy as np
+from mgc.frontends.features import extract_features
+noise = lambda seconds: (0.1 * np.random.default_rng(0).standard_normal(seconds * 22050)).astype(np.float32)
+extract_features(noise(3))  # torch and scipy loaded
+y = noise(int(sys.argv[1]))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+extract_features(y)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+"""
+    grown = float(
+        subprocess.run([sys.executable, "-c", code, "600"], capture_output=True, text=True, check=True).stdout
+    )
+    assert grown < 300, f"10 minutes took {grown:.0f} MB more (a 30-s clip ~80 MB; all at once it was ~1,400 MB)"
+
+
+@pytest.mark.real_data
+def test_long_input_in_pieces_gives_what_the_whole_input_gives(real_data):
+    """Three GTZAN clips end to end (~90 s: three pieces), against librosa's calls on the whole input at once."""
+    from mgc.data.audio import load_audio
+    from tests.librosa_features import librosa_features
+
+    tracks = sorted(real_data.audio)[::50][:3]
+    y = np.concatenate([load_audio(real_data.audio[t]).samples for t in tracks])
+    assert not disagreements(extract_features(y), librosa_features(y))

@@ -40,6 +40,7 @@ the tempo) takes ~40–60 ms together.
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 import numpy as np
@@ -67,6 +68,10 @@ TUNING_FMIN, TUNING_FMAX, TUNING_THRESHOLD, TUNING_BINS = 150.0, 4000.0, 0.1, 10
 """`estimate_tuning`'s defaults: peaks at 150–4000 Hz above a tenth of the frame's maximum, 0.01-semitone bins."""
 TEMPO_WINDOW_SECONDS, TEMPO_START_BPM, TEMPO_MAX_BPM = 8.0, 120.0, 320.0
 """`beat_track`'s tempo: 8-s autocorrelation windows, a prior around 120 BPM, nothing at or above 320 BPM."""
+CONTEXT_FRAMES = 16
+"""Frames a piece of a long input reads beyond its own on either side: the HPSS's median filters reach 15."""
+TEMPO_FRAMES_AT_ONCE = 2048
+"""Frames whose tempogram rows are computed together (a 30-s clip's 1293 in one go)."""
 
 _FRAME_FEATURES = (
     "chroma_stft",
@@ -96,7 +101,8 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
 
     What librosa computes, step for step, from **one** STFT in torch, without importing librosa:
     `D = stft(y, n_fft=2048, hop_length=512, center=True, pad_mode="reflect")` (periodic Hann),
-    `S = |D|`, `P = S**2`; each `*_mean` / `*_var` is `np.mean` / `np.var` over the whole float32 frame matrix.
+    `S = |D|`, `P = S**2`; each `*_mean` / `*_var` is `np.mean` / `np.var` over the whole frame matrix (float32, or
+    float64 where librosa's is: centroid, bandwidth, roll-off).
 
     - chroma_stft: `librosa.feature.chroma_stft(S=P, sr=sr)` — the tuning estimated from `P` as
       `estimate_tuning` does it (`piptrack` peaks between 150 and 4000 Hz above a tenth of each frame's
@@ -113,13 +119,22 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
       frequency, soft masks of power 2, margin 1) inverted without `length=` and zero-padded to `len(y)`,
       as the 0.7/0.8-era `librosa.effects.hpss` that made the CSV did (the last `len(y) % 512` samples are
       zeros; today's `effects.hpss` reconstructs them and misses the CSV by up to 0.8 %). The median
-      filters are scipy's 1-D rank filter row by row (librosa's 2-D `median_filter` gives the same values
-      ~10× slower); they are most of this function's time;
+      filters are scipy's 1-D rank filter over the rows laid end to end (librosa's 2-D `median_filter`
+      gives the same values ~10× slower); they are most of this function's time;
     - tempo: what `librosa.beat.beat_track(y=y, sr=sr)` reports, i.e. `librosa.feature.tempo` (start 120
       BPM, ac_size 8 s, max 320 BPM) of the onset envelope `onset_strength(S=L, aggregate=np.median)`;
       0 when the envelope is all zero, as beat_track does;
     - mfcc1..20: the orthonormal DCT-II of `L = power_to_db(mel · P)` (128 Slaney mel bands to sr/2,
       ref 1, top_db 80: the picture front end's mel basis, `mel_basis.npz`).
+
+    Input longer than 31 s (`mgc.frontends.picture.PIECE_MAX_SECONDS`) is analysed in equal pieces of at most
+    that length, cut at multiples of the hop, one after another: each piece reads its own STFT frames and 16
+    more either side (the HPSS's median filters and the inverse STFT need them), what the whole input fixes is
+    computed first (the loudest mel value, which floors the log-mel, and the tuning from every frame's peaks),
+    each column's mean and variance are pooled over the pieces (`pooled`), and the tempo reads the pieces'
+    log-mel frames end to end. That is the whole input's computation to float rounding (test: three GTZAN clips
+    end to end against librosa's calls on the whole), in about the memory of a 30-s clip: 10 minutes take
+    ~100 MB more, not ~1.4 GB. A 30-s clip is one piece.
 
     tests/test_features.py checks every column against librosa's own calls (tests/librosa_features.py,
     the extractor mgc used before) on real clips and synthetic signals. Silence gives finite values
@@ -135,39 +150,113 @@ def extract_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     y = np.array(y, dtype=np.float32)  # a writable float32 copy, which torch.from_numpy needs
     if not np.isfinite(y).all():
         raise ValueError("the signal contains NaN or infinite samples")
+    pieces = [_Piece(start, end, len(y)) for start, end in _piece_bounds(len(y), sr)]
+    loudest_db, tuning = _whole_input_references(y, sr, pieces) if len(pieces) > 1 else (None, None)
+    analysed = [_piece_statistics(y, sr, piece, loudest_db, tuning) for piece in pieces]
+    values: list[float] = []
+    for name in (*_FRAME_FEATURES, *(f"mfcc{k}" for k in range(1, N_MFCC + 1))):
+        mean, variance = pooled([statistics[name] for statistics, _ in analysed])
+        values += [mean, variance]
+    log_mel = np.concatenate([piece_log_mel for _, piece_log_mel in analysed], axis=1)  # the whole input's frames
+    values.insert(2 * len(_FRAME_FEATURES), _tempo(_onset_envelope(log_mel), sr))
+    return np.asarray(values, dtype=np.float64)
+
+
+def _piece_bounds(n_samples: int, sr: int) -> list[tuple[int, int]]:
+    """Sample ranges of the fewest equal pieces of at most `PIECE_MAX_SECONDS` covering the input, cut at multiples
+    of the hop, so that every piece's frames are frames of the whole input."""
+    from .picture import PIECE_MAX_SECONDS
+
+    count = max(1, int(np.ceil(n_samples / (PIECE_MAX_SECONDS * sr))))
+    edges = (np.linspace(0, n_samples, count + 1) / HOP_LENGTH).round().astype(int) * HOP_LENGTH
+    edges[0], edges[-1] = 0, n_samples
+    return list(itertools.pairwise(edges.tolist()))
+
+
+class _Piece:
+    """A piece of the input: the STFT frames it owns (frame t is centred on sample 512·t; the whole input has
+    1 + n // 512) and its samples, and the frames it reads around them (`CONTEXT_FRAMES` either side: the HPSS's
+    median filters and the inverse STFT need them to give what the whole input gives)."""
+
+    def __init__(self, start: int, end: int, n_samples: int):
+        frames = 1 + n_samples // HOP_LENGTH
+        self.start, self.end, self.n_samples = start, end, n_samples
+        self.first = start // HOP_LENGTH
+        self.stop = frames if end == n_samples else end // HOP_LENGTH
+        self.read_first = max(0, self.first - CONTEXT_FRAMES)
+        self.read_stop = min(frames, self.stop + CONTEXT_FRAMES)
+
+    @property
+    def own(self) -> slice:
+        """The piece's own frames among those it reads."""
+        return slice(self.first - self.read_first, self.stop - self.read_first)
+
+    def samples(self, y: np.ndarray, mode: str, own_only: bool = False) -> np.ndarray:
+        """The samples its frames read (2048 around each, 512 apart), padded beyond the input's ends as centred
+        frames are (`mode`: "reflect" for the STFT and RMS, "edge" for the zero-crossing rate)."""
+        first, stop = (self.first, self.stop) if own_only else (self.read_first, self.read_stop)
+        low, high = first * HOP_LENGTH - N_FFT // 2, (stop - 1) * HOP_LENGTH + N_FFT // 2
+        inside = y[max(low, 0) : min(high, len(y))]
+        return np.pad(inside, (max(0, -low), max(0, high - len(y))), mode=mode)
+
+
+def pooled(statistics: list[tuple[int, float, float]]) -> tuple[float, float]:
+    """Mean and variance of the union of groups given as (count, mean, variance) each — Chan et al.'s pairwise
+    update; one group's own mean and variance as they are."""
+    count, mean, variance = statistics[0]
+    for other_count, other_mean, other_variance in statistics[1:]:
+        total = count + other_count
+        delta = other_mean - mean
+        squares = variance * count + other_variance * other_count + delta * delta * count * other_count / total
+        count, mean, variance = total, mean + delta * other_count / total, squares / total
+    return float(mean), float(variance)
+
+
+def _piece_statistics(
+    y: np.ndarray, sr: int, piece: _Piece, loudest_db: float | None = None, tuning: float | None = None
+) -> tuple[dict[str, tuple[int, float, float]], np.ndarray]:
+    """One piece's (count, mean, variance) of each frame feature and MFCC band over its own frames and samples,
+    and its log-mel frames (128 × frames: 13 MB for 10 minutes, kept for the tempo). The log-mel is floored
+    under `loudest_db` and chroma folded with `tuning`, the whole input's (None: the piece's own — it is all)."""
     import torch
 
-    samples = torch.from_numpy(y)
+    own = piece.own
     with torch.inference_mode():
-        D = torch.stft(
-            samples, N_FFT, HOP_LENGTH, window=_window(), center=True, pad_mode=PAD_MODE, return_complex=True
-        )
+        D = _stft(piece.samples(y, PAD_MODE))
         S = D.abs().contiguous()
-        P = S.square()
+        P = S[:, own].square()
         frequencies = torch.from_numpy(np.fft.rfftfreq(N_FFT, 1 / sr))
         frame_features = {
-            "chroma_stft": _chroma(P.numpy(), sr),
-            "rms": _frame_rms(y),
-            **_spectral_shape(S, frequencies),
-            "zero_crossing_rate": _zero_crossing_rate(samples),
+            "chroma_stft": _chroma(P.contiguous().numpy(), sr, tuning),
+            "rms": _frame_rms(piece.samples(y, PAD_MODE))[own],
+            **_spectral_shape(S[:, own], frequencies),
+            "zero_crossing_rate": _zero_crossing_rate(piece.samples(y, "edge"))[own],
         }
         mask_harmonic, mask_percussive = _hpss_masks(S)
-        frame_features["harmony"] = _waveform(D * mask_harmonic, len(y))
-        frame_features["perceptr"] = _waveform(D * mask_percussive, len(y))
-        del D, S, mask_harmonic, mask_percussive
-        log_mel = _power_to_db(_mel_basis() @ P)
+        del S
+        frame_features["harmony"] = _waveform(D * mask_harmonic, piece)
+        del mask_harmonic
+        frame_features["perceptr"] = _waveform(D * mask_percussive, piece)
+        del D, mask_percussive
+        log_mel = _power_to_db(_mel_basis() @ P, loudest_db)
         del P
         mfcc = (_dct_matrix() @ log_mel).numpy()
-        tempo = _tempo(_onset_envelope(log_mel.numpy()), sr)
+        log_mel = log_mel.numpy()
+    statistics = {}
+    for name, frame_values in (*frame_features.items(), *((f"mfcc{k + 1}", band) for k, band in enumerate(mfcc))):
+        frame_values = np.asarray(frame_values)
+        statistics[name] = (frame_values.size, float(np.mean(frame_values)), float(np.var(frame_values)))
+    return statistics, log_mel
 
-    values: list[float] = []
-    for name in _FRAME_FEATURES:
-        frame_values = np.asarray(frame_features[name])
-        values += [float(np.mean(frame_values)), float(np.var(frame_values))]
-    values.append(tempo)
-    for band in mfcc:
-        values += [float(np.mean(band)), float(np.var(band))]
-    return np.asarray(values, dtype=np.float64)
+
+def _stft(samples: np.ndarray):
+    """The frames of already padded samples (2048 wide, 512 apart, periodic Hann): complex (1025, frames)."""
+    import torch
+
+    return torch.stft(
+        torch.from_numpy(np.ascontiguousarray(samples)), N_FFT, HOP_LENGTH, window=_window(), center=False,
+        return_complex=True,
+    )  # fmt: skip
 
 
 def table_features(table: pd.DataFrame, tracks) -> np.ndarray:
@@ -210,30 +299,26 @@ def _dct_matrix():
     return torch.from_numpy(matrix.astype(np.float32))
 
 
-def _frame_rms(y: np.ndarray) -> np.ndarray:
-    """librosa.feature.rms(y=y, frame_length=2048, hop_length=512, center=True, pad_mode="reflect"): each centred
-    frame's root mean square, from a running sum of squares in float64 (exact to ~1e-8 of the quietest frame)."""
-    half = N_FFT // 2
-    padded = np.pad(y, (half, half), mode=PAD_MODE).astype(np.float64)
-    running = np.concatenate([[0.0], np.cumsum(padded * padded)])
+def _frame_rms(padded: np.ndarray) -> np.ndarray:
+    """librosa.feature.rms(y=y, frame_length=2048, hop_length=512, center=True, pad_mode="reflect") of the samples
+    as `_Piece.samples` pads them: each frame's root mean square, from a running sum of squares in float64 (exact
+    to ~1e-8 of the quietest frame)."""
+    running = np.concatenate([[0.0], np.cumsum(np.square(padded, dtype=np.float64))])
     starts = np.arange(0, len(padded) - N_FFT + 1, HOP_LENGTH)
     return np.sqrt(np.maximum(running[starts + N_FFT] - running[starts], 0.0) / N_FFT).astype(np.float32)
 
 
-def _zero_crossing_rate(samples):
-    """librosa's zero_crossing_rate: per centred frame (edge padding), the share of its 2048 samples whose sign
-    differs from the previous sample's — the frame's first sample never counts; |x| ≤ 1e-10 counts as +0."""
-    import torch
-
-    padded = torch.nn.functional.pad(samples[None, None], (N_FFT // 2, N_FFT // 2), mode="replicate")[0, 0]
+def _zero_crossing_rate(padded: np.ndarray) -> np.ndarray:
+    """librosa's zero_crossing_rate of the samples as `_Piece.samples` pads them (edge padding): per frame, the
+    share of its 2048 samples whose sign differs from the previous sample's — the frame's first sample never
+    counts; |x| ≤ 1e-10 counts as +0."""
     negative = padded < -ZERO_CROSSING_THRESHOLD
-    changes = torch.zeros(len(padded), dtype=torch.int32)
+    changes = np.zeros(len(padded), dtype=np.int64)
     changes[1:] = negative[1:] != negative[:-1]
-    running = torch.cumsum(changes, 0)
-    starts = torch.arange(0, len(padded) - N_FFT + 1, HOP_LENGTH)
-    # changes at positions start+1 … start+2047 of each frame
-    counts = running[starts + N_FFT - 1] - running[starts]
-    return counts.to(torch.float32) / N_FFT
+    running = np.cumsum(changes)
+    starts = np.arange(0, len(padded) - N_FFT + 1, HOP_LENGTH)
+    counts = running[starts + N_FFT - 1] - running[starts]  # changes at start+1 … start+2047
+    return (counts / N_FFT).astype(np.float32)
 
 
 def _spectral_shape(S, frequencies) -> dict:
@@ -256,35 +341,52 @@ def _spectral_shape(S, frequencies) -> dict:
     return {"spectral_centroid": centroid, "spectral_bandwidth": bandwidth, "rolloff": rolloff}
 
 
-def _power_to_db(power):
-    """librosa.power_to_db(power) with its defaults: 10·log10(max(1e-10, power)), floored 80 dB under the top."""
+def _power_to_db(power, loudest_db=None):
+    """librosa.power_to_db(power) with its defaults: 10·log10(max(1e-10, power)), floored 80 dB under the loudest
+    value — of `power` itself, or `loudest_db` when the whole input's loudest value lies in another piece."""
     import torch
 
     decibels = 10 * torch.log10(power.clamp_min(1e-10))
-    return torch.maximum(decibels, decibels.max() - TOP_DB)
+    top = decibels.max() if loudest_db is None else torch.tensor(loudest_db, dtype=decibels.dtype)
+    return torch.maximum(decibels, top - TOP_DB)
 
 
-def _chroma(P: np.ndarray, sr: int) -> np.ndarray:
-    """librosa.feature.chroma_stft(S=P, sr=sr): tuning estimated from P, its filter bank, each frame over its max."""
-    raw = chroma_filter_bank(sr, _estimate_tuning(P, sr)) @ P
+def _whole_input_references(y: np.ndarray, sr: int, pieces: list[_Piece]) -> tuple[float, float]:
+    """What the whole input fixes for every piece of it: the largest mel power in dB (`power_to_db`'s reference)
+    and the tuning (`estimate_tuning` over every frame's peaks) — so a long input's pieces are floored and
+    folded into pitch classes as the whole would be."""
+    import torch
+
+    loudest, pitches, magnitudes = 0.0, [], []
+    with torch.inference_mode():
+        for piece in pieces:
+            P = _stft(piece.samples(y, PAD_MODE, own_only=True)).abs().square()
+            loudest = max(loudest, float((_mel_basis() @ P).max()))
+            piece_pitches, piece_magnitudes = _tuning_peaks(P.contiguous().numpy(), sr)
+            pitches.append(piece_pitches)
+            magnitudes.append(piece_magnitudes)
+    return float(10 * np.log10(max(loudest, 1e-10))), _tuning(np.concatenate(pitches), np.concatenate(magnitudes))
+
+
+def _chroma(P: np.ndarray, sr: int, tuning: float | None = None) -> np.ndarray:
+    """librosa.feature.chroma_stft(S=P, sr=sr): the filter bank for `tuning` (None: estimated from P), each frame
+    over its max."""
+    raw = chroma_filter_bank(sr, _tuning(*_tuning_peaks(P, sr)) if tuning is None else tuning) @ P
     peak = raw.max(axis=0, keepdims=True).astype(np.float64)
     peak[peak < np.finfo(np.float32).tiny] = 1.0
     return (raw / peak).astype(np.float32)
 
 
-def _estimate_tuning(P: np.ndarray, sr: int) -> float:
-    """librosa.estimate_tuning(S=P, sr=sr, n_fft=2048): the deviation from A440 in fractions of a semitone.
-
-    `piptrack`'s peaks: local maxima along frequency between 150 and 4000 Hz of the spectrogram with every
-    value under a tenth of its frame's maximum zeroed, placed by parabolic interpolation; those whose
-    magnitude (plus half the gradient times the shift) is at least the median of all peaks vote in a
-    histogram of their deviation from equal temperament (0.01-semitone bins); the fullest bin wins.
-    Computed on the band's rows (and one row either side) only: outside them piptrack finds nothing.
-    """
+def _tuning_peaks(P: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """`piptrack`'s peaks of the power spectrogram P, as `librosa.estimate_tuning(S=P, sr=sr, n_fft=2048)` finds
+    them: (pitches in Hz, magnitudes) of the local maxima along frequency between 150 and 4000 Hz of the
+    spectrogram with every value under a tenth of its frame's maximum zeroed, placed by parabolic interpolation
+    (a magnitude plus half the gradient times the shift). Computed on the band's rows (and one row either
+    side) only: outside them piptrack finds nothing."""
     frequencies = np.fft.rfftfreq(N_FFT, 1 / sr)
     band = np.flatnonzero((frequencies >= TUNING_FMIN) & (frequencies < min(TUNING_FMAX, sr / 2)))
     if len(band) == 0:
-        return 0.0
+        return np.zeros(0, np.float32), np.zeros(0, np.float32)
     lo, hi = max(band[0] - 1, 0), min(band[-1] + 2, len(P))
     X = P[lo:hi]
     rows = band - lo  # the band's rows in X; never X's first or last row unless the band touches 0 or Nyquist
@@ -305,10 +407,15 @@ def _estimate_tuning(P: np.ndarray, sr: int) -> float:
     pitches = ((f_idx + lo + shift[f_idx, t_idx]) * float(sr) / N_FFT).astype(np.float32)
     magnitudes = X[f_idx, t_idx] + (0.5 * gradient * shift)[f_idx, t_idx]
     found = pitches > 0
-    threshold = np.median(magnitudes[found]) if found.any() else 0.0
-    voters = pitches[(magnitudes >= threshold) & found]
-    if len(voters) == 0:
+    return pitches[found], magnitudes[found]
+
+
+def _tuning(pitches: np.ndarray, magnitudes: np.ndarray) -> float:
+    """`estimate_tuning` from piptrack's peaks: the peaks at or above their median magnitude vote in a histogram of
+    their deviation from equal temperament (0.01-semitone bins); the fullest bin, in fractions of a semitone."""
+    if len(pitches) == 0:
         return 0.0  # silence: no peaks; librosa warns and uses 0 cents, which is right
+    voters = pitches[magnitudes >= np.median(magnitudes)]
     residual = np.mod(12 * np.log2(voters / (440.0 / 16)), 1.0)
     residual[residual >= 0.5] -= 1.0
     counts, edges = np.histogram(residual, np.linspace(-0.5, 0.5, TUNING_BINS + 1))
@@ -372,13 +479,19 @@ def _median_rows(X: np.ndarray) -> np.ndarray:
     return filtered.reshape(padded.shape)[:, half:-half]
 
 
-def _waveform(stft_matrix, length: int) -> np.ndarray:
-    """Inverse STFT as 0.7/0.8-era `librosa.effects.hpss` did it: no `length=`, then zero-padded to `length`."""
+def _waveform(stft_matrix, piece: _Piece) -> np.ndarray:
+    """The piece's own samples of the inverse STFT as 0.7/0.8-era `librosa.effects.hpss` made it: the whole input's
+    inverse without `length=` (it ends at sample 512 · (n // 512)), then zero-padded to the input's length.
+
+    `stft_matrix` holds the frames the piece reads; their centred inverse covers samples from 512 · read_first to
+    512 · (read_stop − 1), and within `CONTEXT_FRAMES` of its ends only where those are the input's ends."""
     import torch
 
     y = torch.istft(stft_matrix, N_FFT, HOP_LENGTH, window=_window(), center=True).numpy()
-    out = np.zeros(length, dtype=np.float32)
-    out[: min(len(y), length)] = y[:length]
+    offset = piece.read_first * HOP_LENGTH
+    out = np.zeros(piece.end - piece.start, dtype=np.float32)
+    covered = y[piece.start - offset : piece.end - offset]
+    out[: len(covered)] = covered
     return out
 
 
@@ -415,14 +528,17 @@ def _tempo(envelope: np.ndarray, sr: int) -> float:
     win = int(np.floor(TEMPO_WINDOW_SECONDS * sr / HOP_LENGTH))
     half = win // 2
     padded = np.pad(envelope, (half, half), mode="linear_ramp", end_values=(0, 0))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, win)[:n]  # (n, win)
-    windowed = frames * periodic_hann(win)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, win)[:n]  # (n, win), a view
     size = scipy.fft.next_fast_len(2 * win - 1, real=True)
-    spectrum = scipy.fft.rfft(windowed, n=size, axis=1)
-    autocorrelation = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=size, axis=1)[:, :win]
-    peak = np.max(np.abs(autocorrelation), axis=1, keepdims=True)
-    peak[peak < np.finfo(autocorrelation.dtype).tiny] = 1.0
-    tempogram = np.mean(autocorrelation / peak, axis=0)
+    total = np.zeros(win)
+    for first in range(0, n, TEMPO_FRAMES_AT_ONCE):  # 10 minutes at once would hold ~500 MB of spectra
+        windowed = frames[first : first + TEMPO_FRAMES_AT_ONCE] * periodic_hann(win)
+        spectrum = scipy.fft.rfft(windowed, n=size, axis=1)
+        autocorrelation = scipy.fft.irfft(spectrum.real**2 + spectrum.imag**2, n=size, axis=1)[:, :win]
+        peak = np.max(np.abs(autocorrelation), axis=1, keepdims=True)
+        peak[peak < np.finfo(autocorrelation.dtype).tiny] = 1.0
+        total += np.sum(autocorrelation / peak, axis=0)
+    tempogram = total / n  # np.mean's own arithmetic when one batch holds every frame
     bpms = np.full(win, np.inf)
     bpms[1:] = 60.0 * sr / (HOP_LENGTH * np.arange(1.0, win))
     with np.errstate(divide="ignore"):
