@@ -390,6 +390,32 @@ def test_the_evaluation_split_picker_changes_the_numbers():
     assert metric(app, "Accuracy") == f"{filtered['accuracy']:.1%}" != random_accuracy
 
 
+@pytest.mark.parametrize("split", ["random", "filtered"])
+def test_the_musicnn_run_is_evaluated_on_its_clips_with_every_tab_drawn(split):
+    if ("musicnn", split) not in available_runs():
+        pytest.skip(f"no evaluated musicnn for the {split} split")
+    app = open_app("app_pages/evaluation.py")
+    app.toggle(key="evaluation_all_models").set_value(True)
+    app.run()
+    app.selectbox(key="evaluation_model").set_value("musicnn")
+    app.run()
+    app.selectbox(key="evaluation_split").set_value(split)
+    app.run()
+    assert_no_exception(app)
+    scores = mgc.runs.read_json(mgc.runs.run_dir("musicnn", split) / "metrics.json")
+    accuracy = next(m for m in app.metric if m.label == "Accuracy")
+    assert accuracy.value == f"{scores['accuracy']:.1%}"
+    assert f"On {scores['test_tracks']} test tracks; 95 % interval" in accuracy.help
+    for tab in (
+        "ROC curves",
+        "Precision-recall curves",
+        "Classification report",
+        "Misclassified tracks",
+        "Calibration",
+    ):
+        open_tab(app, "evaluation_tab", tab)
+
+
 def test_the_confusion_toggle_switches_counts_to_fractions(trained_crnn):
     app = open_app("app_pages/evaluation.py")
     counts = plotly_charts(app)["confusion"]["data"][0]["z"]

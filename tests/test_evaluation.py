@@ -94,6 +94,21 @@ def test_two_runs_are_compared_on_the_test_tracks_both_predicted_only():
     assert result["mcnemar"]["p_value"] == pytest.approx(2 * 0.5**4)
 
 
+def test_the_same_tracks_report_has_a_row_per_split_where_both_runs_are_evaluated(tmp_path):
+    from mgc.evaluate.report import same_tracks_table
+
+    tracks = [f"{genre}.00000" for genre in GENRES]
+    true = np.arange(10)
+    (tmp_path / "musicnn" / "random").mkdir(parents=True)
+    (tmp_path / "crnn" / "random").mkdir(parents=True)
+    predictions_table(tracks[:4], one_hot_probabilities(true[:4])).to_csv(tmp_path / "musicnn/random/predictions.csv")
+    predictions_table(tracks, one_hot_probabilities(np.zeros(10, int))).to_csv(tmp_path / "crnn/random/predictions.csv")
+    table = same_tracks_table("musicnn", "crnn", tmp_path)
+    assert list(table["split"]) == ["random"] and table.loc[0, "test tracks"] == 4
+    assert table.loc[0, "musicnn accuracy"] == 1.0 and table.loc[0, "crnn accuracy"] == 0.25
+    assert table.loc[0, "right only musicnn / only crnn"] == "3 / 0"
+
+
 def test_the_recurrent_layer_table_compares_each_recurrent_model_with_the_cnn_on_the_same_tracks():
     from mgc.charts import recurrent_layer_table
 
