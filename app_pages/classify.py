@@ -284,11 +284,13 @@ def show_result(given: Given, model: str, split: str) -> None:
 
     st.markdown(f"**What the model reads.** {words.what_it_reads(model, split)}")
     plot(charts.waveform_figure(audio.samples, audio.sample_rate), key="waveform")
-    title = f"The sound as a mel spectrogram ({model} does not read it)" if features_only else None
+    reads_picture = bool({"picture", "both"} & set(inputs.values()))
+    title = None if reads_picture else f"The sound as a mel spectrogram ({model} does not read it)"
     plot(charts.picture_figure(prediction.picture, *([title] if title else [])), key="picture")
     explained_by = explain.saliency_model(model, split)
     if explained_by is None:
-        st.caption(f"No saliency view: {model} reads 57 numbers of the whole clip, not the spectrogram.")
+        reads = " and ".join(sorted({words.READS_SHORT[kind] for kind in inputs.values()}))
+        st.caption(f"No saliency view: {model} reads {reads}, not this spectrogram.")
     else:
         heat = saliency(prediction.picture, explained_by, split, prediction.genre)
         plot(charts.saliency_figure(heat, prediction.genre), key="saliency")

@@ -20,7 +20,7 @@ if run is not None:
     model, split = run
     scores, table = metrics(model, split), predictions(model, split)
     accuracy, f1, auc = st.columns(3)
-    tracks = f"On {len(table)} test tracks. "
+    tracks = f"On {len(table)} test tracks; 95 % interval {charts.accuracy_interval(scores)}. "
     accuracy.metric("Accuracy", f"{scores['accuracy']:.1%}", help=tracks + GLOSSARY["accuracy"])
     f1.metric("Macro F1", f"{scores['macro_f1']:.3f}", help=GLOSSARY["f1"])
     auc.metric("Macro ROC AUC", f"{scores['macro_roc_auc']:.3f}", help=GLOSSARY["auc"])

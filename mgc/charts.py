@@ -456,8 +456,31 @@ def comparison_table(metrics: dict[tuple[str, str], dict], robustness: dict | No
     ]
     columns = [c for c in order if c in table] + ["parameters", "train minutes", "ms per clip"]
     table = table.reindex(columns=columns).astype(float)  # a run without a number shows as NaN, not None
+    # Beside the accuracies: how many test tracks each is over (the musicnn head reads only those with audio) and
+    # its Wilson 95 % interval, so that 100 % of 33 clips is not read as 100 % of 200.
+    counted = []
+    for split in ("random", "filtered"):
+        if f"accuracy ({split})" in table:
+            runs = {model: m for (model, s), m in metrics.items() if s == split}
+            counts = [runs[m].get("test_tracks") if m in runs else None for m in table.index]
+            table[f"test tracks ({split})"] = pd.array(counts, dtype="Int64")
+            table[f"95 % interval ({split})"] = [accuracy_interval(runs[m]) if m in runs else "" for m in table.index]
+            counted += [f"test tracks ({split})", f"95 % interval ({split})"]
+    accuracies = [c for c in table.columns if c.startswith("accuracy (")]
+    table = table[accuracies + counted + [c for c in table.columns if c not in accuracies + counted]]
     table.index.name = "model"
     return table
+
+
+def accuracy_interval(metrics: dict) -> str:
+    """A run's test accuracy as its Wilson 95 % interval, "73–95 %" (from metrics.json's accuracy and test tracks)."""
+    from .evaluate.metrics import wilson_interval
+
+    tracks = metrics.get("test_tracks")
+    if not tracks or metrics.get("accuracy") is None:
+        return ""
+    low, high = wilson_interval(round(metrics["accuracy"] * tracks), tracks)
+    return f"{100 * low:.0f}–{100 * high:.0f} %"
 
 
 def f1_radar_figure(metrics: dict[str, dict], highlight: str | None = None) -> go.Figure:
@@ -627,11 +650,18 @@ def robustness_table(records: dict[tuple[str, str], dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _bar_label(value: float | None, metrics: dict) -> str:
+    if value is None:
+        return ""
+    return f"{value:.2f} ({metrics['test_tracks']} clips)" if metrics.get("test_tracks_missing") else f"{value:.2f}"
+
+
 def comparison_bars_figure(
     metrics: dict[tuple[str, str], dict], metric: str = "accuracy", highlight: str | None = None
 ) -> go.Figure:
     """Grouped horizontal bars: one group per model (names level, readable on a phone), one bar per split, for a
-    top-level metric of metrics.json; with `highlight` (a model), its bars in full colour and the others' faded."""
+    top-level metric of metrics.json; with `highlight` (a model), its bars in full colour and the others' faded.
+    A run scored on part of the test tracks only (the musicnn head: the clips with audio) says on how many."""
     figure = go.Figure()
     models = sorted({model for model, _ in metrics})
     faded = highlight in models
@@ -645,7 +675,7 @@ def comparison_bars_figure(
                 x=values,
                 orientation="h",
                 name=SPLIT_LABELS[split],
-                text=[f"{v:.2f}" if v is not None else "" for v in values],
+                text=[_bar_label(v, metrics.get((model, split), {})) for model, v in zip(models, values)],
                 textposition="outside",
                 marker=dict(opacity=[1.0 if not faded or model == highlight else 0.3 for model in models]),
             )

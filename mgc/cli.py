@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="crnn, cnn-lstm, cnn or lstm (picture models); mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and "
         "mlp-1024-rmsprop, ships the best by validation accuracy as mlp) or one of those; logreg "
         "(scikit-learn baseline); hybrid (the cnn or crnn run's embedding with the 57 features, "
-        "an MLP head); ensemble-sum, ensemble-product, ensemble-vote or ensemble-best "
+        "an MLP head); musicnn (a head on the pretrained musicnn's embedding, from the clips with audio); "
+        "ensemble-sum, ensemble-product, ensemble-vote or ensemble-best "
         "(built from the trained members' validation predictions)",
     )
     which.add_argument("--all", action="store_true", help="the whole zoo: " + ", ".join(ZOO))
@@ -107,7 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data(check_gate)
 
-    commands.add_parser("report", help="print the results table of every model in checkpoints/ (markdown)")
+    report = commands.add_parser("report", help="print the results table of every model in checkpoints/ (markdown)")
+    report.add_argument(
+        "--same-tracks",
+        nargs=2,
+        metavar=("MODEL", "OTHER"),
+        help="instead: two evaluated runs on the test tracks both predicted (accuracy, Wilson 95 %% interval, "
+        "McNemar's exact test), e.g. musicnn crnn",
+    )
 
     bench = commands.add_parser(
         "bench", help="measure latency, throughput, the app's speed and memory and a training step on this machine"
@@ -189,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"misjudged in the held-out part: {', '.join(wrong.name)}")
         elif args.command == "report":
             from .evaluate import markdown_table, results_table
+            from .evaluate.report import same_tracks_table
 
-            print(markdown_table(results_table()))
+            table = same_tracks_table(*args.same_tracks) if args.same_tracks else results_table()
+            print(markdown_table(table))
         elif args.command == "bench":
             from .bench import run
 

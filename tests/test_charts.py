@@ -151,6 +151,16 @@ def test_comparison_table_has_a_row_per_model_and_columns_per_split():
     assert table.loc["crnn", "train minutes"] == 2.0
 
 
+def test_comparison_table_gives_each_accuracy_its_test_tracks_and_wilson_interval():
+    runs = {("crnn", "random"): {**metrics_for(0.8), "test_tracks": 200},
+            ("musicnn", "random"): {**metrics_for(1.0), "test_tracks": 33}}  # fmt: skip
+    table = charts.comparison_table(runs)
+    assert list(table.columns[:3]) == ["accuracy (random)", "test tracks (random)", "95 % interval (random)"]
+    assert table.loc["musicnn", "test tracks (random)"] == 33
+    assert table.loc["musicnn", "95 % interval (random)"] == "90–100 %"
+    assert table.loc["crnn", "95 % interval (random)"] == "74–85 %"
+
+
 def test_grouped_bars_have_one_trace_per_split():
     runs = {("crnn", "random"): metrics_for(0.8), ("crnn", "filtered"): metrics_for(0.5)}
     figure = charts.comparison_bars_figure(runs, "accuracy")

@@ -77,6 +77,38 @@ def test_mcnemar_counts_the_tracks_only_one_model_got_right_and_tests_them():
     assert mcnemar([True, False], [True, False])["p_value"] == 1.0
 
 
+def test_two_runs_are_compared_on_the_test_tracks_both_predicted_only():
+    from mgc.evaluate.metrics import same_tracks_comparison
+
+    tracks = [f"{genre}.{i:05d}" for genre in GENRES for i in range(2)]  # 20 tracks, 2 per genre
+    true = np.repeat(np.arange(10), 2)
+    wrong_on_four = true.copy()
+    wrong_on_four[[0, 2, 4, 6]] = 9
+    everything = predictions_table(tracks, one_hot_probabilities(wrong_on_four))
+    few = predictions_table(tracks[:8], one_hot_probabilities(true[:8]))  # right on the 8 it has
+    result = same_tracks_comparison(few, everything)
+    assert result["tracks"] == 8
+    assert result["first"]["accuracy"] == 1.0 and result["second"]["accuracy"] == 0.5
+    assert result["first"]["ci_low"] < 1.0 == result["first"]["ci_high"]
+    assert result["mcnemar"]["only_first"] == 4 and result["mcnemar"]["only_second"] == 0
+    assert result["mcnemar"]["p_value"] == pytest.approx(2 * 0.5**4)
+
+
+def test_the_same_tracks_report_has_a_row_per_split_where_both_runs_are_evaluated(tmp_path):
+    from mgc.evaluate.report import same_tracks_table
+
+    tracks = [f"{genre}.00000" for genre in GENRES]
+    true = np.arange(10)
+    (tmp_path / "musicnn" / "random").mkdir(parents=True)
+    (tmp_path / "crnn" / "random").mkdir(parents=True)
+    predictions_table(tracks[:4], one_hot_probabilities(true[:4])).to_csv(tmp_path / "musicnn/random/predictions.csv")
+    predictions_table(tracks, one_hot_probabilities(np.zeros(10, int))).to_csv(tmp_path / "crnn/random/predictions.csv")
+    table = same_tracks_table("musicnn", "crnn", tmp_path)
+    assert list(table["split"]) == ["random"] and table.loc[0, "test tracks"] == 4
+    assert table.loc[0, "musicnn accuracy"] == 1.0 and table.loc[0, "crnn accuracy"] == 0.25
+    assert table.loc[0, "right only musicnn / only crnn"] == "3 / 0"
+
+
 def test_the_recurrent_layer_table_compares_each_recurrent_model_with_the_cnn_on_the_same_tracks():
     from mgc.charts import recurrent_layer_table
 

@@ -34,6 +34,7 @@ def test_each_family_reads_the_input_of_its_front_end():
         "mlp": "features",
         "logreg": "features",
         "hybrid": "both",
+        "musicnn": "audio",
     }
 
 

@@ -29,9 +29,10 @@ def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
     and the embedding map of its test tracks (`EmbeddingMap`, shown by the Classify page).
 
     Picture models read each test track's picture; feature models its row of Kaggle's feature table;
-    the hybrid both (each through its family's front end); an ensemble (`mgc.runs.ensembles`) combines
-    what its members say. `model_ms_per_clip` is the time
-    to classify a decoded 30-s clip (`clip_timing`).
+    the hybrid both; the musicnn head each test track's audio, so only the tracks that have audio are scored
+    (`test_tracks` counts them, `test_tracks_missing` lists the others) — each through its family's front end;
+    an ensemble (`mgc.runs.ensembles`) combines what its members say. `model_ms_per_clip` is the time to
+    classify a decoded 30-s clip (`clip_timing`).
     """
     from ..models import parameter_count
     from ..runs import ensembles

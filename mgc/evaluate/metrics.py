@@ -81,3 +81,20 @@ def mcnemar(first_correct, second_correct) -> dict:
     disagree = only_first + only_second
     p_value = float(binomtest(only_first, disagree, 0.5).pvalue) if disagree else 1.0
     return {"only_first": only_first, "only_second": only_second, "p_value": p_value}
+
+
+def same_tracks_comparison(first: pd.DataFrame, second: pd.DataFrame) -> dict:
+    """Two runs' predictions (predictions.csv tables) compared on the test tracks both predicted — the tracks
+    of the run that saw fewer (the musicnn head reads only the clips that have audio): how many, each run's
+    accuracy with its Wilson 95 % interval, and McNemar's exact test (`only_first`: right only in `first`)."""
+    tracks = [t for t in first["track"] if t in set(second["track"])]
+    correct = [
+        (table.set_index("track").loc[tracks, "genre"] == table.set_index("track").loc[tracks, "predicted"]).to_numpy()
+        for table in (first, second)
+    ]
+    comparison = {"tracks": len(tracks)}
+    for name, right in zip(("first", "second"), correct):
+        low, high = wilson_interval(int(right.sum()), len(right))
+        comparison[name] = {"correct": int(right.sum()), "accuracy": float(right.mean()) if len(right) else 0.0,
+                            "ci_low": low, "ci_high": high}  # fmt: skip
+    return {**comparison, "mcnemar": mcnemar(*correct)}

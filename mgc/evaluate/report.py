@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..runs.checkpoints import available_runs, checkpoints_root, read_json
+from ..runs.checkpoints import available_runs, checkpoints_root, read_json, run_dir
+from .metrics import same_tracks_comparison
 
 
 def results_table(root: Path | None = None) -> pd.DataFrame:
@@ -32,6 +33,27 @@ def results_table(root: Path | None = None) -> pd.DataFrame:
     ]
     order += ["parameters", "random train s", "filtered train s", "ms per clip"]
     return table[[c for c in order if c in table.columns]]
+
+
+def same_tracks_table(first: str, second: str, root: Path | None = None) -> pd.DataFrame:
+    """Two evaluated runs on the test tracks both predicted, one row per split where both are evaluated:
+    each one's accuracy with its Wilson 95 % interval, and McNemar's exact test (`same_tracks_comparison`)."""
+    rows = []
+    for split in ("random", "filtered"):
+        paths = [run_dir(model, split, root) / "predictions.csv" for model in (first, second)]
+        if not all(path.is_file() for path in paths):
+            continue
+        result = same_tracks_comparison(*(pd.read_csv(path) for path in paths))
+        row = {"split": split, "test tracks": result["tracks"]}
+        for model, which in ((first, "first"), (second, "second")):
+            scores = result[which]
+            row[f"{model} accuracy"] = scores["accuracy"]
+            row[f"{model} 95 % interval"] = f"{100 * scores['ci_low']:.0f}–{100 * scores['ci_high']:.0f} %"
+        test = result["mcnemar"]
+        row[f"right only {first} / only {second}"] = f"{test['only_first']} / {test['only_second']}"
+        row["McNemar p"] = f"{test['p_value']:.3f}" if test["p_value"] >= 0.001 else "< 0.001"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def markdown_table(table: pd.DataFrame) -> str:

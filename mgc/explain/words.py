@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..frontends import FEATURES, PICTURE
+from ..frontends import FEATURES, MUSICNN_INPUT, PICTURE
 from ..models import family
 from ..runs import is_ensemble, load_ensemble, load_model
 
@@ -20,6 +20,10 @@ GLOSSARY: dict[str, str] = {
         "so it is the honest number."
     ),
     "accuracy": "The share of test tracks whose top genre is the right one. Guessing gives 10 %.",
+    "interval": (
+        "The 95 % interval of an accuracy (Wilson's): the range the model's true accuracy most likely lies in, "
+        "given how many test tracks it was measured on. 33 clips leave it wide; 200 narrow it."
+    ),
     "f1": (
         "F1 of a genre: the balance of precision (when it says jazz, how often it is jazz) and recall (of the jazz "
         "tracks, how many it finds). Macro F1 is the mean over the ten genres; 1 is perfect."
@@ -70,6 +74,8 @@ _MODELS: dict[str, str] = {
     "mlp": "A small neural network on 57 numbers that sum up the whole clip: tempo, loudness, brightness, timbre.",
     "logreg": "The simplest model: one weighted sum of the 57 numbers per genre (logistic regression).",
     "hybrid": "Combines the CRNN's summary of the spectrogram with the 57 numbers that sum up the clip.",
+    "musicnn": "A network pretrained on ~200,000 songs (musicnn) listens 3 seconds at a time; only a small genre "
+    "head on its summary was trained here, on the few clips whose audio we have.",
     "ensemble-sum": "Several models answer together: their probabilities are averaged.",
     "ensemble-product": "Several models answer together: their probabilities are multiplied, so a genre wins "
     "only if no model rules it out.",
@@ -112,22 +118,31 @@ READS: dict[str, str] = {
         "both: the CRNN's summary of the spectrogram, about 10 seconds at a time, and the 57 numbers that sum "
         "up the whole clip"
     ),
+    "audio": (
+        "the sound itself, 3 seconds at a time, as musicnn hears it (its own 96-band spectrogram at 16 kHz): a "
+        "network pretrained on ~200,000 songs sums up each 3 s in 200 numbers, and a small head trained here "
+        "turns them into genres — so it can change its mind every 3 s"
+    ),
 }
-"""What a model reads, by its front end: "picture", "features" or "both"."""
+"""What a model reads, by its front end: "picture", "features", "both" or "audio"."""
 READS_SHORT: dict[str, str] = {
     "picture": "the spectrogram, about 10 seconds at a time",
     "features": "the 57 numbers that sum up the whole clip",
     "both": "the CRNN's summary of the spectrogram and the 57 numbers",
+    "audio": "musicnn's summary of each 3 seconds of the sound",
 }
 
 
 def input_kind(family_name: str) -> str:
-    """ "picture", "features" or "both": what a model family reads (from its front end in the registry)."""
+    """ "picture", "features", "both" or "audio" (musicnn's patches): what a model family reads (from its front end in
+    the registry)."""
     frontend = family(family_name).frontend
     if frontend is PICTURE:
         return "picture"
     if frontend is FEATURES:
         return "features"
+    if frontend is MUSICNN_INPUT:
+        return "audio"
     return "both"
 
 

@@ -4,7 +4,8 @@ Every model returns `{"logits", "embedding"}` and normalises its own input insid
 family reads is its front end (`mgc.frontends`), named here and nowhere else: picture models read the
 Kaggle mel picture (uint8 windows (batch, 128, columns)), feature models Kaggle's 57 features (raw rows
 (batch, 57)), the hybrid both, reading the pictures through a trained picture run it is attached to
-(`Hybrid`). `trainer` names the recipe `mgc.train` trains a family with.
+(`Hybrid`); the musicnn head reads musicnn's 3-s log-mel patches from audio, through the frozen pretrained
+network (`MusicnnHead`). `trainer` names the recipe `mgc.train` trains a family with.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from dataclasses import asdict, dataclass, fields
 
 from torch import nn
 
-from ..frontends import FEATURES, PICTURE, PICTURE_AND_FEATURES, FrontEnd
+from ..frontends import FEATURES, MUSICNN_INPUT, PICTURE, PICTURE_AND_FEATURES, FrontEnd
 from .cnn import CNN
 from .crnn import CRNN
 from .hybrid import Hybrid
 from .logreg import SoftmaxRegression
 from .lstm import LSTM
 from .mlp import MLP
+from .musicnn_head import MusicnnHead
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class Family:
     network: type[nn.Module]
     frontend: FrontEnd
     trainer: str
-    """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular" or "hybrid"."""
+    """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular", "hybrid" or "audio"."""
     defaults: tuple[tuple[str, object], ...] = ()
     """Config values that make this family out of a shared network class (the CNN-LSTM is the CRNN with LSTMs)."""
 
@@ -45,6 +47,7 @@ FAMILIES: dict[str, Family] = {
         Family("mlp", MLP, FEATURES, "tabular"),
         Family("logreg", SoftmaxRegression, FEATURES, "tabular"),
         Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid"),
+        Family("musicnn", MusicnnHead, MUSICNN_INPUT, "audio"),
     )
 }
 
@@ -82,4 +85,7 @@ def model_config(model: nn.Module) -> dict:
 
 
 def parameter_count(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+    """Every weight the model computes with: a frozen pretrained network it reads but does not save (the musicnn
+    head's `pretrained`) included."""
+    pretrained = getattr(model, "pretrained", None)
+    return sum(p.numel() for p in model.parameters()) + (parameter_count(pretrained) if pretrained is not None else 0)

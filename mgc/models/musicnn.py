@@ -263,6 +263,14 @@ def weights_path(name: str) -> Path:
 
 
 @lru_cache(maxsize=4)
+def weights_file_digest(name: str) -> str:
+    """sha256 of the shipped weights file of `name`: what a head trained over them records and checks."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(weights_path(name).read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=4)
 def load_musicnn(name: str = "MSD_musicnn", folded: bool = True) -> nn.Module:
     """musicnn's pretrained network `name` ("MSD_musicnn" or "MTT_musicnn"), in eval mode, loaded once.
 

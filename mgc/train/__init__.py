@@ -3,7 +3,8 @@
 Each model family names its recipe (`mgc.models.Family.trainer`); `TRAINERS` maps that name to its
 trainer here. Picture models (`pictures`): random crops of the mel pictures, augmentation, Adam, early
 stopping. Feature models (`tabular`): the tabular seed's MLP recipes and a scikit-learn baseline on the
-57 features. The hybrid (`hybrid`): a head over a trained picture run's embedding and the features.
+57 features. The hybrid (`hybrid`): a head over a trained picture run's embedding and the features. The
+musicnn head (`audio`): a head over the pretrained musicnn's embedding of the clips that have audio.
 Ensembles (`ensembles`) are chosen from their members' validation predictions. `common` holds what
 they share (early stopping, the run files, the training step's precision).
 """
@@ -17,6 +18,7 @@ from ..runs.checkpoints import run_dir
 from ..runs.ensembles import ENSEMBLES
 from .ensembles import build_ensemble
 from .hybrid import train_hybrid
+from .musicnn_head import train_musicnn_head
 from .pictures import TrainConfig, robust_fine_tuning, train_picture_model
 from .tabular import MLP_VARIANTS, train_tabular
 
@@ -45,7 +47,11 @@ def _train_hybrid(name, split, **options) -> Path:
     return train_hybrid(split, **options)
 
 
-TRAINERS = {"pictures": _train_pictures, "tabular": _train_tabular, "hybrid": _train_hybrid}
+def _train_audio(name, split, **options) -> Path:
+    return train_musicnn_head(split, **options)
+
+
+TRAINERS = {"pictures": _train_pictures, "tabular": _train_tabular, "hybrid": _train_hybrid, "audio": _train_audio}
 """A family's `trainer` name → the function that trains its runs: (name, split, data=, epochs=, device=,
 out_dir=), and for pictures also config=, model_config=, recipe=, fine_tune_only=."""
 
@@ -64,10 +70,10 @@ def train(
 ) -> Path:
     """Train run `name` on `split` of the GTZAN folder `data`; returns the run folder it wrote.
 
-    `name` is a family (`crnn`, `cnn`, `lstm`, `mlp`, `logreg`, `hybrid`), one of the MLP recipes
+    `name` is a family (`crnn`, `cnn`, `lstm`, `mlp`, `logreg`, `hybrid`, `musicnn`), one of the MLP recipes
     (`mlp-256` …) or an ensemble (`ensemble-sum` …). `config` and `model_config` are for the picture
-    models; the feature models and the hybrid train with their own recipes (`mgc.train.tabular`,
-    `mgc.train.hybrid`: call their trainers to change them).
+    models; the feature models, the hybrid and the musicnn head train with their own recipes
+    (`mgc.train.tabular`, `mgc.train.hybrid`, `mgc.train.musicnn_head`: call their trainers to change them).
 
     A picture model's `recipe`: "clean" trains on Kaggle's pictures as they are; "robust" (the default) then
     fine-tunes that run through simulated listening conditions (`robust_fine_tuning`); `fine_tune_only`

@@ -1,0 +1,225 @@
+"""Training the musicnn head (`mgc.models.musicnn_head`): musicnn's frozen 200-d embedding → a small genre head.
+
+Reads top to bottom: the split's train and valid tracks that have audio in the data folder (Kaggle's download
+ships the audio of few clips; with the full audio, all of them) → musicnn's embedding of every 3-s patch of
+each, computed once → for each candidate head (softmax regression with three strengths of weight decay, one
+hidden layer of 64 with dropout), Adam on the train patches, validated after every epoch as it is evaluated
+(a track's answer is the mean of its patches' probabilities), early-stopped, the best epoch kept → the
+candidate with the best validation accuracy (then loss) is saved with the usual run files
+(`mgc.train.common.save_run`); training.json lists every candidate and the clips of each part that have audio.
+The test part is never read (only counted).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..data.gtzan import GENRES, GTZAN, labels_of
+from ..errors import DatasetError
+from ..frontends import MUSICNN_INPUT
+from ..models import build_model
+from ..models.musicnn import load_musicnn, weights_file_digest
+from ..runs.checkpoints import run_dir
+from .common import BestEpoch, minibatch_epoch, save_run, seed_everything, track_log_loss
+
+
+@dataclass
+class MusicnnHeadTrainConfig:
+    """The candidate heads and their recipe: Adam, batch 64, early stopping on the valid part."""
+
+    musicnn: str = "MSD_musicnn"
+    candidates: tuple[tuple[tuple[int, ...], float, float], ...] = (
+        ((), 0.0, 1e-3),
+        ((), 0.0, 1e-2),
+        ((), 0.0, 1e-1),
+        ((64,), 0.5, 1e-3),
+    )
+    """(hidden, dropout, weight_decay) of each candidate: a softmax regression with weak, medium and strong
+    weight decay, and one hidden layer of 64 with dropout 0.5."""
+    lr: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 200
+    patience: int = 30  # epochs without validation improvement before stopping
+    seed: int = 0
+
+
+@dataclass
+class Patches:
+    """musicnn's embedding of every 3-s patch of some tracks (patches, 200), the track each comes from, and the
+    tracks' genre indices (tracks,)."""
+
+    embeddings: np.ndarray
+    track_index: np.ndarray
+    labels: np.ndarray
+
+
+def embedded_patches(dataset: GTZAN, tracks, musicnn: str = "MSD_musicnn", desc: str = "") -> tuple[list[str], Patches]:
+    """The tracks that have audio, and musicnn's embedding of each of their patches (a tqdm bar per part)."""
+    from tqdm.auto import tqdm
+
+    network = load_musicnn(musicnn)
+    found, embeddings, track_index = [], [], []
+    for track in tqdm(list(tracks), desc=desc or "musicnn embeddings", unit="clip"):
+        inputs = MUSICNN_INPUT.from_dataset(dataset, [track])
+        if track not in inputs:
+            continue
+        with torch.inference_mode():
+            patch_embeddings = torch.cat(
+                [network(*batch)["embedding"] for batch in MUSICNN_INPUT.batches(inputs[track])]
+            ).numpy()
+        embeddings.append(patch_embeddings)
+        track_index.append(np.full(len(patch_embeddings), len(found)))
+        found.append(track)
+    if not found:
+        raise DatasetError(f"none of the {len(tracks)} tracks has audio that decodes in {dataset.root}")
+    return found, Patches(np.concatenate(embeddings), np.concatenate(track_index), labels_of(found))
+
+
+def track_probabilities(model: nn.Module, patches: Patches) -> np.ndarray:
+    """(tracks, classes): the mean over each track's patches of the head's probabilities."""
+    model.eval()
+    with torch.inference_mode():
+        logits = model.classify_embeddings(torch.from_numpy(patches.embeddings))["logits"]
+    probabilities = torch.softmax(logits, dim=1).numpy().astype(np.float64)
+    sums = np.zeros((len(patches.labels), probabilities.shape[1]))
+    np.add.at(sums, patches.track_index, probabilities)
+    return sums / np.bincount(patches.track_index, minlength=len(patches.labels))[:, None]
+
+
+def fit_head(
+    model_config: dict, weight_decay: float, train: Patches, valid: Patches, config: MusicnnHeadTrainConfig
+) -> tuple[nn.Module, list[dict]]:
+    """Train one head on the train patches; returns it with the best epoch's weights (by validation accuracy,
+    then loss) and its history (a row per epoch)."""
+    seed_everything(config.seed)
+    model = build_model("musicnn", model_config)
+    model.normalise.fit(train.embeddings)
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.from_numpy(train.embeddings)
+    y = torch.from_numpy(train.labels)[torch.from_numpy(train.track_index)]
+    generator = torch.Generator().manual_seed(config.seed)
+
+    history, best = [], BestEpoch(config.patience)
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        train_loss, train_acc = minibatch_epoch(
+            lambda batch: model.classify_embeddings(x[batch])["logits"],
+            y,
+            optimiser,
+            loss_fn,
+            config.batch_size,
+            generator,
+        )
+        probabilities = track_probabilities(model, valid)
+        valid_loss = track_log_loss(probabilities, valid.labels)
+        valid_acc = float((probabilities.argmax(1) == valid.labels).mean())
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "train_accuracy": train_acc,
+                "valid_loss": valid_loss,
+                "valid_accuracy": valid_acc,
+                "lr": config.lr,
+                "seconds": time.perf_counter() - started,
+            }
+        )
+        if not best.update(model, valid_acc, valid_loss) and best.stop:
+            break
+    return best.restore(model), history
+
+
+def train_musicnn_head(
+    split: str,
+    data: str | Path | None = None,
+    epochs: int | None = None,
+    device: str = "cpu",
+    out_dir: Path | None = None,
+    config: MusicnnHeadTrainConfig | None = None,
+) -> Path:
+    """Train the musicnn head on `split` of the GTZAN folder `data`, from the clips that have audio; returns its
+    run folder (default `checkpoints/musicnn/<split>`). The head is tiny: it trains on the CPU whatever `device`."""
+    config = replace(config or MusicnnHeadTrainConfig())
+    if epochs is not None:
+        config.epochs = epochs
+    dataset = GTZAN(data)
+    parts = dataset.split(split)
+    out_dir = Path(out_dir or run_dir("musicnn", split))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(
+        f"training the musicnn head on the {split} split: {len(parts.train)} train / {len(parts.valid)} valid "
+        f"tracks, of which {sum(t in dataset.audio for t in parts.train)} / "
+        f"{sum(t in dataset.audio for t in parts.valid)} have audio"
+    )
+
+    started = time.perf_counter()
+    tracks, patches = {}, {}
+    for part in ("train", "valid"):
+        tracks[part], patches[part] = embedded_patches(
+            dataset, parts.part(part), config.musicnn, desc=f"musicnn embeddings, {part}"
+        )
+    embedding_seconds = time.perf_counter() - started
+    unseen = [genre for k, genre in enumerate(GENRES) if k not in set(patches["train"].labels)]
+    if unseen:
+        print(f"  no train clip with audio of {', '.join(unseen)}: the head cannot answer those genres")
+
+    candidates = []
+    for hidden, dropout, weight_decay in config.candidates:
+        model_config = {
+            "musicnn": config.musicnn,
+            "musicnn_digest": weights_file_digest(config.musicnn),
+            "embedding_size": patches["train"].embeddings.shape[1],
+            "hidden": hidden,
+            "dropout": dropout,
+        }
+        model, history = fit_head(model_config, weight_decay, patches["train"], patches["valid"], config)
+        best = max(history, key=lambda r: (r["valid_accuracy"], -r["valid_loss"]))
+        candidates.append(
+            {
+                "hidden": list(hidden),
+                "dropout": dropout,
+                "weight_decay": weight_decay,
+                "best_epoch": best["epoch"],
+                "valid_accuracy": best["valid_accuracy"],
+                "valid_loss": best["valid_loss"],
+                "model": model,
+                "history": history,
+            }
+        )
+        print(
+            f"  hidden {list(hidden)}, dropout {dropout}, weight decay {weight_decay}: valid accuracy "
+            f"{best['valid_accuracy']:.3f} (epoch {best['epoch']})"
+        )
+    chosen = max(candidates, key=lambda c: (c["valid_accuracy"], -c["valid_loss"]))
+    seconds = time.perf_counter() - started
+    save_run(
+        out_dir,
+        "musicnn",
+        "musicnn",
+        chosen["model"],
+        split,
+        chosen["history"],
+        {**asdict(config), "chosen": {k: chosen[k] for k in ("hidden", "dropout", "weight_decay")}},
+        device="cpu",
+        train_seconds=seconds,
+        embedding_seconds=round(embedding_seconds, 1),
+        musicnn_weights=f"{config.musicnn} of musicnn 0.1.0 (Pons & Serra 2019), mgc/models/musicnn_weights",
+        train_tracks=len(tracks["train"]),
+        valid_tracks=len(tracks["valid"]),
+        clips_with_audio={
+            part: sum(t in dataset.audio for t in parts.part(part)) for part in ("train", "valid", "test")
+        },
+        clips_in_split={part: len(parts.part(part)) for part in ("train", "valid", "test")},
+        train_patches=len(patches["train"].embeddings),
+        genres_without_train_clips=unseen,
+        candidates=[{k: v for k, v in c.items() if k not in ("model", "history")} for c in candidates],
+    )
+    return out_dir
