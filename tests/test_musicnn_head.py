@@ -10,6 +10,7 @@ import torch
 
 import mgc
 from mgc.data.gtzan import GENRES
+from mgc.errors import DatasetError
 from mgc.evaluate import evaluate
 from mgc.frontends import MUSICNN_INPUT
 from mgc.frontends.musicnn_input import N_MELS, PATCH_FRAMES
@@ -90,6 +91,18 @@ def test_training_saves_a_run_with_the_clip_counts_and_the_musicnn_weights_it_re
     assert saved["config"]["musicnn"] == "MSD_musicnn"
     assert saved["config"]["musicnn_digest"] == weights_file_digest("MSD_musicnn")
     assert len(pd.read_csv(run_dir("musicnn", "filtered") / "history.csv")) == FEW_EPOCHS.epochs
+
+
+def test_training_refuses_a_split_whose_train_clips_with_audio_miss_a_genre(few_clips_with_audio, tmp_path):
+    """As the fault-filtered split with Kaggle's 154 clips of audio: no train clip of blues, classical or jazz."""
+    root = tmp_path / "gtzan"
+    shutil.copytree(few_clips_with_audio, root)
+    train_clips = (root / "splits" / "train_filtered.txt").read_text().split()
+    for clip in [c for c in train_clips if "jazz." in c]:
+        (root / "genres_original" / clip).unlink()
+    with pytest.raises(DatasetError, match="no clip with audio of jazz"):
+        train_musicnn_head("filtered", data=root, config=FEW_EPOCHS, out_dir=tmp_path / "run")
+    assert not (tmp_path / "run" / "model.pt").exists()
 
 
 def test_the_head_standardises_musicnns_embedding_on_the_train_patches(checkpoints):
