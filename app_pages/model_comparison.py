@@ -1,5 +1,6 @@
 """Model comparison: every trained model side by side, on both splits, from cached metrics."""
 
+import pandas as pd
 import streamlit as st
 
 from app_pages.cached import (
@@ -180,13 +181,12 @@ else:
         with recurrent:
             layers = {run: predictions(*run) for run in runs if run[0] in charts.RECURRENT_LAYERS}
             if layers:
-                st.dataframe(
-                    charts.recurrent_layer_table(layers).style.format(
-                        {"accuracy": "{:.1%}", "vs CNN": "{:+.1%}", "McNemar p": "{:.3f}"}, na_rep="—"
-                    ),
-                    hide_index=True,
-                    key="recurrent_layers",
-                )
+                shown = charts.recurrent_layer_table(layers)
+                # As text: st.dataframe writes a missing number as "None", whatever a Styler's na_rep says.
+                for column, pattern in (("accuracy", "{:.1%}"), ("vs CNN", "{:+.1%}"), ("McNemar p", "{:.3f}")):
+                    if column in shown:
+                        shown[column] = [("—" if pd.isna(v) else pattern.format(v)) for v in shown[column]]
+                st.dataframe(shown, hide_index=True, key="recurrent_layers")
             st.caption(
                 "The same convolutional blocks, then no recurrent layer (cnn: mean and max over time), two LSTM "
                 "layers (cnn-lstm) or two GRU layers (crnn), trained with the same recipe. McNemar's test looks only "

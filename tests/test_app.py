@@ -451,6 +451,14 @@ def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn
         assert row.members == ", ".join(record["members"])
 
 
+def test_the_recurrent_layer_table_writes_a_dash_not_none_where_the_cnn_has_nothing_to_compare(trained_crnn):
+    app = open_tab(open_app("app_pages/model_comparison.py"), "comparison_tab", "What the recurrent layer adds")
+    (table,) = [d.value for d in app.dataframe if "recurrent layer" in d.value.columns]
+    cnn = table[table["model"] == "cnn"]
+    assert len(cnn) == 2 and (cnn[["vs CNN", "right only here / only CNN", "McNemar p"]] == "—").all().all()
+    assert not table.isna().any().any()
+
+
 @pytest.mark.real_data
 def test_dataset_page_draws_balance_splits_tempo_and_correlation(real_data):
     app = open_app("app_pages/dataset.py")
