@@ -677,6 +677,7 @@ def comparison_bars_figure(
                 name=SPLIT_LABELS[split],
                 text=[_bar_label(v, metrics.get((model, split), {})) for model, v in zip(models, values)],
                 textposition="outside",
+                cliponaxis=False,  # "1.00 (33 clips)" runs past the axis's end: into the right margin, not cut
                 marker=dict(opacity=[1.0 if not faded or model == highlight else 0.3 for model in models]),
             )
         )
@@ -684,7 +685,12 @@ def comparison_bars_figure(
     figure.update_yaxes(autorange="reversed")  # the first model at the top
     title = f"{metric.replace('_', ' ').capitalize()} by model and split"
     return _styled(
-        figure, title, barmode="group", height=160 + 34 * len(models), legend=dict(_LAYOUT["legend"], y=-0.12)
+        figure,
+        title,
+        barmode="group",
+        height=160 + 34 * len(models),
+        legend=dict(_LAYOUT["legend"], y=-0.12),
+        margin=dict(_LAYOUT["margin"], r=110),
     )
 
 

@@ -184,6 +184,14 @@ def test_a_highlighted_radar_draws_that_run_in_colour_on_top_and_every_other_gre
     assert sorted(trace.hovertemplate.split("<br>")[0] for trace in others) == ["cnn", "crnn", "lstm"]
 
 
+def test_a_run_scored_on_some_test_clips_says_how_many_beside_its_bar_and_the_label_is_not_cut():
+    partial = metrics_for(1.0, test_tracks=33, test_tracks_missing=["blues.00001"] * 167)
+    runs = {("crnn", "random"): metrics_for(0.78), ("musicnn", "random"): partial}
+    (bars,) = charts.comparison_bars_figure(runs, "accuracy").data
+    assert list(bars.text) == ["0.78", "1.00 (33 clips)"]
+    assert bars.cliponaxis is False
+
+
 def test_highlighting_a_model_fades_the_other_models_bars():
     runs = {(m, s): metrics_for(0.6) for m in ("cnn", "crnn", "mlp") for s in ("random", "filtered")}
     for trace in charts.comparison_bars_figure(runs, "accuracy", highlight="crnn").data:
