@@ -454,15 +454,15 @@ def _hpss_masks(S):
     import torch
 
     magnitudes = S.numpy()
-    harmonic = torch.from_numpy(_median_rows(magnitudes))
-    percussive = torch.from_numpy(_median_rows(np.ascontiguousarray(magnitudes.T)).T)
+    harmonic = torch.from_numpy(np.ascontiguousarray(_median_rows(magnitudes)))
+    percussive = torch.from_numpy(np.ascontiguousarray(_median_rows(np.ascontiguousarray(magnitudes.T)).T))
     peak = torch.maximum(harmonic, percussive)
     silent = peak < np.finfo(np.float32).tiny
-    peak = torch.where(silent, 1.0, peak)
-    h, p = (harmonic / peak).square(), (percussive / peak).square()
-    total = h + p
-    half = torch.tensor(0.5)
-    return torch.where(silent, half, h / total), torch.where(silent, half, p / total)
+    peak.masked_fill_(silent, 1.0)
+    h = harmonic.div_(peak).square_()  # in place: each of these arrays is as large as the spectrogram
+    p = percussive.div_(peak).square_()
+    total = peak.copy_(h).add_(p)
+    return h.div_(total).masked_fill_(silent, 0.5), p.div_(total).masked_fill_(silent, 0.5)
 
 
 def _median_rows(X: np.ndarray) -> np.ndarray:
