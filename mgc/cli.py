@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         "mlp-1024-rmsprop, ships the best by validation accuracy as mlp) or one of those; logreg "
         "(scikit-learn baseline); hybrid (the cnn or crnn run's embedding with the 57 features, "
         "an MLP head); musicnn (a head on the pretrained musicnn's embedding, from the clips with audio); "
+        "crnn-seed (the CRNN on the seeds' 12-kHz log-mel, from the clips with audio; also --frontend seed); "
         "ensemble-sum, ensemble-product, ensemble-vote or ensemble-best "
         "(built from the trained members' validation predictions)",
     )
@@ -62,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--fine-tune", action="store_true", help="picture models: only the robust fine-tuning of the run already there"
+    )
+    train.add_argument(
+        "--frontend",
+        choices=["seed"],
+        default=None,
+        help="train the model on another input: seed, the seeds' 12-kHz, 96-band log-mel from the clips with audio "
+        "(`--model crnn --frontend seed` trains the family crnn-seed)",
     )
     train.add_argument("--device", default="cpu", help="cpu or cuda")
     train.add_argument("--out", type=Path, default=None, help="run folder (default checkpoints/<model>/<split>)")
@@ -148,8 +156,11 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.all and args.out is not None:
                 raise MgcError("--out names one run's folder; with --all every run goes to checkpoints/<model>/<split>")
+            if args.frontend is not None and (args.all or args.model != "crnn"):
+                raise MgcError(f"--frontend {args.frontend} is for --model crnn (the family crnn-{args.frontend})")
+            model_name = f"{args.model}-{args.frontend}" if args.frontend else args.model
             for split in splits:
-                for model in ZOO if args.all else (args.model,):
+                for model in ZOO if args.all else (model_name,):
                     train(
                         model,
                         split,

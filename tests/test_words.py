@@ -35,6 +35,7 @@ def test_each_family_reads_the_input_of_its_front_end():
         "logreg": "features",
         "hybrid": "both",
         "musicnn": "audio",
+        "crnn-seed": "seed",
     }
 
 

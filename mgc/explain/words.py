@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..frontends import FEATURES, MUSICNN_INPUT, PICTURE
+from ..frontends import FEATURES, MUSICNN_INPUT, PICTURE, SEED_INPUT
 from ..models import family
 from ..runs import is_ensemble, load_ensemble, load_model
 
@@ -76,6 +76,8 @@ _MODELS: dict[str, str] = {
     "hybrid": "Combines the CRNN's summary of the spectrogram with the 57 numbers that sum up the clip.",
     "musicnn": "A network pretrained on ~200,000 songs (musicnn) listens 3 seconds at a time; only a small genre "
     "head on its summary was trained here, on the few clips whose audio we have.",
+    "crnn-seed": "The CRNN trained here on its own spectrogram of the sound (96 bands at 12 kHz, as the seed "
+    "projects drew it) instead of Kaggle's picture, from the few clips whose audio we have.",
     "ensemble-sum": "Several models answer together: their probabilities are averaged.",
     "ensemble-product": "Several models answer together: their probabilities are multiplied, so a genre wins "
     "only if no model rules it out.",
@@ -123,19 +125,24 @@ READS: dict[str, str] = {
         "network pretrained on ~200,000 songs sums up each 3 s in 200 numbers, and a small head trained here "
         "turns them into genres — so it can change its mind every 3 s"
     ),
+    "seed": (
+        "the sound itself, about 29 seconds at a time, as its own spectrogram (96 bands at 12 kHz, as the seed "
+        "projects drew it) — so a 30-s clip gets one answer"
+    ),
 }
-"""What a model reads, by its front end: "picture", "features", "both" or "audio"."""
+"""What a model reads, by its front end: "picture", "features", "both", "audio" or "seed"."""
 READS_SHORT: dict[str, str] = {
     "picture": "the spectrogram, about 10 seconds at a time",
     "features": "the 57 numbers that sum up the whole clip",
     "both": "the CRNN's summary of the spectrogram and the 57 numbers",
     "audio": "musicnn's summary of each 3 seconds of the sound",
+    "seed": "its own spectrogram of the sound, about 29 seconds at a time",
 }
 
 
 def input_kind(family_name: str) -> str:
-    """ "picture", "features", "both" or "audio" (musicnn's patches): what a model family reads (from its front end in
-    the registry)."""
+    """ "picture", "features", "both", "audio" (musicnn's patches) or "seed" (the seeds' log-mel): what a model
+    family reads (from its front end in the registry)."""
     frontend = family(family_name).frontend
     if frontend is PICTURE:
         return "picture"
@@ -143,6 +150,8 @@ def input_kind(family_name: str) -> str:
         return "features"
     if frontend is MUSICNN_INPUT:
         return "audio"
+    if frontend is SEED_INPUT:
+        return "seed"
     return "both"
 
 

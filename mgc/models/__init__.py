@@ -5,7 +5,8 @@ family reads is its front end (`mgc.frontends`), named here and nowhere else: pi
 Kaggle mel picture (uint8 windows (batch, 128, columns)), feature models Kaggle's 57 features (raw rows
 (batch, 57)), the hybrid both, reading the pictures through a trained picture run it is attached to
 (`Hybrid`); the musicnn head reads musicnn's 3-s log-mel patches from audio, through the frozen pretrained
-network (`MusicnnHead`). `trainer` names the recipe `mgc.train` trains a family with.
+network (`MusicnnHead`); `crnn-seed` is the CRNN on the seeds' own 12-kHz, 96-band log-mel, trained from audio.
+`trainer` names the recipe `mgc.train` trains a family with.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import asdict, dataclass, fields
 
 from torch import nn
 
-from ..frontends import FEATURES, MUSICNN_INPUT, PICTURE, PICTURE_AND_FEATURES, FrontEnd
+from ..frontends import FEATURES, MUSICNN_INPUT, PICTURE, PICTURE_AND_FEATURES, SEED_INPUT, FrontEnd
 from .cnn import CNN
 from .crnn import CRNN
 from .hybrid import Hybrid
@@ -32,7 +33,8 @@ class Family:
     network: type[nn.Module]
     frontend: FrontEnd
     trainer: str
-    """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular", "hybrid" or "audio"."""
+    """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular", "hybrid", "audio" (a head on
+    a frozen pretrained network, from audio) or "audio-network" (a whole network on its front end's input of audio)."""
     defaults: tuple[tuple[str, object], ...] = ()
     """Config values that make this family out of a shared network class (the CNN-LSTM is the CRNN with LSTMs)."""
 
@@ -48,6 +50,7 @@ FAMILIES: dict[str, Family] = {
         Family("logreg", SoftmaxRegression, FEATURES, "tabular"),
         Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid"),
         Family("musicnn", MusicnnHead, MUSICNN_INPUT, "audio"),
+        Family("crnn-seed", CRNN, SEED_INPUT, "audio-network", defaults=(("bands", 96),)),
     )
 }
 

@@ -6,7 +6,9 @@ summarise the spectrogram locally, two GRU layers summarise it over time, a dens
 
 What we changed, and why:
 * Input: Kaggle's 128-band mel pictures (colour indices, ≈ 89.6 ms per column) instead of a
-  96-band log-mel at 12 kHz; normalisation per band lives inside the module.
+  96-band log-mel at 12 kHz; normalisation per band lives inside the module. `bands` sets the input's height:
+  the family `crnn-seed` is this network on the seeds' own 96-band log-mel in dB (`mgc.frontends.seed_input`),
+  trained from audio; the same per-band standardisation reads its floats.
 * Five conv blocks (as the seeds) with channels 32-64-64-128-128 and pooling that collapses the
   128 bands to 1 but pools time by only 4 in all: a column is already 3.87 STFT frames, so the
   paper's heavy time pooling (2·3·4·4 = 96) would leave almost no steps for the GRUs.
@@ -42,10 +44,11 @@ class CRNNConfig:
     conv_dropout: float = 0.1
     dropout: float = 0.3
     classes: int = 10
+    bands: int = N_MELS  # mel bands of the input: 128 (Kaggle's picture) or 96 (the seeds' log-mel)
 
 
 class CRNN(nn.Module):
-    """Mel picture (batch, 128, columns) → {"logits": (batch, classes), "embedding": (batch, 2·gru_hidden)}."""
+    """Mel spectrogram (batch, bands, columns) → {"logits": (batch, classes), "embedding": (batch, 2·gru_hidden)}."""
 
     Config = CRNNConfig
 
@@ -53,9 +56,9 @@ class CRNN(nn.Module):
         super().__init__()
         self.config = config or CRNNConfig()
         c = self.config
-        self.normalise = PictureNormalisation(N_MELS)
+        self.normalise = PictureNormalisation(c.bands)
         self.convs = conv_stack(c.channels, c.pools, c.conv_dropout)
-        bands_left = N_MELS
+        bands_left = c.bands
         for pool in c.pools:
             bands_left = -(-bands_left // pool[0])
         if c.cell not in RECURRENT_CELLS:

@@ -4,7 +4,8 @@ Each model family names its recipe (`mgc.models.Family.trainer`); `TRAINERS` map
 trainer here. Picture models (`pictures`): random crops of the mel pictures, augmentation, Adam, early
 stopping. Feature models (`tabular`): the tabular seed's MLP recipes and a scikit-learn baseline on the
 57 features. The hybrid (`hybrid`): a head over a trained picture run's embedding and the features. The
-musicnn head (`audio`): a head over the pretrained musicnn's embedding of the clips that have audio.
+musicnn head (`audio`): a head over the pretrained musicnn's embedding of the clips that have audio. A whole
+network from audio (`audio-network`, `crnn-seed`): the CRNN on the seeds' own log-mel of the clips that have audio.
 Ensembles (`ensembles`) are chosen from their members' validation predictions. `common` holds what
 they share (early stopping, the run files, the training step's precision).
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from ..models import family as family_of
 from ..runs.checkpoints import run_dir
 from ..runs.ensembles import ENSEMBLES
+from .audio_network import train_audio_network
 from .ensembles import build_ensemble
 from .hybrid import train_hybrid
 from .musicnn_head import train_musicnn_head
@@ -51,7 +53,17 @@ def _train_audio(name, split, **options) -> Path:
     return train_musicnn_head(split, **options)
 
 
-TRAINERS = {"pictures": _train_pictures, "tabular": _train_tabular, "hybrid": _train_hybrid, "audio": _train_audio}
+def _train_audio_network(name, split, **options) -> Path:
+    return train_audio_network(name, split, **options)
+
+
+TRAINERS = {
+    "pictures": _train_pictures,
+    "tabular": _train_tabular,
+    "hybrid": _train_hybrid,
+    "audio": _train_audio,
+    "audio-network": _train_audio_network,
+}
 """A family's `trainer` name → the function that trains its runs: (name, split, data=, epochs=, device=,
 out_dir=), and for pictures also config=, model_config=, recipe=, fine_tune_only=."""
 
@@ -70,10 +82,11 @@ def train(
 ) -> Path:
     """Train run `name` on `split` of the GTZAN folder `data`; returns the run folder it wrote.
 
-    `name` is a family (`crnn`, `cnn`, `lstm`, `mlp`, `logreg`, `hybrid`, `musicnn`), one of the MLP recipes
-    (`mlp-256` …) or an ensemble (`ensemble-sum` …). `config` and `model_config` are for the picture
-    models; the feature models, the hybrid and the musicnn head train with their own recipes
-    (`mgc.train.tabular`, `mgc.train.hybrid`, `mgc.train.musicnn_head`: call their trainers to change them).
+    `name` is a family (`crnn`, `cnn`, `lstm`, `mlp`, `logreg`, `hybrid`, `musicnn`, `crnn-seed`), one of the MLP
+    recipes (`mlp-256` …) or an ensemble (`ensemble-sum` …). `config` and `model_config` are for the picture
+    models; the feature models, the hybrid, the musicnn head and crnn-seed train with their own recipes
+    (`mgc.train.tabular`, `mgc.train.hybrid`, `mgc.train.musicnn_head`, `mgc.train.audio_network`: call their
+    trainers to change them).
 
     A picture model's `recipe`: "clean" trains on Kaggle's pictures as they are; "robust" (the default) then
     fine-tunes that run through simulated listening conditions (`robust_fine_tuning`); `fine_tune_only`

@@ -1,5 +1,5 @@
-"""What every trainer shares: early stopping on the valid part, the mini-batch epoch, the run files, seeds
-and the arithmetic of a training step."""
+"""What every trainer shares: early stopping on the valid part, the mini-batch epoch, the run files, seeds,
+the arithmetic of a training step, and the refusal of a split whose train clips with audio miss a genre."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..data.gtzan import GENRES, genre_of
+from ..errors import DatasetError
 from ..models import parameter_count
 from ..runs.checkpoints import save_model, write_json
 
@@ -152,3 +154,16 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def refuse_unheard_genres(dataset, split: str, train_tracks) -> None:
+    """DatasetError when the split's train tracks that have audio in `dataset` miss a genre: a model trained
+    from audio cannot learn genres it never hears (here the fault-filtered split's: no blues, classical or jazz)."""
+    heard = {genre_of(t) for t in train_tracks if t in dataset.audio}
+    unseen = [genre for genre in GENRES if genre not in heard]
+    if unseen:
+        raise DatasetError(
+            f"the {split} split's train part has no clip with audio of {', '.join(unseen)} in {dataset.root}: a "
+            "model cannot learn genres it never hears. Kaggle's full download (the audio of all 1000 clips) has "
+            "them all; with only some of the audio, train on a split whose train part covers every genre"
+        )

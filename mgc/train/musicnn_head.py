@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..data.gtzan import GENRES, GTZAN, genre_of, labels_of
+from ..data.gtzan import GTZAN, labels_of
 from ..errors import DatasetError
 from ..frontends import MUSICNN_INPUT
 from ..models import build_model
 from ..models.musicnn import load_musicnn, weights_file_digest
 from ..runs.checkpoints import run_dir
-from .common import BestEpoch, minibatch_epoch, save_run, seed_everything, track_log_loss
+from .common import BestEpoch, minibatch_epoch, refuse_unheard_genres, save_run, seed_everything, track_log_loss
 
 
 @dataclass
@@ -160,14 +160,7 @@ def train_musicnn_head(
         f"{sum(t in dataset.audio for t in parts.valid)} have audio"
     )
 
-    heard = {genre_of(t) for t in parts.train if t in dataset.audio}
-    unseen = [genre for genre in GENRES if genre not in heard]
-    if unseen:
-        raise DatasetError(
-            f"the {split} split's train part has no clip with audio of {', '.join(unseen)} in {dataset.root}: a "
-            "head cannot learn genres it never hears. Kaggle's full download (the audio of all 1000 clips) has "
-            "them all; with only some of the audio, train on a split whose train part covers every genre"
-        )
+    refuse_unheard_genres(dataset, split, parts.train)
 
     started = time.perf_counter()
     tracks, patches = {}, {}
