@@ -32,20 +32,17 @@ float32 log — the float16 rounding alone. `scipy.signal.resample_poly(…, 320
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..data.audio import SAMPLE_RATE as AUDIO_SAMPLE_RATE
-from ..errors import AudioError
-from .base import FrontEnd
+from .audio_mel import HOP_LENGTH, AudioFrontEnd, power_mel, resample
+from .audio_mel import N_FFT as N_FFT  # musicnn's STFT size, named here for its readers
 
 VERSION = "musicnn-logmel-v1"
 """Checkpoints record the representation version they were trained on (a head on musicnn's embeddings would)."""
 SAMPLE_RATE = 16000
-N_FFT = 512
-HOP_LENGTH = 256
 N_MELS = 96
 PATCH_FRAMES = 187
 """3 s: musicnn's `librosa.time_to_frames(3, sr=16000, n_fft=512, hop_length=256) + 1`."""
@@ -61,40 +58,16 @@ MEL_BASIS_FILE = Path(__file__).with_name("musicnn_mel_basis.npz")
 """`librosa.filters.mel(sr=16000, n_fft=512, n_mels=96)` (Slaney scale and norm), float32, (96, 257)."""
 
 
-@lru_cache(maxsize=1)
-def _mel_basis_and_window():
-    import torch
-
-    with np.load(MEL_BASIS_FILE) as stored:
-        basis = torch.from_numpy(stored["mel_basis"])
-    return basis, torch.hann_window(N_FFT, periodic=True)  # periodic: scipy's get_window("hann"), as librosa
-
-
 def resample_to_16k(samples: np.ndarray, rate: int = AUDIO_SAMPLE_RATE) -> np.ndarray:
     """Mono float32 samples at `rate` → float32 at 16 kHz (soxr 'HQ', as librosa.load resamples)."""
-    import soxr
-
-    samples = np.ascontiguousarray(samples, dtype=np.float32)
-    if rate == SAMPLE_RATE:
-        return samples
-    return soxr.resample(samples, rate, SAMPLE_RATE, quality="HQ").astype(np.float32, copy=False)
+    return resample(samples, rate, SAMPLE_RATE)
 
 
 def log_mel(samples_16k: np.ndarray) -> np.ndarray:
     """16-kHz mono samples → musicnn's log-mel spectrogram, float32 (frames, 96), frames = 1 + samples // 256."""
     import torch
 
-    basis, window = _mel_basis_and_window()
-    spectrum = torch.stft(
-        torch.from_numpy(np.ascontiguousarray(samples_16k, dtype=np.float32)),
-        N_FFT,
-        HOP_LENGTH,
-        window=window,
-        center=True,
-        pad_mode="constant",
-        return_complex=True,
-    )
-    mel = basis @ spectrum.abs().square()  # (96, frames), the power mel spectrogram
+    mel = power_mel(samples_16k, MEL_BASIS_FILE)  # (96, frames)
     return torch.log10(1.0 + LOG_SCALE * mel).T.contiguous().numpy()
 
 
@@ -122,28 +95,13 @@ def patch_times(count: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, starts + PATCH_SECONDS
 
 
-class MusicnnInput(FrontEnd):
+class MusicnnInput(AudioFrontEnd):
     """musicnn's input: (patches, 187, 96) float32 log-mel, read `PATCH_BATCH` patches at a time."""
 
     version = VERSION
-    describes = "audio"
 
     def from_audio(self, audio) -> np.ndarray:
         return audio_patches(audio.samples, audio.sample_rate)
-
-    def from_dataset(self, dataset, tracks) -> dict[str, np.ndarray]:
-        """The patches of each track's audio; tracks without audio (Kaggle ships pictures of all 1000, audio of
-        few), or whose audio does not decode, are left out."""
-        from ..data.audio import load_audio
-
-        inputs = {}
-        for track in tracks:
-            if track in dataset.audio:
-                try:
-                    inputs[track] = self.from_audio(load_audio(dataset.audio[track]))
-                except AudioError:
-                    continue
-        return inputs
 
     def batches(self, model_input: np.ndarray):
         import torch

@@ -24,20 +24,17 @@ ICASSP 2017) read, step for step:
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..data.audio import SAMPLE_RATE as AUDIO_SAMPLE_RATE
 from ..errors import AudioError
-from .base import FrontEnd
+from .audio_mel import HOP_LENGTH, N_FFT, AudioFrontEnd, power_mel, resample
 
 VERSION = "seed-logmel-12k-v1"
 """Checkpoints record the representation version they were trained on."""
 SAMPLE_RATE = 12000
-N_FFT = 512
-HOP_LENGTH = 256
 N_MELS = 96
 TOP_DB = 80.0
 WINDOW_FRAMES = 1366
@@ -50,23 +47,9 @@ MEL_BASIS_FILE = Path(__file__).with_name("seed_mel_basis.npz")
 """`librosa.filters.mel(sr=12000, n_fft=512, n_mels=96)` (Slaney scale and norm), float32, (96, 257)."""
 
 
-@lru_cache(maxsize=1)
-def _mel_basis_and_window():
-    import torch
-
-    with np.load(MEL_BASIS_FILE) as stored:
-        basis = torch.from_numpy(stored["mel_basis"])
-    return basis, torch.hann_window(N_FFT, periodic=True)  # periodic: scipy's get_window("hann"), as librosa
-
-
 def resample_to_12k(samples: np.ndarray, rate: int = AUDIO_SAMPLE_RATE) -> np.ndarray:
     """Mono float32 samples at `rate` → float32 at 12 kHz (soxr 'HQ', as librosa.load resamples)."""
-    import soxr
-
-    samples = np.ascontiguousarray(samples, dtype=np.float32)
-    if rate == SAMPLE_RATE:
-        return samples
-    return soxr.resample(samples, rate, SAMPLE_RATE, quality="HQ").astype(np.float32, copy=False)
+    return resample(samples, rate, SAMPLE_RATE)
 
 
 def log_mel(samples_12k: np.ndarray) -> np.ndarray:
@@ -75,17 +58,7 @@ def log_mel(samples_12k: np.ndarray) -> np.ndarray:
 
     if len(samples_12k) < N_FFT:
         raise AudioError(f"{len(samples_12k) / SAMPLE_RATE:.3f} s of audio is too short to draw")
-    basis, window = _mel_basis_and_window()
-    spectrum = torch.stft(
-        torch.from_numpy(np.ascontiguousarray(samples_12k, dtype=np.float32)),
-        N_FFT,
-        HOP_LENGTH,
-        window=window,
-        center=True,
-        pad_mode="constant",
-        return_complex=True,
-    )
-    power = basis @ spectrum.abs().square()  # (96, frames): the power mel spectrogram
+    power = power_mel(samples_12k, MEL_BASIS_FILE)  # (96, frames): the power mel spectrogram
     decibels = 10 * torch.log10(power.clamp_min(1e-10))  # librosa's power_to_db, amin 1e-10
     decibels = decibels - decibels.max()
     return decibels.clamp_min(-TOP_DB).contiguous().numpy()
@@ -100,28 +73,13 @@ def window_starts(frames: int) -> np.ndarray:
     return np.linspace(0, frames - WINDOW_FRAMES, count).round().astype(int)
 
 
-class SeedInput(FrontEnd):
+class SeedInput(AudioFrontEnd):
     """The seeds' input: float32 (96 mel bands, frames) in dB, read in windows of `WINDOW_FRAMES`."""
 
     version = VERSION
-    describes = "audio"
 
     def from_audio(self, audio) -> np.ndarray:
         return log_mel(resample_to_12k(audio.samples, audio.sample_rate))
-
-    def from_dataset(self, dataset, tracks) -> dict[str, np.ndarray]:
-        """The log-mel of each track's audio; tracks without audio (Kaggle ships pictures of all 1000, audio of
-        few), or whose audio does not decode, are left out."""
-        from ..data.audio import load_audio
-
-        inputs = {}
-        for track in tracks:
-            if track in dataset.audio:
-                try:
-                    inputs[track] = self.from_audio(load_audio(dataset.audio[track]))
-                except AudioError:
-                    continue
-        return inputs
 
     def windows(self, model_input: np.ndarray):
         """(96, frames) → (windows, 96, min(WINDOW_FRAMES, frames)) float32 tensor."""
