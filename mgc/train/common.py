@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import time
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,31 @@ class BestEpoch:
     @property
     def stop(self) -> bool:
         return self.stale >= self.patience
+
+    def end_epoch(
+        self,
+        model: nn.Module,
+        history: list[dict],
+        row: dict,
+        started: float,
+        report: bool = False,
+    ) -> bool:
+        """The end of every trainer's epoch: `row` (epoch, train and valid loss and accuracy, lr) appended to
+        `history` with the seconds since `started`, its weights kept when it is the best so far (`update`), and,
+        with `report`, its line printed (`*` the best so far). True when training should stop."""
+        from tqdm.auto import tqdm
+
+        row = {**row, "seconds": time.perf_counter() - started}
+        history.append(row)
+        improved = self.update(model, row["valid_accuracy"], row["valid_loss"])
+        if report:
+            tqdm.write(
+                f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f} acc {row['train_accuracy']:.3f}  "
+                f"valid loss {row['valid_loss']:.3f} acc {row['valid_accuracy']:.3f}{'  *' if improved else ''}"
+            )
+            if self.stop:
+                tqdm.write(f"no validation improvement for {self.patience} epochs: stopping")
+        return self.stop
 
     def restore(self, model: nn.Module) -> nn.Module:
         """`model` with the best epoch's weights, on the CPU, in eval mode."""

@@ -121,18 +121,15 @@ def fit_head(
         probabilities = track_probabilities(model, valid)
         valid_loss = track_log_loss(probabilities, valid.labels)
         valid_acc = float((probabilities.argmax(1) == valid.labels).mean())
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "train_accuracy": train_acc,
-                "valid_loss": valid_loss,
-                "valid_accuracy": valid_acc,
-                "lr": config.lr,
-                "seconds": time.perf_counter() - started,
-            }
-        )
-        if not best.update(model, valid_acc, valid_loss) and best.stop:
+        row = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "train_accuracy": train_acc,
+            "valid_loss": valid_loss,
+            "valid_accuracy": valid_acc,
+            "lr": config.lr,
+        }
+        if best.end_epoch(model, history, row, started):
             break
     return best.restore(model), history
 

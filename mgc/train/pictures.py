@@ -231,16 +231,8 @@ def train_picture_model(
             "valid_loss": valid_loss,
             "valid_accuracy": valid_acc,
             "lr": lr,
-            "seconds": time.perf_counter() - started,
         }
-        history.append(row)
-        improved = best.update(model, valid_acc, valid_loss)
-        tqdm.write(
-            f"epoch {epoch:3d}  train loss {row['train_loss']:.3f} acc {row['train_accuracy']:.3f}  "
-            f"valid loss {valid_loss:.3f} acc {valid_acc:.3f}{'  *' if improved else ''}"
-        )
-        if best.stop:
-            tqdm.write(f"no validation improvement for {config.patience} epochs: stopping")
+        if best.end_epoch(model, history, row, started, report=True):
             break
     seconds = time.perf_counter() - started
 

@@ -166,18 +166,15 @@ def train_mlp(
             logits = model(x_valid)["logits"]
             valid_loss = loss_fn(logits, y_valid).item()
             valid_acc = (logits.argmax(1) == y_valid).double().mean().item()
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": train_loss,
-                "train_accuracy": train_acc,
-                "valid_loss": valid_loss,
-                "valid_accuracy": valid_acc,
-                "lr": config.lr,
-                "seconds": time.perf_counter() - started,
-            }
-        )
-        if not best.update(model, valid_acc, valid_loss) and best.stop:
+        row = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "train_accuracy": train_acc,
+            "valid_loss": valid_loss,
+            "valid_accuracy": valid_acc,
+            "lr": config.lr,
+        }
+        if best.end_epoch(model, history, row, started):
             break
     seconds = time.perf_counter() - started
 
