@@ -21,12 +21,19 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..data.gtzan import GTZAN, labels_of
-from ..errors import DatasetError
 from ..frontends.seed_input import WINDOW_FRAMES
 from ..models import build_model, family, parameter_count
 from ..runs.checkpoints import run_dir
 from ..runs.outputs import track_outputs
-from .common import BestEpoch, refuse_unheard_genres, save_run, seed_everything, track_log_loss, training_precision
+from .common import (
+    BestEpoch,
+    refuse_unheard_genres,
+    save_run,
+    seed_everything,
+    track_log_loss,
+    tracks_with_audio,
+    training_precision,
+)
 from .pictures import train_step
 
 
@@ -56,19 +63,6 @@ def random_crops(
     return torch.from_numpy(np.stack(crops)), torch.from_numpy(labels)
 
 
-def inputs_of(dataset: GTZAN, frontend, tracks, part: str) -> tuple[list[str], list[np.ndarray]]:
-    """The tracks of one part that have audio that decodes, and their inputs (a tqdm bar)."""
-    found, inputs = [], []
-    for track in tqdm(list(tracks), desc=f"reading audio, {part}", unit="clip"):
-        drawn = frontend.from_dataset(dataset, [track])
-        if track in drawn:
-            found.append(track)
-            inputs.append(drawn[track])
-    if not found:
-        raise DatasetError(f"none of the {part} part's {len(tracks)} tracks has audio that decodes in {dataset.root}")
-    return found, inputs
-
-
 def train_audio_network(
     name: str,
     split: str,
@@ -89,8 +83,12 @@ def train_audio_network(
     dataset = GTZAN(data)
     parts = dataset.split(split)
     refuse_unheard_genres(dataset, split, parts.train)
-    train_tracks, train_inputs = inputs_of(dataset, frontend, parts.train, "train")
-    valid_tracks, valid_inputs = inputs_of(dataset, frontend, parts.valid, "valid")
+    train_tracks, train_inputs = map(
+        list, zip(*tracks_with_audio(dataset, frontend, parts.train, "reading audio, train"))
+    )
+    valid_tracks, valid_inputs = map(
+        list, zip(*tracks_with_audio(dataset, frontend, parts.valid, "reading audio, valid"))
+    )
     train_labels, valid_labels = labels_of(train_tracks), labels_of(valid_tracks)
 
     model = build_model(name, model_config)

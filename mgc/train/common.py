@@ -182,6 +182,22 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def tracks_with_audio(dataset, frontend, tracks, desc: str):
+    """(track, input) for each of `tracks` whose audio is in the data folder and decodes, drawn by `frontend` as it
+    is reached (a tqdm bar `desc`); DatasetError when none has. For the trainers that learn from audio."""
+    from tqdm.auto import tqdm
+
+    tracks = list(tracks)
+    found = 0
+    for track in tqdm(tracks, desc=desc, unit="clip"):
+        drawn = frontend.from_dataset(dataset, [track])
+        if track in drawn:
+            found += 1
+            yield track, drawn[track]
+    if not found:
+        raise DatasetError(f"none of the {len(tracks)} tracks ({desc}) has audio that decodes in {dataset.root}")
+
+
 def refuse_unheard_genres(dataset, split: str, train_tracks) -> None:
     """DatasetError when the split's train tracks that have audio in `dataset` miss a genre: a model trained
     from audio cannot learn genres it never hears (here the fault-filtered split's: no blues, classical or jazz)."""

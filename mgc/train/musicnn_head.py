@@ -21,12 +21,19 @@ import torch
 from torch import nn
 
 from ..data.gtzan import GTZAN, labels_of
-from ..errors import DatasetError
 from ..frontends import MUSICNN_INPUT
 from ..models import build_model
 from ..models.musicnn import load_musicnn, weights_file_digest
 from ..runs.checkpoints import run_dir
-from .common import BestEpoch, minibatch_epoch, refuse_unheard_genres, save_run, seed_everything, track_log_loss
+from .common import (
+    BestEpoch,
+    minibatch_epoch,
+    refuse_unheard_genres,
+    save_run,
+    seed_everything,
+    track_log_loss,
+    tracks_with_audio,
+)
 
 
 @dataclass
@@ -61,23 +68,16 @@ class Patches:
 
 def embedded_patches(dataset: GTZAN, tracks, musicnn: str = "MSD_musicnn", desc: str = "") -> tuple[list[str], Patches]:
     """The tracks that have audio, and musicnn's embedding of each of their patches (a tqdm bar per part)."""
-    from tqdm.auto import tqdm
-
     network = load_musicnn(musicnn)
     found, embeddings, track_index = [], [], []
-    for track in tqdm(list(tracks), desc=desc or "musicnn embeddings", unit="clip"):
-        inputs = MUSICNN_INPUT.from_dataset(dataset, [track])
-        if track not in inputs:
-            continue
+    for track, patches in tracks_with_audio(dataset, MUSICNN_INPUT, tracks, desc or "musicnn embeddings"):
         with torch.inference_mode():
             patch_embeddings = torch.cat(
-                [network(*batch)["embedding"] for batch in MUSICNN_INPUT.batches(inputs[track])]
+                [network(*batch)["embedding"] for batch in MUSICNN_INPUT.batches(patches)]
             ).numpy()
         embeddings.append(patch_embeddings)
         track_index.append(np.full(len(patch_embeddings), len(found)))
         found.append(track)
-    if not found:
-        raise DatasetError(f"none of the {len(tracks)} tracks has audio that decodes in {dataset.root}")
     return found, Patches(np.concatenate(embeddings), np.concatenate(track_index), labels_of(found))
 
 
