@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from mgc.frontends.features import (
-    FEATURE_NAMES,
+    _FRAME_FEATURES,
     HOP_LENGTH,
     HPSS_KERNEL,
     MIN_SAMPLES,
@@ -21,18 +21,6 @@ from mgc.frontends.features import (
     PAD_MODE,
     SAMPLE_RATE,
 )
-
-_FRAME_FEATURES = (
-    "chroma_stft",
-    "rms",
-    "spectral_centroid",
-    "spectral_bandwidth",
-    "rolloff",
-    "zero_crossing_rate",
-    "harmony",
-    "perceptr",
-)
-assert FEATURE_NAMES[0] == "chroma_stft_mean"
 
 
 def librosa_features(y: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
