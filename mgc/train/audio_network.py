@@ -30,9 +30,9 @@ from .common import (
     refuse_unheard_genres,
     save_run,
     seed_everything,
-    track_log_loss,
     tracks_with_audio,
     training_precision,
+    validation_scores,
 )
 from .pictures import train_step
 
@@ -132,15 +132,12 @@ def train_audio_network(
         model.cpu()
         probabilities, _ = track_outputs(model, frontend, valid_inputs)
         model.to(device)
-        valid_loss = track_log_loss(probabilities, valid_labels)
-        valid_acc = float((probabilities.argmax(1) == valid_labels).mean())
         scheduler.step()
         row = {
             "epoch": epoch,
             "train_loss": loss_sum / seen,
             "train_accuracy": correct / seen,
-            "valid_loss": valid_loss,
-            "valid_accuracy": valid_acc,
+            **validation_scores(probabilities, valid_labels),
             "lr": lr,
         }
         if best.end_epoch(model, history, row, started, report=True):

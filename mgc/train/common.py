@@ -148,6 +148,22 @@ def track_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.log(probabilities[np.arange(len(labels)), labels] + 1e-9).mean())
 
 
+def mean_per_track(probabilities: np.ndarray, track_index: np.ndarray, tracks: int) -> np.ndarray:
+    """(tracks, classes): the mean of each track's rows of `probabilities` (its windows or patches; `track_index`
+    names each row's track) — a track's answer, as `mgc.runs.outputs` gives it."""
+    sums = np.zeros((tracks, probabilities.shape[1]))
+    np.add.at(sums, track_index, probabilities)
+    return sums / np.bincount(track_index, minlength=tracks)[:, None]
+
+
+def validation_scores(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """An epoch's `valid_loss` (log loss) and `valid_accuracy` from the valid tracks' probabilities."""
+    return {
+        "valid_loss": track_log_loss(probabilities, labels),
+        "valid_accuracy": float((probabilities.argmax(1) == labels).mean()),
+    }
+
+
 def native_bf16(device: str) -> bool:
     """Whether `device` computes bfloat16 natively: a CPU with AMX or AVX-512 BF16 instructions, a CUDA
     GPU that supports it. Elsewhere bfloat16 is emulated and slower than float32."""

@@ -31,7 +31,7 @@ from ..frontends import PICTURE, PICTURE_AND_FEATURES
 from ..models import build_model, parameter_count
 from ..runs.checkpoints import load_picture_model, run_digest, run_dir, trained_models
 from ..runs.outputs import window_outputs
-from .common import BestEpoch, minibatch_epoch, save_run, seed_everything, track_log_loss
+from .common import BestEpoch, mean_per_track, minibatch_epoch, save_run, seed_everything, validation_scores
 
 
 @dataclass
@@ -86,9 +86,7 @@ def track_probabilities(model: nn.Module, windows: Windows) -> np.ndarray:
             torch.from_numpy(windows.embeddings).float(), torch.from_numpy(windows.rows[windows.track_index])
         )["logits"]
     probabilities = torch.softmax(logits, dim=1).numpy().astype(np.float64)
-    sums = np.zeros((len(windows.labels), probabilities.shape[1]))
-    np.add.at(sums, windows.track_index, probabilities)
-    return sums / np.bincount(windows.track_index, minlength=len(windows.labels))[:, None]
+    return mean_per_track(probabilities, windows.track_index, len(windows.labels))
 
 
 def fit_head(
@@ -124,14 +122,11 @@ def fit_head(
         model.cpu()
         probabilities = track_probabilities(model, valid)
         model.to(device)
-        valid_loss = track_log_loss(probabilities, valid.labels)
-        valid_acc = float((probabilities.argmax(1) == valid.labels).mean())
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
             "train_accuracy": train_acc,
-            "valid_loss": valid_loss,
-            "valid_accuracy": valid_acc,
+            **validation_scores(probabilities, valid.labels),
             "lr": config.lr,
         }
         if best.end_epoch(model, history, row, started):

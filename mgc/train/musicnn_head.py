@@ -27,12 +27,13 @@ from ..models.musicnn import load_musicnn, weights_file_digest
 from ..runs.checkpoints import run_dir
 from .common import (
     BestEpoch,
+    mean_per_track,
     minibatch_epoch,
     refuse_unheard_genres,
     save_run,
     seed_everything,
-    track_log_loss,
     tracks_with_audio,
+    validation_scores,
 )
 
 
@@ -87,9 +88,7 @@ def track_probabilities(model: nn.Module, patches: Patches) -> np.ndarray:
     with torch.inference_mode():
         logits = model.classify_embeddings(torch.from_numpy(patches.embeddings))["logits"]
     probabilities = torch.softmax(logits, dim=1).numpy().astype(np.float64)
-    sums = np.zeros((len(patches.labels), probabilities.shape[1]))
-    np.add.at(sums, patches.track_index, probabilities)
-    return sums / np.bincount(patches.track_index, minlength=len(patches.labels))[:, None]
+    return mean_per_track(probabilities, patches.track_index, len(patches.labels))
 
 
 def fit_head(
@@ -119,14 +118,11 @@ def fit_head(
             generator,
         )
         probabilities = track_probabilities(model, valid)
-        valid_loss = track_log_loss(probabilities, valid.labels)
-        valid_acc = float((probabilities.argmax(1) == valid.labels).mean())
         row = {
             "epoch": epoch,
             "train_loss": train_loss,
             "train_accuracy": train_acc,
-            "valid_loss": valid_loss,
-            "valid_accuracy": valid_acc,
+            **validation_scores(probabilities, valid.labels),
             "lr": config.lr,
         }
         if best.end_epoch(model, history, row, started):

@@ -20,7 +20,7 @@ from ..frontends.picture import PICTURE, WINDOW_COLUMNS
 from ..models import build_model, parameter_count
 from ..runs.checkpoints import load_model, read_json, run_dir
 from ..runs.outputs import track_outputs
-from .common import BestEpoch, native_bf16, save_run, seed_everything, track_log_loss, training_precision
+from .common import BestEpoch, native_bf16, save_run, seed_everything, training_precision, validation_scores
 from .picture_conditions import ConditionRecipe, apply_condition, degraded_pictures, random_condition
 
 
@@ -221,15 +221,12 @@ def train_picture_model(
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=validate_in_bf16):
             probabilities, _ = track_outputs(model, PICTURE, valid_pictures)
         model.to(device)
-        valid_loss = track_log_loss(probabilities, valid_labels)
-        valid_acc = float((probabilities.argmax(1) == valid_labels).mean())
         scheduler.step()
         row = {
             "epoch": epoch,
             "train_loss": loss_sum / seen,
             "train_accuracy": correct / seen,
-            "valid_loss": valid_loss,
-            "valid_accuracy": valid_acc,
+            **validation_scores(probabilities, valid_labels),
             "lr": lr,
         }
         if best.end_epoch(model, history, row, started, report=True):
