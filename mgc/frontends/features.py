@@ -222,13 +222,14 @@ def _piece_statistics(
 
     own = piece.own
     with torch.inference_mode():
-        D = _stft(piece.samples(y, PAD_MODE))
+        padded = piece.samples(y, PAD_MODE)  # what the STFT and the RMS frames both read
+        D = _stft(padded)
         S = D.abs().contiguous()
         P = S[:, own].square()
         frequencies = torch.from_numpy(np.fft.rfftfreq(N_FFT, 1 / sr))
         frame_features = {
             "chroma_stft": _chroma(P.contiguous().numpy(), sr, tuning),
-            "rms": _frame_rms(piece.samples(y, PAD_MODE))[own],
+            "rms": _frame_rms(padded)[own],
             **_spectral_shape(S[:, own], frequencies),
             "zero_crossing_rate": _zero_crossing_rate(piece.samples(y, "edge"))[own],
         }
