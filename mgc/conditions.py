@@ -326,3 +326,11 @@ def random_chain(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.4:
         out = mp3(_peak_safe(out), int(rng.choice([32, 48, 64, 96, 128])))
     return _peak_safe(np.asarray(out, dtype=np.float32))
+
+
+def degraded_versions(samples: np.ndarray, track: str, count: int, seed: int = 0) -> list[np.ndarray]:
+    """`count` versions of a training track's audio through random listening chains (`random_chain`), drawn from a
+    generator seeded by `seed` and the track's name: every trainer that learns from degraded audio (the picture
+    models' renders, the musicnn head) hears the same versions of a track."""
+    rng = np.random.default_rng([seed, *map(ord, track)])
+    return [random_chain(samples, rng) for _ in range(count)]

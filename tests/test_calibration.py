@@ -45,6 +45,14 @@ def test_the_fitted_temperature_softens_an_overconfident_model_and_lowers_its_lo
     assert fitting.expected_calibration_error(labels, q) < fitting.expected_calibration_error(labels, p) / 3
 
 
+def test_a_valid_part_without_a_single_mistake_leaves_the_probabilities_as_they_are():
+    labels, p = overconfident()
+    right = p.argmax(axis=1) == labels
+    assert not right.all()
+    assert fitting.fit_temperature(labels[right], p[right]) == 1.0  # not the bound: every answer certain
+    assert fitting.fit_temperature(labels, p) != 1.0
+
+
 def test_the_reliability_bins_count_every_track_once():
     labels, p = overconfident(n=123)
     rows = fitting.reliability(labels, p)

@@ -17,6 +17,7 @@ from mgc.data.audio import Audio, load_audio
 from mgc.frontends import MUSICNN_INPUT, FrontEnd, MusicnnInput
 from mgc.frontends.musicnn_input import (
     HOP_LENGTH,
+    LEVEL_DBFS,
     MEL_BASIS_FILE,
     N_FFT,
     N_MELS,
@@ -25,6 +26,7 @@ from mgc.frontends.musicnn_input import (
     PATCH_SECONDS,
     SAMPLE_RATE,
     audio_patches,
+    levelled,
     log_mel,
     patches,
     resample_to_16k,
@@ -168,9 +170,17 @@ def test_musicnn_input_is_a_front_end_of_audio_with_its_own_version():
     assert MUSICNN_INPUT.version.startswith("musicnn") and MUSICNN_INPUT.version != "kaggle-mel-v1"
 
 
-def test_musicnn_input_of_audio_is_its_patches():
+def test_musicnn_input_of_audio_is_the_patches_of_the_audio_at_one_level():
     samples = sine_chord(10.0)
-    np.testing.assert_array_equal(MUSICNN_INPUT.from_audio(_audio(samples)), audio_patches(samples))
+    np.testing.assert_array_equal(MUSICNN_INPUT.from_audio(_audio(samples)), audio_patches(levelled(samples)))
+    rms_db = 20 * np.log10(np.sqrt(np.mean(np.square(levelled(samples), dtype=np.float64))))
+    assert abs(rms_db - LEVEL_DBFS) < 0.01
+    quiet = MUSICNN_INPUT.from_audio(_audio(samples * 10 ** (-35 / 20)))
+    np.testing.assert_allclose(quiet, MUSICNN_INPUT.from_audio(_audio(samples)), atol=1e-4)  # the level is gone
+    loud = audio_patches(samples)
+    assert np.abs(audio_patches(samples * 10 ** (-35 / 20)) - loud).max() > 1.0  # …which the bare log-mel keeps
+    silence = np.zeros(SR * 4, dtype=np.float32)
+    np.testing.assert_array_equal(levelled(silence), silence)
 
 
 def test_musicnn_input_batches_a_few_patches_at_a_time_and_loses_none():

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import mgc
-from mgc.data.gtzan import GENRES
+from mgc.data.gtzan import GENRES, GTZAN
 from mgc.errors import DatasetError
 from mgc.evaluate import evaluate
 from mgc.frontends import MUSICNN_INPUT
@@ -18,7 +18,7 @@ from mgc.models import build_model, family
 from mgc.models.musicnn import EMBEDDING_SIZE, weights_file_digest
 from mgc.runs.checkpoints import load_model, read_json, run_dir
 from mgc.train import train
-from mgc.train.musicnn_head import MusicnnHeadTrainConfig, train_musicnn_head
+from mgc.train.musicnn_head import MusicnnHeadTrainConfig, embedded_patches, train_musicnn_head
 from tests.conftest import encode, sine_chord
 
 FEW_EPOCHS = MusicnnHeadTrainConfig(candidates=(((), 0.0, 1e-3), ((16,), 0.5, 1e-3)), epochs=10, patience=1000)
@@ -91,6 +91,24 @@ def test_training_saves_a_run_with_the_clip_counts_and_the_musicnn_weights_it_re
     assert saved["config"]["musicnn"] == "MSD_musicnn"
     assert saved["config"]["musicnn_digest"] == weights_file_digest("MSD_musicnn")
     assert len(pd.read_csv(run_dir("musicnn", "filtered") / "history.csv")) == FEW_EPOCHS.epochs
+
+
+def test_the_robust_recipe_adds_the_patches_of_degraded_versions_of_each_train_clip(checkpoints, few_clips_with_audio):
+    assert read_json(run_dir("musicnn", "filtered") / "training.json")["recipe"] == "robust"
+    dataset = GTZAN(few_clips_with_audio)
+    tracks = dataset.split("filtered").train[:2]
+    _, clean = embedded_patches(dataset, tracks)
+    _, robust = embedded_patches(dataset, tracks, degraded_renders=2)
+    assert len(robust.embeddings) == 3 * len(clean.embeddings)
+    assert np.array_equal(np.bincount(robust.track_index), 3 * np.bincount(clean.track_index))
+    first = robust.track_index == 0
+    per_version = first.sum() // 3
+    np.testing.assert_allclose(robust.embeddings[first][:per_version], clean.embeddings[clean.track_index == 0])
+    assert not np.allclose(
+        robust.embeddings[first][per_version : 2 * per_version], robust.embeddings[first][:per_version]
+    )
+    _, again = embedded_patches(dataset, tracks, degraded_renders=2)
+    np.testing.assert_array_equal(again.embeddings, robust.embeddings)  # the same versions every time
 
 
 def test_training_refuses_a_split_whose_train_clips_with_audio_miss_a_genre(few_clips_with_audio, tmp_path):

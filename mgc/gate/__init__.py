@@ -34,8 +34,8 @@ def gate_file() -> Path:
 
 
 def transformed(vectors: np.ndarray) -> np.ndarray:
-    """Measurements (rows in `NAMES` order) on the scales the gate weighs them: flatness and centroid as
-    logarithms (they span decades), the rest as they are."""
+    """Measurements (rows in `NAMES` order, any further columns after them) on the scales the gate weighs them:
+    flatness and centroid as logarithms (they span decades), the rest as they are."""
     x = np.array(vectors, dtype=np.float64, ndmin=2)
     x[:, NAMES.index("flatness")] = np.log10(x[:, NAMES.index("flatness")] + 1e-6)
     x[:, NAMES.index("centroid_hz")] = np.log10(x[:, NAMES.index("centroid_hz")] + 10.0)

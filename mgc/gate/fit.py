@@ -22,9 +22,10 @@ REGULARISATION = 1.0
 """scikit-learn's C: the inverse strength of the L2 penalty on the weights."""
 
 
-def measure_set(items: list[Item], progress: bool = True) -> pd.DataFrame:
-    """One row per item: name, kind, part, seconds, then the measurements (`NAMES`). Torch runs on one thread
-    meanwhile: hundreds of small inputs go faster so than with threads that wait on each other."""
+def measure_set(items: list[Item], progress: bool = True, also=None) -> pd.DataFrame:
+    """One row per item: name, kind, part, seconds, then the measurements (`NAMES`) and, with `also` (samples →
+    {column: value}), a candidate measurement's columns. Torch runs on one thread meanwhile: hundreds of small
+    inputs go faster so than with threads that wait on each other."""
     import torch
     from tqdm import tqdm
 
@@ -37,38 +38,40 @@ def measure_set(items: list[Item], progress: bool = True) -> pd.DataFrame:
             rows.append(
                 {"name": item.name, "kind": item.kind, "part": item.part, "seconds": len(samples) / 22050}
                 | measure(samples).as_dict()
+                | (also(samples) if also else {})
             )
     finally:
         torch.set_num_threads(threads)
     return pd.DataFrame(rows)
 
 
-def fit_gate(table: pd.DataFrame) -> Gate:
-    """The gate fitted on the table's fit-part music, speech and other sounds."""
+def fit_gate(table: pd.DataFrame, extra: tuple[str, ...] = ()) -> Gate:
+    """The gate fitted on the table's fit-part music, speech and other sounds; `extra` names further columns of
+    the table to weigh after `NAMES` (for trying a candidate measurement: such a gate is not saved)."""
     from sklearn.linear_model import LogisticRegression
 
     fit = table[(table.part == FIT) & table.kind.isin(CLASSES)]
-    x = transformed(fit[list(NAMES)].to_numpy())
+    x = transformed(fit[[*NAMES, *extra]].to_numpy())
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     labels = fit.kind.map(CLASSES.index).to_numpy()
     model = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=5000)
     model.fit(expanded((x - mean) / scale), labels)
     gate = Gate(mean, scale, model.coef_, model.intercept_, 0.5)
-    music = gate.probabilities(fit[fit.kind == "music"][list(NAMES)].to_numpy())[:, 0]
+    music = gate.probabilities(fit[fit.kind == "music"][[*NAMES, *extra]].to_numpy())[:, 0]
     threshold = min(0.5, float(np.quantile(music, MUSIC_FLAGGED_AT_MOST)))
     return Gate(mean, scale, model.coef_, model.intercept_, threshold)
 
 
-def flagged(gate: Gate, table: pd.DataFrame) -> np.ndarray:
-    """Whether the gate calls each row "not music"."""
-    return gate.probabilities(table[list(NAMES)].to_numpy())[:, 0] < gate.threshold
+def flagged(gate: Gate, table: pd.DataFrame, extra: tuple[str, ...] = ()) -> np.ndarray:
+    """Whether the gate (fitted with the `extra` columns, if any) calls each row "not music"."""
+    return gate.probabilities(table[[*NAMES, *extra]].to_numpy())[:, 0] < gate.threshold
 
 
-def check_table(gate: Gate, table: pd.DataFrame) -> pd.DataFrame:
+def check_table(gate: Gate, table: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per part and kind: items, how many are flagged as not music, the share and its Wilson 95 % interval."""
     from ..evaluate.metrics import wilson_interval
 
-    table = table.assign(flagged=flagged(gate, table))
+    table = table.assign(flagged=flagged(gate, table, extra))
     rows = []
     for (part, kind), group in table.groupby(["part", "kind"], sort=False):
         hits, n = int(group.flagged.sum()), len(group)

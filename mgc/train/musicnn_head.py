@@ -7,6 +7,8 @@ hidden layer of 64 with dropout), Adam on the train patches, validated after eve
 (a track's answer is the mean of its patches' probabilities), early-stopped, the best epoch kept → the
 candidate with the best validation accuracy (then loss) is saved with the usual run files
 (`mgc.train.common.save_run`); training.json lists every candidate and the clips of each part that have audio.
+The robust recipe (the default) adds to the train patches those of each train clip's audio through random listening
+chains (`MusicnnHeadTrainConfig.degraded_renders`).
 The test part is never read (only counted).
 """
 
@@ -20,6 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..conditions import degraded_versions
+from ..data.audio import load_audio
 from ..data.gtzan import GTZAN, labels_of
 from ..frontends import MUSICNN_INPUT
 from ..models import build_model
@@ -54,6 +58,9 @@ class MusicnnHeadTrainConfig:
     batch_size: int = 64
     epochs: int = 200
     patience: int = 30  # epochs without validation improvement before stopping
+    degraded_renders: int = 4
+    """Per train clip: its audio through this many random listening chains (`mgc.conditions.degraded_versions`, the
+    versions the picture models' renders hear), whose patches join the train patches; the valid part stays clean."""
     seed: int = 0
 
 
@@ -67,15 +74,25 @@ class Patches:
     labels: np.ndarray
 
 
-def embedded_patches(dataset: GTZAN, tracks, musicnn: str = "MSD_musicnn", desc: str = "") -> tuple[list[str], Patches]:
-    """The tracks that have audio, and musicnn's embedding of each of their patches (a tqdm bar per part)."""
+def embedded_patches(
+    dataset: GTZAN, tracks, musicnn: str = "MSD_musicnn", desc: str = "", degraded_renders: int = 0, seed: int = 0
+) -> tuple[list[str], Patches]:
+    """The tracks that have audio, and musicnn's embedding of each of their patches (a tqdm bar per part); with
+    `degraded_renders`, also of each patch of that many degraded versions of each track (`degraded_versions`)."""
     network = load_musicnn(musicnn)
+
+    @torch.inference_mode()
+    def embed(patches: np.ndarray) -> np.ndarray:
+        return torch.cat([network(*batch)["embedding"] for batch in MUSICNN_INPUT.batches(patches)]).numpy()
+
     found, embeddings, track_index = [], [], []
     for track, patches in tracks_with_audio(dataset, MUSICNN_INPUT, tracks, desc or "musicnn embeddings"):
-        with torch.inference_mode():
-            patch_embeddings = torch.cat(
-                [network(*batch)["embedding"] for batch in MUSICNN_INPUT.batches(patches)]
-            ).numpy()
+        pieces = [embed(patches)]
+        if degraded_renders:
+            audio = load_audio(dataset.audio[track])
+            for samples in degraded_versions(audio.samples, track, degraded_renders, seed):
+                pieces.append(embed(MUSICNN_INPUT.from_audio(replace(audio, samples=samples))))
+        patch_embeddings = np.concatenate(pieces)
         embeddings.append(patch_embeddings)
         track_index.append(np.full(len(patch_embeddings), len(found)))
         found.append(track)
@@ -159,7 +176,13 @@ def train_musicnn_head(
     tracks, patches = {}, {}
     for part in ("train", "valid"):
         tracks[part], patches[part] = embedded_patches(
-            dataset, parts.part(part), config.musicnn, desc=f"musicnn embeddings, {part}"
+            dataset,
+            parts.part(part),
+            config.musicnn,
+            desc=f"musicnn embeddings, {part}"
+            + (f" (and {config.degraded_renders} degraded versions)" * (part == "train")),
+            degraded_renders=config.degraded_renders if part == "train" else 0,
+            seed=config.seed,
         )
     embedding_seconds = time.perf_counter() - started
 
@@ -201,6 +224,7 @@ def train_musicnn_head(
         chosen["history"],
         {**asdict(config), "chosen": {k: chosen[k] for k in ("hidden", "dropout", "weight_decay")}},
         device="cpu",
+        recipe="robust" if config.degraded_renders else "clean",
         train_seconds=seconds,
         embedding_seconds=round(embedding_seconds, 1),
         musicnn_weights=f"{config.musicnn} of musicnn 0.1.0 (Pons & Serra 2019), mgc/models/musicnn_weights",

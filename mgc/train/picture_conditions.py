@@ -233,10 +233,10 @@ def random_room_kernels(count: int = 24, seed: int = 1234) -> tuple[np.ndarray, 
 
 def degraded_pictures(dataset, tracks, renders: int, seed: int = 0) -> dict[str, list[np.ndarray]]:
     """For each of `tracks` with audio: `renders` pictures drawn from its audio put through random listening
-    chains (`mgc.conditions.random_chain`), cached like `track_pictures` (one .npz per data folder and recipe)."""
+    chains (`mgc.conditions.degraded_versions`), cached like `track_pictures` (one .npz per data folder and recipe)."""
     from tqdm.auto import tqdm
 
-    from ..conditions import random_chain
+    from ..conditions import degraded_versions
     from ..data.audio import load_audio
     from ..frontends.picture import VERSION, _folder_key, default_cache_dir, render_audio
 
@@ -252,10 +252,8 @@ def degraded_pictures(dataset, tracks, renders: int, seed: int = 0) -> dict[str,
             stored = {name: saved[name] for name in saved.files}
     missing = [t for t in with_audio if f"{t}/0" not in stored]
     for track in tqdm(missing, desc="rendering degraded audio", unit="track", disable=not missing):
-        samples = load_audio(dataset.audio[track]).samples
-        rng = np.random.default_rng([seed, *map(ord, track)])
-        for k in range(renders):
-            stored[f"{track}/{k}"] = render_audio(random_chain(samples, rng))
+        for k, samples in enumerate(degraded_versions(load_audio(dataset.audio[track]).samples, track, renders, seed)):
+            stored[f"{track}/{k}"] = render_audio(samples)
     if missing:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, **stored)
