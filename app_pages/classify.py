@@ -14,7 +14,7 @@ import streamlit as st
 from audio_recorder_streamlit import audio_recorder
 
 import mgc
-from app_pages.cached import cached_embedding_map, dataset, picture_model, run_label, split_parts
+from app_pages.cached import all_robustness, cached_embedding_map, dataset, picture_model, run_label, split_parts
 from app_pages.picker import arrived, from_url, link_note, pick_run, to_url
 from app_pages.plot import plot
 from app_pages.recorder import ask_for_music
@@ -22,6 +22,7 @@ from mgc import GENRES, charts, explain
 from mgc.data.audio import MAX_SECONDS
 from mgc.data.examples import ICONS, KINDS, example, examples_of
 from mgc.data.gtzan import genre_of
+from mgc.evaluate.robustness import better_for_recordings
 from mgc.explain import words
 from mgc.explain.words import GLOSSARY
 from mgc.gate import GateResult
@@ -231,7 +232,7 @@ def example_audio(gtzan: mgc.GTZAN | None, model: str, split: str) -> Given | No
     return None
 
 
-def show_result(given: Given, model: str, split: str) -> None:
+def show_result(given: Given, model: str, split: str, recorded: bool = False) -> None:
     digest, decoded = decode(given.data)
     audio = decoded.audio
     prediction = classify(digest, model, split, audio)
@@ -269,6 +270,8 @@ def show_result(given: Given, model: str, split: str) -> None:
         )
     for notice in prediction.notices:
         st.info(notice)
+    if recorded and prediction.is_music:
+        suggest_for_recordings(model, split)
 
     inputs = words.run_inputs(model, split)
     features_only = set(inputs.values()) == {"features"}
@@ -302,6 +305,28 @@ def show_result(given: Given, model: str, split: str) -> None:
         )
     show_embedding_map(prediction, model, split)
     show_downloads(prediction, given, split)
+
+
+def use_model(model: str) -> None:
+    """The picker's model becomes `model` (before the next run draws it; the expert view offers every run)."""
+    st.session_state["classify_model"] = model
+    st.session_state["classify_all_models"] = True
+
+
+def suggest_for_recordings(model: str, split: str) -> None:
+    """After a recording: name the run that hears music through a speaker, a room and a microphone measurably
+    better than this one (the classroom chain of `python -m mgc robustness`, on the same test clips), if any."""
+    suggestion = better_for_recordings(all_robustness(), model, split)
+    if suggestion is None:
+        return
+    st.info(
+        f"**Playing music to the microphone through a speaker?** Through our classroom chain (a phone speaker, a "
+        f"room, a talking class, a laptop microphone, a 32-kbit/s MP3) **{suggestion.model}** gets "
+        f"{suggestion.correct} of {suggestion.clips} test clips right, {model} {suggestion.current_correct} "
+        f"(McNemar p = {suggestion.p_value:.2f} on the same clips; see Evaluation → Real-world conditions).",
+        icon=":material/campaign:",
+    )
+    st.button(f"Classify with {suggestion.model}", on_click=use_model, args=(suggestion.model,), key="use_robust")
 
 
 def show_taggram(digest: str, audio: mgc.Audio, top: int = 10) -> None:
@@ -394,7 +419,7 @@ if run is not None:
 
 if run is not None and given is not None:
     try:
-        show_result(given, *run)
+        show_result(given, *run, recorded=source == RECORD)
     except mgc.AudioError as error:  # about the visitor's input; other errors are the page boundary's (app.py)
         st.error(str(error), icon=":material/error:")
 elif run is not None:

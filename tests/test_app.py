@@ -19,10 +19,12 @@ from streamlit.testing.v1 import AppTest
 import mgc
 import mgc.runs
 from mgc.data.examples import EXAMPLES, example
+from mgc.evaluate import robustness
 from mgc.runs.checkpoints import available_runs
 from tests.conftest import encode, sine_chord
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
 PAGES = [
     "app_pages/home.py",
     "app_pages/classify.py",
@@ -173,6 +175,41 @@ def test_a_recording_in_session_state_is_classified(trained_crnn):
     assert_no_exception(app)
     assert answer(app) in mgc.GENRES
     assert "top_genres" in plotly_charts(app)
+
+
+def test_a_recording_suggests_the_run_that_hears_a_classroom_better_and_one_click_uses_it(trained_crnn):
+    if ("musicnn", "random") not in available_runs():
+        pytest.skip("no evaluated musicnn for the random split in checkpoints/")
+    app = open_app("app_pages/classify.py")
+    app.radio(key="source").set_value("Record")
+    app.session_state["recording"] = (ROOT / "examples" / "Kevin_MacLeod_-_Vibe_Ace.ogg").read_bytes()
+    app.run()
+    assert_no_exception(app)
+    assert app.selectbox(key="classify_model").value == "crnn"
+    expected = robustness.better_for_recordings(
+        {run: robustness.load(*run) for run in available_runs() if robustness.load(*run)}, "crnn", "random"
+    )
+    hints = [box.value for box in app.info if "through a speaker" in box.value]
+    if expected is None:  # the shipped runs' robustness.json decide; then there is nothing to suggest
+        assert not hints
+        return
+    assert len(hints) == 1 and f"**{expected.model}** gets {expected.correct} of {expected.clips}" in hints[0]
+    app.button(key="use_robust").click()
+    app.run()
+    assert_no_exception(app)
+    assert app.selectbox(key="classify_model").value == expected.model
+    assert answer(app) == mgc.classify(ROOT / "examples" / "Kevin_MacLeod_-_Vibe_Ace.ogg", model=expected.model).genre
+    assert not [box.value for box in app.info if "through a speaker" in box.value]  # the best needs no suggestion
+
+
+def test_an_upload_gets_no_suggestion_for_recordings(trained_crnn):
+    app = open_app("app_pages/classify.py")
+    app.file_uploader(key="upload").upload(
+        "take.ogg", (ROOT / "examples" / "Kevin_MacLeod_-_Vibe_Ace.ogg").read_bytes()
+    )
+    app.run()
+    assert_no_exception(app)
+    assert not [box.value for box in app.info if "through a speaker" in box.value]
 
 
 def test_streamlits_recorder_is_classified(trained_crnn):

@@ -43,3 +43,46 @@ def test_a_split_without_test_audio_is_named(small_model, tmp_path, monkeypatch)
         (tmp_path / "splits" / f"{part}_filtered.txt").write_text("blues/blues.00000.wav\n")
     with pytest.raises(DatasetError, match="has audio"):
         robustness.measure(["crnn"], "filtered", data=tmp_path)
+
+
+def _measured(model: str, right: list[bool], tracks: list[str]) -> dict:
+    """A robustness.json record whose classroom-chain answers are right exactly where `right` says."""
+    answers = [
+        t.split(".")[0] if ok else ("rock" if not t.startswith("rock") else "pop") for t, ok in zip(tracks, right)
+    ]
+    return {"model": model, "tracks": tracks, "clips": len(tracks), "conditions": {"classroom": {"answers": answers}}}
+
+
+TRACKS = [f"{g}.000{i:02d}" for g in ("blues", "jazz", "metal") for i in range(11)]  # 33 clips
+
+
+def test_a_run_that_hears_recordings_measurably_better_on_the_same_clips_is_suggested():
+    records = {
+        ("crnn", "random"): _measured("crnn", [True] * 12 + [False] * 21, TRACKS),
+        ("musicnn", "random"): _measured("musicnn", [True] * 11 + [False] + [True] * 8 + [False] * 13, TRACKS),
+        ("cnn", "random"): _measured("cnn", [True] * 13 + [False] * 20, TRACKS),
+        ("musicnn", "filtered"): _measured("musicnn", [True] * 33, TRACKS),  # another split: never compared
+    }
+    suggestion = robustness.better_for_recordings(records, "crnn", "random")
+    assert (suggestion.model, suggestion.correct, suggestion.current_correct, suggestion.clips) == (
+        "musicnn",
+        19,
+        12,
+        33,
+    )
+    assert suggestion.p_value == pytest.approx(0.039, abs=0.001)  # 8 clips right only by musicnn, 1 only by the crnn
+    assert robustness.better_for_recordings(records, "musicnn", "random") is None  # nothing better than the best
+    assert robustness.better_for_recordings(records, "lstm", "random") is None  # never measured
+
+
+def test_no_suggestion_for_a_difference_within_the_noise_or_a_run_wrong_on_most_clips():
+    within_noise = {
+        ("crnn", "random"): _measured("crnn", [True] * 12 + [False] * 21, TRACKS),
+        ("musicnn", "random"): _measured("musicnn", [True] * 16 + [False] * 17, TRACKS),  # 4 more, p = 0.125
+    }
+    assert robustness.better_for_recordings(within_noise, "crnn", "random") is None
+    mostly_wrong = {
+        ("crnn", "random"): _measured("crnn", [False] * 33, TRACKS),
+        ("logreg", "random"): _measured("logreg", [True] * 10 + [False] * 23, TRACKS),  # p = 0.002, but 10 of 33
+    }
+    assert robustness.better_for_recordings(mostly_wrong, "crnn", "random") is None

@@ -10,6 +10,7 @@ very same sounds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from ..errors import DatasetError
 from ..frontends import InputsOf
 from ..runs.checkpoints import read_json, run_dir, write_json
 from ..runs.outputs import audio_outputs
-from .metrics import wilson_interval
+from .metrics import mcnemar, wilson_interval
 
 ROBUSTNESS_FILE = "robustness.json"
 
@@ -85,6 +86,54 @@ def load(model: str, split: str, root: Path | None = None) -> dict | None:
     """A run's cached robustness.json, or None when it has not been measured."""
     path = run_dir(model, split, root) / ROBUSTNESS_FILE
     return read_json(path) if path.is_file() else None
+
+
+RECORDING_CONDITION = "classroom"
+"""The condition a recording in a room is judged by: a speaker, the room, people, a laptop microphone, a codec."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A run that hears recordings measurably better than the one in use, on the same clips."""
+
+    model: str
+    correct: int
+    """Clips it gets right under `RECORDING_CONDITION` …"""
+    current_correct: int
+    """… and the run in use."""
+    clips: int
+    p_value: float
+    """McNemar's exact test on the clips where the two disagree."""
+
+
+def better_for_recordings(records: dict[tuple[str, str], dict], model: str, split: str) -> Suggestion | None:
+    """Among the runs of `split` with a robustness.json (`records`: (model, split) → record), the one right on
+    the most clips under the classroom chain — if it beats `model` there on the same clips by McNemar's test
+    (p < 0.05) and gets at least half of them right; else None (also when `model` was never measured)."""
+    current = records.get((model, split))
+    if current is None or RECORDING_CONDITION not in current["conditions"]:
+        return None
+    truth = [genre_of(t) for t in current["tracks"]]
+
+    def right(record: dict) -> np.ndarray:
+        return np.array([a == t for a, t in zip(record["conditions"][RECORDING_CONDITION]["answers"], truth)])
+
+    candidates = [
+        (other, record)
+        for (other, other_split), record in records.items()
+        if other_split == split
+        and other != model
+        and record["tracks"] == current["tracks"]
+        and RECORDING_CONDITION in record["conditions"]
+    ]
+    if not candidates:
+        return None
+    best, record = max(candidates, key=lambda c: (int(right(c[1]).sum()), c[0]))
+    ours, theirs = right(current), right(record)
+    test = mcnemar(theirs, ours)
+    if theirs.sum() <= ours.sum() or test["p_value"] >= 0.05 or 2 * theirs.sum() < len(truth):
+        return None
+    return Suggestion(best, int(theirs.sum()), int(ours.sum()), len(truth), test["p_value"])
 
 
 def table(records: dict[str, dict]) -> str:
