@@ -8,6 +8,7 @@ from app_pages.cached import dataset, metrics, predictions, robustness
 from app_pages.picker import pick_run
 from app_pages.plot import plot
 from mgc import charts
+from mgc.charts import MISSING
 from mgc.explain.words import GLOSSARY
 
 st.title("Evaluation")
@@ -54,7 +55,10 @@ if run is not None:
         precision_recall.caption(GLOSSARY["ap"])
     if report.open:
         report.dataframe(
-            charts.classification_report(scores).style.format(precision=3, na_rep="—"), key="report", height="content"
+            charts.classification_report(scores).style.format(precision=3, na_rep=MISSING),
+            key="report",
+            height="content",
+            placeholder=MISSING,
         )
         report.caption(f"{GLOSSARY['f1']} roc_auc: {GLOSSARY['auc']} average_precision: {GLOSSARY['ap']}")
     if wrong_tracks.open:
@@ -64,6 +68,7 @@ if run is not None:
                 wrong.style.format({"confidence": "{:.0%}", "p(true genre)": "{:.0%}"}),
                 hide_index=True,
                 key="misclassified",
+                placeholder=MISSING,
             )
             audio = dataset().audio if dataset() is not None else {}
             audible = [track for track in wrong["track"] if track in audio]

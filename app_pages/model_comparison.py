@@ -14,7 +14,7 @@ from app_pages.cached import (
 )
 from app_pages.plot import plot
 from mgc import charts
-from mgc.charts import SPLIT_LABELS
+from mgc.charts import MISSING, SPLIT_LABELS
 from mgc.explain.words import GLOSSARY, describe_model
 
 
@@ -42,6 +42,7 @@ else:
     st.dataframe(
         table,
         key="comparison",
+        placeholder=MISSING,
         column_config={
             **{
                 column: number(format="%.3f", help=words.get(column.split(" (")[0]))
@@ -154,6 +155,7 @@ else:
                     gains.style.format({"accuracy": "{:.1%}", "best member accuracy": "{:.1%}", "gain": "{:+.1%}"}),
                     hide_index=True,
                     key="ensemble_gain",
+                    placeholder=MISSING,
                 )
                 st.caption("Gain is the ensemble's test accuracy minus that of its best member on the same split.")
             else:
@@ -164,10 +166,11 @@ else:
             if robust:
                 st.dataframe(
                     charts.robustness_table(robust).style.format(
-                        {"clean": "{:.0%}", "classroom chain": "{:.0%}", "worst accuracy": "{:.0%}"}, na_rep="—"
+                        {"clean": "{:.0%}", "classroom chain": "{:.0%}", "worst accuracy": "{:.0%}"}, na_rep=MISSING
                     ),
                     hide_index=True,
                     key="robustness_table",
+                    placeholder=MISSING,
                 )
                 st.caption(
                     "Accuracy on the test clips that have audio, clean and under listening conditions "
@@ -182,11 +185,11 @@ else:
             layers = {run: predictions(*run) for run in runs if run[0] in charts.RECURRENT_LAYERS}
             if layers:
                 shown = charts.recurrent_layer_table(layers)
-                # As text: st.dataframe writes a missing number as "None", whatever a Styler's na_rep says.
+                # As text, to format each column its own way; a missing value as MISSING.
                 for column, pattern in (("accuracy", "{:.1%}"), ("vs CNN", "{:+.1%}"), ("McNemar p", "{:.3f}")):
                     if column in shown:
-                        shown[column] = [("—" if pd.isna(v) else pattern.format(v)) for v in shown[column]]
-                st.dataframe(shown, hide_index=True, key="recurrent_layers")
+                        shown[column] = [(MISSING if pd.isna(v) else pattern.format(v)) for v in shown[column]]
+                st.dataframe(shown, hide_index=True, key="recurrent_layers", placeholder=MISSING)
             st.caption(
                 "The same convolutional blocks, then no recurrent layer (cnn: mean and max over time), two LSTM "
                 "layers (cnn-lstm) or two GRU layers (crnn), trained with the same recipe. McNemar's test looks only "

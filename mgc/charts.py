@@ -42,6 +42,8 @@ PER_GENRE_CURVES_HEIGHT = 640
 figure is tall enough that the curves keep ~330 px there (at 520 px they kept ~200)."""
 OTHERS_GREY = "#b0b0b0"
 """The runs that are not the highlighted one, in charts that compare many."""
+MISSING = "—"
+"""How a table shows a value that does not exist (a split a run was not trained on, a comparison with itself)."""
 SPLIT_LABELS = {"random": "random split", "filtered": "fault-filtered split"}
 _LAYOUT = dict(
     template="plotly_white",
@@ -464,7 +466,7 @@ def comparison_table(metrics: dict[tuple[str, str], dict], robustness: dict | No
             runs = {model: m for (model, s), m in metrics.items() if s == split}
             counts = [runs[m].get("test_tracks") if m in runs else None for m in table.index]
             table[f"test tracks ({split})"] = pd.array(counts, dtype="Int64")
-            table[f"95 % interval ({split})"] = [accuracy_interval(runs[m]) if m in runs else "" for m in table.index]
+            table[f"95 % interval ({split})"] = [accuracy_interval(runs[m]) if m in runs else None for m in table.index]
             counted += [f"test tracks ({split})", f"95 % interval ({split})"]
     accuracies = [c for c in table.columns if c.startswith("accuracy (")]
     table = table[accuracies + counted + [c for c in table.columns if c not in accuracies + counted]]

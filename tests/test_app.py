@@ -478,6 +478,7 @@ def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn
     app = open_app("app_pages/model_comparison.py")
     table = app.dataframe[0].value
     assert set(table.index) == {model for model, _ in available_runs()}
+    assert app.dataframe[0].proto.placeholder == "—"  # a split a run lacks reads "—", not "None"
     assert any("fault-filtered split lower" in m.value for m in app.markdown)
     assert set(plotly_charts(app)) == {"bars"}
     assert set(plotly_charts(open_tab(app, "comparison_tab", "Per-genre F1"))) == {"radar"}
