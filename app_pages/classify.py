@@ -22,6 +22,7 @@ from mgc import GENRES, charts, explain
 from mgc.data.audio import MAX_SECONDS
 from mgc.data.examples import ICONS, KINDS, example, examples_of
 from mgc.data.gtzan import genre_of
+from mgc.errors import CheckpointError
 from mgc.evaluate.robustness import better_for_recordings
 from mgc.explain import words
 from mgc.explain.words import GLOSSARY
@@ -316,7 +317,10 @@ def use_model(model: str) -> None:
 def suggest_for_recordings(model: str, split: str) -> None:
     """After a recording: name the run that hears music through a speaker, a room and a microphone measurably
     better than this one (the classroom chain of `python -m mgc robustness`, on the same test clips), if any."""
-    suggestion = better_for_recordings(all_robustness(), model, split)
+    try:
+        suggestion = better_for_recordings(all_robustness(), model, split)
+    except CheckpointError:  # a damaged robustness.json: the result stands; the Evaluation page names the file
+        return
     if suggestion is None:
         return
     st.info(

@@ -566,6 +566,17 @@ def test_a_damaged_run_file_shows_a_clear_message_without_server_paths(run, name
     assert str(checkpoints_copy.parent) not in shown
 
 
+def test_a_damaged_robustness_file_leaves_a_recordings_result_whole(checkpoints_copy):
+    damage(checkpoints_copy / "musicnn" / "random" / "robustness.json")
+    app = open_app("app_pages/classify.py")
+    app.radio(key="source").set_value("Record")
+    app.session_state["recording"] = (ROOT / "examples" / "Kevin_MacLeod_-_Vibe_Ace.ogg").read_bytes()
+    app.run()
+    assert_no_exception(app)
+    assert answer(app) in mgc.GENRES and "top_genres" in plotly_charts(app)
+    assert not app.error and not [box.value for box in app.info if "through a speaker" in box.value]
+
+
 def test_the_real_world_tab_shows_each_condition_with_its_interval_or_how_to_measure_it(checkpoints_copy):
     from mgc.evaluate import robustness
 
