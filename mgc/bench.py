@@ -17,7 +17,9 @@
 5. **training**: one training step of each picture model (`mgc.train.pictures.train_step`, a batch of 32
    crops of the mean training width from the dataset's pictures) in float32 and in bf16 mixed
    precision: milliseconds per step and the ratio fp32 / bf16. bf16 is timed only where the CPU
-   computes it natively (what `precision="auto"` trains in); else it is left out.
+   computes it natively (what `precision="auto"` trains in); else it is left out. From those steps, the validation
+   and the listening conditions timed alike, what `train --all --split both` spends on its picture models
+   (`zoo_training_estimate`: per family and split, an epoch's seconds and the recipe's minutes).
 6. **musicnn**: the pretrained tagger on a 30-s clip's ten 3-s patches — its log-mel front end, the network as
    first ported (the checkpoint's layout, `Musicnn`: all patches at once, batch norms separate, default memory
    layout, under `torch.no_grad`) against mgc's (`FoldedMusicnn`: batch norm folded, channels-last, a few patches
@@ -411,6 +413,65 @@ def training_steps(runs: int, warmup: int, batch_size: int = 32) -> dict[str, di
             row["fp32_over_bf16"] = row["fp32"]["median_ms"] / row["bf16"]["median_ms"]
         results[family] = row
     return results
+
+
+def zoo_training_estimate(steps: dict[str, dict], tracks: int = 10) -> dict:
+    """What `python -m mgc train --all --split both` spends on its picture models, estimated from their parts on this
+    machine: per family and split, an epoch is its steps (`steps`: `training_steps`, in the precision training uses)
+    over the split's train tracks (`crops_per_track` crops each), one validation over its valid tracks (as training
+    validates: `track_outputs`, timed on `tracks` of them) and, in the fine-tuning stage, the listening condition of
+    each example (`training_example`, timed); times the recipe's epochs (clean stage + fine-tuning; no early stop, so
+    an upper bound). The feature models, the hybrid and the ensembles (≈ 2–3 min together) are not included."""
+    import math
+
+    import torch
+
+    from .data.gtzan import GTZAN
+    from .frontends.picture import PICTURE, track_pictures
+    from .models import build_model
+    from .runs.outputs import track_outputs
+    from .train.common import native_bf16
+    from .train.picture_conditions import random_room_kernels
+    from .train.pictures import TrainConfig, robust_fine_tuning, training_example
+
+    root = default_data_dir()
+    if root is None:
+        return {"skipped": "no dataset: the split sizes and pictures are needed"}
+    dataset = GTZAN(root)
+    clean, robust = TrainConfig(), robust_fine_tuning(Path("."))
+    sample = list(track_pictures(dataset.root, dataset.split("random").valid[:tracks]).values())
+    rng = np.random.default_rng(0)
+    random_room_kernels()  # made once per process (24 simulated rooms): not an example's cost
+    started = time.perf_counter()
+    for picture in sample * 8:
+        training_example(picture, [], robust, rng)
+    example_seconds = (time.perf_counter() - started) / (8 * len(sample))
+    validate_in_bf16 = native_bf16("cpu")
+    families, total = {}, 0.0
+    for family, row in steps.items():
+        step_seconds = row.get("bf16", row["fp32"])["median_ms"] / 1000
+        model = build_model(family).eval()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=validate_in_bf16):
+            track_outputs(model, PICTURE, sample[:2])  # warm-up
+            started = time.perf_counter()
+            track_outputs(model, PICTURE, sample)
+        valid_seconds_per_track = (time.perf_counter() - started) / len(sample)
+        per_split = {}
+        for split in ("random", "filtered"):
+            parts = dataset.split(split)
+            batches = math.ceil(len(parts.train) * clean.crops_per_track / clean.batch_size)
+            epoch = batches * step_seconds + len(parts.valid) * valid_seconds_per_track
+            examples = len(parts.train) * robust.crops_per_track * example_seconds
+            minutes = (clean.epochs * epoch + robust.epochs * (epoch + examples)) / 60
+            per_split[split] = {"epoch_seconds": epoch, "minutes": minutes}
+            total += minutes
+        families[family] = per_split
+    return {
+        "families": families,
+        "picture_models_minutes": total,
+        "epochs": {"clean": clean.epochs, "fine_tuning": robust.epochs},
+        "condition_ms_per_example": 1000 * example_seconds,
+    }
 
 
 def _training_crops(count: int, width: int):
@@ -842,6 +903,21 @@ def report(results: dict) -> None:
                 for m, r in results["training"].items()
             ],
         )
+    zoo = results.get("zoo_training", {})
+    if "families" in zoo:
+        _print_table(
+            "train --all --split both, picture models, estimated from the steps above (minutes; "
+            f"{zoo['epochs']['clean']} clean + {zoo['epochs']['fine_tuning']} fine-tuning epochs, no early stop): "
+            f"{zoo['picture_models_minutes']:.1f} in all",
+            [
+                {
+                    "model": family,
+                    **{f"{split} epoch (s)": v["epoch_seconds"] for split, v in splits.items()},
+                    **{f"{split} (min)": v["minutes"] for split, v in splits.items()},
+                }
+                for family, splits in zoo["families"].items()
+            ],
+        )
     if "app" in results:
         app_results = results["app"]
         if "skipped" in app_results:
@@ -956,6 +1032,7 @@ def run(
         results["throughput"] = throughput()
     if "training" in parts:
         results["training"] = training_steps(runs, warmup)
+        results["zoo_training"] = zoo_training_estimate(results["training"])
     if "app" in parts:
         results["app"] = app(sessions)
     if "load" in parts:

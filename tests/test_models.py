@@ -1,6 +1,7 @@
 """Model shapes, normalisation inside the module, and a tiny training run that learns."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,30 @@ def test_bench_times_a_training_step_of_every_picture_model_in_each_precision_th
         assert row["fp32"]["median_ms"] > 0 and ("bf16" in row) == native
         if native:
             assert row["fp32_over_bf16"] == row["fp32"]["median_ms"] / row["bf16"]["median_ms"]
+
+
+@pytest.mark.real_data
+def test_bench_estimates_the_zoos_picture_training_from_steps_validation_and_conditions(real_data):
+    import math
+
+    from mgc.bench import zoo_training_estimate
+    from mgc.train.pictures import TrainConfig, robust_fine_tuning
+
+    estimate = zoo_training_estimate({"crnn": {"fp32": {"median_ms": 100.0}}}, tracks=2)
+    clean, robust = TrainConfig(), robust_fine_tuning(Path("."))
+    assert estimate["epochs"] == {"clean": clean.epochs, "fine_tuning": robust.epochs}
+    assert 0 < estimate["condition_ms_per_example"] < 50  # the rooms are made before the timing, not in it
+    for split, row in estimate["families"]["crnn"].items():
+        parts = real_data.split(split)
+        steps = math.ceil(len(parts.train) * clean.crops_per_track / clean.batch_size) * 0.1
+        assert steps < row["epoch_seconds"] < steps + len(parts.valid) * 1.0  # + validation, under 1 s a track
+        conditions = robust.epochs * len(parts.train) * robust.crops_per_track * estimate["condition_ms_per_example"]
+        assert row["minutes"] * 60 == pytest.approx(
+            (clean.epochs + robust.epochs) * row["epoch_seconds"] + conditions / 1000
+        )
+    assert estimate["picture_models_minutes"] == pytest.approx(
+        sum(r["minutes"] for r in estimate["families"]["crnn"].values())
+    )
 
 
 def test_the_cnn_lstm_is_the_crnn_with_lstm_cells_and_nothing_else():
