@@ -34,7 +34,7 @@ from .common import (
     training_precision,
     validation_scores,
 )
-from .pictures import train_step
+from .pictures import random_crops, train_step
 
 
 @dataclass
@@ -51,16 +51,6 @@ class AudioNetworkTrainConfig:
     patience: int = 20  # epochs without validation improvement before stopping
     precision: str = "auto"  # of the training steps: auto | bf16 | fp32 (see `training_precision`)
     seed: int = 0
-
-
-def random_crops(
-    inputs: list[np.ndarray], labels: np.ndarray, min_width: int, max_width: int, rng: np.random.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """One crop of each (bands, frames) input, all of one random width in [min_width, max_width] (at most the
-    narrowest input), each from a random start."""
-    width = min(int(rng.integers(min_width, max_width + 1)), min(x.shape[1] for x in inputs))
-    crops = [x[:, s : s + width] for x in inputs for s in [int(rng.integers(0, x.shape[1] - width + 1))]]
-    return torch.from_numpy(np.stack(crops)), torch.from_numpy(labels)
 
 
 def train_audio_network(
@@ -117,13 +107,8 @@ def train_audio_network(
         seen, loss_sum, correct = 0, 0.0, 0
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False)
         for batch in bar:
-            x, y = random_crops(
-                [train_inputs[i] for i in batch],
-                train_labels[batch],
-                config.crop_min_frames,
-                config.crop_max_frames,
-                rng,
-            )
+            width = int(rng.integers(config.crop_min_frames, config.crop_max_frames + 1))
+            x, y = random_crops([train_inputs[i] for i in batch], train_labels[batch], width, rng)
             logits, loss = train_step(model, optimiser, loss_fn, x.to(device), y.to(device), precision)
             seen += len(y)
             loss_sum += loss.item() * len(y)

@@ -129,6 +129,8 @@ def training_example(
 def random_crops(
     pictures: list[np.ndarray], labels: np.ndarray, width: int, rng: np.random.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One crop of each (bands, columns or frames) input, all `width` wide (at most the narrowest input), each from
+    a random start — for the picture models and the networks trained from audio (`mgc.train.audio_network`)."""
     width = min(width, min(picture.shape[1] for picture in pictures))
     crops = []
     for picture in pictures:
