@@ -15,7 +15,7 @@ from audio_recorder_streamlit import audio_recorder
 
 import mgc
 from app_pages.cached import all_robustness, cached_embedding_map, dataset, picture_model, run_label, split_parts
-from app_pages.picker import arrived, from_url, link_note, pick_run, to_url
+from app_pages.picker import arrived, from_url, link_note, pick_run, select_model, to_url
 from app_pages.plot import plot
 from app_pages.recorder import ask_for_music
 from mgc import GENRES, charts, explain
@@ -308,12 +308,6 @@ def show_result(given: Given, model: str, split: str, recorded: bool = False) ->
     show_downloads(prediction, given, split)
 
 
-def use_model(model: str) -> None:
-    """The picker's model becomes `model` (before the next run draws it; the expert view offers every run)."""
-    st.session_state["classify_model"] = model
-    st.session_state["classify_all_models"] = True
-
-
 def suggest_for_recordings(model: str, split: str) -> None:
     """After a recording: name the run that hears music through a speaker, a room and a microphone measurably
     better than this one (the classroom chain of `python -m mgc robustness`, on the same test clips), if any."""
@@ -330,7 +324,12 @@ def suggest_for_recordings(model: str, split: str) -> None:
         f"(McNemar p = {suggestion.p_value:.2f} on the same clips; see Evaluation → Real-world conditions).",
         icon=":material/campaign:",
     )
-    st.button(f"Classify with {suggestion.model}", on_click=use_model, args=(suggestion.model,), key="use_robust")
+    st.button(
+        f"Classify with {suggestion.model}",
+        on_click=select_model,
+        args=("classify", suggestion.model),
+        key="use_robust",
+    )
 
 
 def show_taggram(digest: str, audio: mgc.Audio, top: int = 10) -> None:

@@ -70,6 +70,13 @@ def _best_ensembles(split: str, runs: list[tuple[str, str]]) -> dict[tuple[str, 
     return found
 
 
+def select_model(key: str, model: str) -> None:
+    """Make `model` the choice of `pick_run(key)` on its next run (call from a widget's callback, before the picker
+    is drawn); the expert view is turned on, since `model` may not be among the three for a class."""
+    st.session_state[f"{key}_model"] = model
+    st.session_state[f"{key}_all_models"] = True
+
+
 def pick_run(key: str, container=st) -> tuple[str, str] | None:
     """Model and split selectboxes over the runs in checkpoints/, read from and written to the address.
 
