@@ -158,6 +158,12 @@ else:
                     placeholder=MISSING,
                 )
                 st.caption("Gain is the ensemble's test accuracy minus that of its best member on the same split.")
+                left_out = charts.ensemble_left_out({run: training_record(*run) for run in members})
+                if left_out:
+                    st.caption(
+                        "Left out of the candidates: an ensemble answers only on the tracks all its members read, so "
+                        f"a model of audio that reads fewer is not made a member. {left_out}"
+                    )
             else:
                 st.caption("No ensemble in checkpoints/ yet: `python -m mgc train --model ensemble-sum` builds one.")
 

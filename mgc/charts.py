@@ -754,6 +754,19 @@ def ensemble_gain_table(
     )
 
 
+def ensemble_left_out(records: dict[tuple[str, str], dict]) -> str | None:
+    """The candidates the ensembles left out (their training.json's "left_out", per run (ensemble, split)), in
+    one sentence per member and split, or None when none was: "musicnn (random split): reads 16 of the 100
+    validation tracks the others read." """
+    left = {}
+    for (_, split), record in sorted(records.items(), key=lambda item: (item[0][1] != "random", item[0])):
+        for member, why in (record.get("left_out") or {}).items():
+            left.setdefault((member, split), why)
+    if not left:
+        return None
+    return " ".join(f"{member} ({split} split): {why}." for (member, split), why in left.items())
+
+
 # --- the dataset ---------------------------------------------------------------------------------
 
 

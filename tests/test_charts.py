@@ -272,3 +272,15 @@ def test_taggram_heatmap_has_a_row_per_chosen_tag_top_first_and_a_column_per_pat
 def test_top_tags_bars_put_the_most_probable_tag_on_top_with_its_percentage():
     bars = charts.top_tags_figure(pd.Series({"rock": 0.6, "jazz": 0.2})).data[0]
     assert list(bars.y) == ["jazz", "rock"] and list(bars.text) == ["20%", "60%"]  # plotly draws bottom-up
+
+
+def test_the_candidates_ensembles_left_out_are_said_once_per_member_and_split():
+    why = "reads 16 of the 100 validation tracks the others read"
+    records = {
+        ("ensemble-sum", "random"): {"left_out": {"musicnn": why}},
+        ("ensemble-best", "random"): {"left_out": {"musicnn": why}},
+        ("ensemble-sum", "filtered"): {"left_out": {}},
+        ("ensemble-vote", "filtered"): {},
+    }
+    assert charts.ensemble_left_out(records) == f"musicnn (random split): {why}."
+    assert charts.ensemble_left_out({("ensemble-sum", "filtered"): {"left_out": {}}}) is None

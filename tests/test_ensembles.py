@@ -13,6 +13,9 @@ from mgc.runs import ensembles
 from mgc.runs.calibration import calibrate, calibration_of
 from mgc.runs.checkpoints import read_json, run_dir
 from mgc.train import TrainConfig, train
+from mgc.train import ensembles as building
+from mgc.train.ensembles import partly_read
+from mgc.train.musicnn_head import MusicnnHeadTrainConfig, train_musicnn_head
 from tests.conftest import encode, sine_chord
 
 
@@ -160,3 +163,54 @@ def test_an_ensembles_saliency_is_drawn_by_its_first_picture_member(members_root
     train("ensemble-sum", "filtered", data=synthetic_data)
     assert saliency_model("ensemble-sum", "filtered") == "crnn"
     assert saliency_model("cnn", "filtered") == "cnn"
+
+
+# --- the musicnn head, a model of audio, as a candidate ----------------------------------------------------
+
+
+def test_a_candidate_that_reads_fewer_validation_tracks_than_the_others_is_named_with_the_counts():
+    outputs = {"crnn": dict.fromkeys("abcd"), "mlp": dict.fromkeys("abcd"), "musicnn": dict.fromkeys("ab")}
+    assert partly_read(outputs) == {"musicnn": "reads 2 of the 4 validation tracks the others read"}
+    assert partly_read({"crnn": dict.fromkeys("ab"), "musicnn": dict.fromkeys("ab")}) == {}
+
+
+@pytest.fixture(scope="module")
+def with_musicnn(two_members, synthetic_data, tmp_path_factory):
+    """The two picture members and a musicnn head, trained on the synthetic folder, whose every track has audio."""
+    root = tmp_path_factory.mktemp("with-musicnn")
+    shutil.copytree(two_members, root, dirs_exist_ok=True)
+    quick = MusicnnHeadTrainConfig(candidates=(((), 0.0, 1e-3),), epochs=5, patience=1000, degraded_renders=0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MGC_CHECKPOINTS", str(root))
+        train_musicnn_head("filtered", data=synthetic_data, config=quick)
+    return root
+
+
+def test_the_musicnn_head_is_a_member_where_it_reads_every_validation_track(with_musicnn, synthetic_data, monkeypatch):
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(with_musicnn))
+    saved = read_json(train("ensemble-sum", "filtered", data=synthetic_data) / "training.json")
+    assert saved["members"] == ["crnn", "cnn", "musicnn"] and saved["left_out"] == {}
+    metrics = evaluate("ensemble-sum", "filtered", data=synthetic_data)
+    assert metrics["members"] == ["crnn", "cnn", "musicnn"] and metrics["test_tracks"] == 10
+    audio = encode(sine_chord(8.0))
+    assert mgc.classify(audio, model="ensemble-sum", split="filtered").genre in GENRES
+
+
+def test_a_head_of_audio_that_reads_only_some_validation_tracks_is_left_out_and_said_so(
+    with_musicnn, synthetic_data, monkeypatch, capsys
+):
+    """As in Kaggle's download, where only some tracks have audio: the head reads fewer validation tracks than
+    the picture members, and the ensemble keeps the picture members on all of them rather than shrink to those."""
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(with_musicnn))
+    read_by_each = building.each_member_outputs
+
+    def some_audio_missing(members, split, dataset, tracks, readable_only=False):
+        outputs = read_by_each(members, split, dataset, tracks, readable_only)
+        outputs["musicnn"] = dict(list(outputs["musicnn"].items())[:4])
+        return outputs
+
+    monkeypatch.setattr(building, "each_member_outputs", some_audio_missing)
+    saved = read_json(train("ensemble-best", "filtered", data=synthetic_data) / "training.json")
+    assert saved["members"] == ["crnn", "cnn"] and saved["valid_tracks"] == 10
+    assert saved["left_out"] == {"musicnn": "reads 4 of the 10 validation tracks the others read"}
+    assert "musicnn left out: reads 4 of the 10" in capsys.readouterr().out

@@ -29,11 +29,13 @@ from .checkpoints import load_model, read_json, run_dir
 RULES = ("sum", "product", "vote", "best")
 ENSEMBLES = {f"ensemble-{rule}": rule for rule in RULES}
 """Run name → rule."""
-DEFAULT_MEMBERS = ("crnn", "cnn-lstm", "cnn", "lstm", "mlp", "logreg", "hybrid")
+DEFAULT_MEMBERS = ("crnn", "cnn-lstm", "cnn", "lstm", "mlp", "logreg", "hybrid", "musicnn")
 """Members when none are named: the zoo's single models that are trained on the split (the four
 seed MLPs are represented by `mlp`, the best of them by validation). The hybrid reads a picture
 run's embedding, so it is not independent of that run: the choice on validation decides whether
-it adds anything."""
+it adds anything. The musicnn head reads audio: it is a candidate where it reads every validation track
+the others read (a data folder with the full Kaggle audio), and is left out where only some tracks have
+audio (`mgc.train.ensembles`)."""
 ENSEMBLE_FILE = "ensemble.json"
 VOTE_TIE_BREAK = 1e-3
 EPSILON = 1e-7

@@ -65,19 +65,38 @@ def dataset_outputs(network: nn.Module, family_name: str, dataset, tracks) -> tu
     return present, missing, probabilities, embeddings
 
 
-def member_outputs(members, split: str, dataset, tracks) -> tuple[list, np.ndarray, list[np.ndarray]]:
-    """Each member on the tracks they can all read: (tracks, probabilities (members, tracks, genres), embeddings)."""
+def each_member_outputs(members, split: str, dataset, tracks, readable_only: bool = False) -> dict[str, dict]:
+    """Each member on the tracks it can read: member → {track: (probabilities, embedding)}.
+
+    With `readable_only` a member that can read none of `tracks` (a model of audio over a folder of pictures
+    alone) gets an empty table instead of stopping the others."""
     results = {}
     for member in members:
         network, saved = load_model(member, split)
-        present, _, probabilities, embeddings = dataset_outputs(network, saved["family"], dataset, tracks)
+        try:
+            present, _, probabilities, embeddings = dataset_outputs(network, saved["family"], dataset, tracks)
+        except DatasetError:
+            if not readable_only:
+                raise
+            present, probabilities, embeddings = [], [], []
         results[member] = dict(zip(present, zip(probabilities, embeddings)))
+    return results
+
+
+def common_outputs(results: dict[str, dict], split: str, tracks) -> tuple[list, np.ndarray, list[np.ndarray]]:
+    """`each_member_outputs`' tables on the tracks every member read: (tracks, probabilities (members, tracks,
+    genres), embeddings), members in the tables' order."""
     common = [t for t in tracks if all(t in by_track for by_track in results.values())]
     if not common:
-        raise DatasetError(f"no track of the {split} split can be read by every member ({', '.join(members)})")
-    probabilities = np.stack([[results[m][t][0] for t in common] for m in members])
-    embeddings = [np.stack([results[m][t][1] for t in common]) for m in members]
+        raise DatasetError(f"no track of the {split} split can be read by every member ({', '.join(results)})")
+    probabilities = np.stack([[by_track[t][0] for t in common] for by_track in results.values()])
+    embeddings = [np.stack([by_track[t][1] for t in common]) for by_track in results.values()]
     return common, probabilities, embeddings
+
+
+def member_outputs(members, split: str, dataset, tracks) -> tuple[list, np.ndarray, list[np.ndarray]]:
+    """Each member on the tracks they can all read: (tracks, probabilities (members, tracks, genres), embeddings)."""
+    return common_outputs(each_member_outputs(members, split, dataset, tracks), split, tracks)
 
 
 def ensemble_outputs(

@@ -1,7 +1,11 @@
 """Building an ensemble (`mgc.runs.ensembles`): its members chosen from their **validation** predictions.
 
 The test part is never looked at. `ensemble-best` tries every subset of two or more candidates; the
-other rules take every candidate trained on the split.
+other rules take every candidate trained on the split. The default candidates (`DEFAULT_MEMBERS`) must read
+as many of the split's validation tracks as the best-read of them: an ensemble answers only on the tracks
+all its members read, so a run of audio (the musicnn head) over a folder where only some tracks have audio
+is left out — and said so — rather than shrink the ensemble to those tracks. Named members are taken as
+named, on the tracks they all read.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from ..data.gtzan import GTZAN, labels_of
 from ..errors import CheckpointError
 from ..runs.checkpoints import forget_calibration, run_dir, trained_models, write_json
 from ..runs.ensembles import DEFAULT_MEMBERS, ENSEMBLE_FILE, ENSEMBLES, combine, log_loss
-from ..runs.outputs import member_outputs
+from ..runs.outputs import common_outputs, each_member_outputs
 
 
 def build_ensemble(
@@ -26,15 +30,18 @@ def build_ensemble(
         raise KeyError(f"unknown ensemble {name!r}; known: {', '.join(ENSEMBLES)}")
     rule = ENSEMBLES[name]
     trained = set(trained_models(split))
-    members = tuple(m for m in (members or DEFAULT_MEMBERS) if m in trained)
-    if len(members) < 2:
-        raise CheckpointError(
-            f"an ensemble needs two or more trained members on the {split} split; "
-            f"found {', '.join(members) or 'none'} of {', '.join(DEFAULT_MEMBERS)}"
-        )
+    candidates = tuple(m for m in (members or DEFAULT_MEMBERS) if m in trained)
+    _check_enough(candidates, split)
     started = time.perf_counter()
     dataset = GTZAN(data)
-    valid, probabilities, _ = member_outputs(members, split, dataset, dataset.split(split).valid)
+    tracks = dataset.split(split).valid
+    outputs = each_member_outputs(candidates, split, dataset, tracks, readable_only=members is None)
+    left_out = partly_read(outputs) if members is None else {}
+    members = tuple(m for m in candidates if m not in left_out)
+    for member, why in left_out.items():
+        print(f"{name} on the {split} split: {member} left out: {why}")
+    _check_enough(members, split)
+    valid, probabilities, _ = common_outputs({m: outputs[m] for m in members}, split, tracks)
     labels = labels_of(valid)
     tried = []
     subsets = (
@@ -66,6 +73,7 @@ def build_ensemble(
             "rule": rule,
             "members": chosen["members"],
             "candidates": list(members),
+            "left_out": left_out,  # candidates that read fewer validation tracks than the others, with why
             "member_valid_accuracy": member_valid,
             "valid_tracks": len(valid),
             "best_valid_accuracy": chosen["valid_accuracy"],
@@ -79,3 +87,22 @@ def build_ensemble(
         f"(valid accuracy {chosen['valid_accuracy']:.3f}); wrote {out_dir}"
     )
     return out_dir
+
+
+def _check_enough(members: tuple[str, ...], split: str) -> None:
+    if len(members) < 2:
+        raise CheckpointError(
+            f"an ensemble needs two or more trained members on the {split} split; "
+            f"found {', '.join(members) or 'none'} of {', '.join(DEFAULT_MEMBERS)}"
+        )
+
+
+def partly_read(outputs: dict[str, dict]) -> dict[str, str]:
+    """The candidates that read fewer validation tracks than the best-read candidate, with why:
+    candidate → "reads 16 of the 100 validation tracks the others read"."""
+    widest = max((len(by_track) for by_track in outputs.values()), default=0)
+    return {
+        member: f"reads {len(by_track)} of the {widest} validation tracks the others read"
+        for member, by_track in outputs.items()
+        if len(by_track) < widest
+    }
