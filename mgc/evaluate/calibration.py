@@ -90,10 +90,10 @@ def expected_calibration_error(labels: np.ndarray, probabilities: np.ndarray, bi
     return float(sum(row["tracks"] * abs(row["confidence"] - row["accuracy"]) for row in rows) / total)
 
 
-def honest_model_ece(probabilities: np.ndarray, draws: int = 1000, seed: int = 0) -> dict:
-    """The ECE that a perfectly calibrated model with these very confidences would show on this many tracks: the
-    labels drawn from the probabilities themselves, `draws` times. On a few hundred tracks the ECE is never 0 —
-    this is its floor, the yardstick for the measured one. Returns the median and the 95th percentile."""
+def honest_model_eces(probabilities: np.ndarray, draws: int = 1000, seed: int = 0) -> np.ndarray:
+    """The ECEs that a perfectly calibrated model with these very confidences shows on this many tracks, `draws` of
+    them: each draw's labels are drawn from the probabilities themselves. On a few hundred tracks the ECE is never
+    0 — this is its floor, the yardstick for the measured one."""
     p = np.asarray(probabilities, dtype=np.float64)
     p = p / p.sum(axis=1, keepdims=True)
     rng = np.random.default_rng(seed)
@@ -103,6 +103,12 @@ def honest_model_ece(probabilities: np.ndarray, draws: int = 1000, seed: int = 0
         u = rng.random((len(p), 1))
         labels = np.minimum((cumulative < u).sum(axis=1), p.shape[1] - 1)
         eces.append(expected_calibration_error(labels, p))
+    return np.array(eces)
+
+
+def honest_model_ece(probabilities: np.ndarray, draws: int = 1000, seed: int = 0) -> dict:
+    """The median and the 95th percentile of `honest_model_eces`."""
+    eces = honest_model_eces(probabilities, draws, seed)
     return {"median": float(np.median(eces)), "p95": float(np.percentile(eces, 95))}
 
 
