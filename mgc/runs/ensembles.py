@@ -33,7 +33,7 @@ DEFAULT_MEMBERS = ("crnn", "cnn-lstm", "cnn", "lstm", "mlp", "logreg", "hybrid",
 """Members when none are named: the zoo's single models that are trained on the split (the four
 seed MLPs are represented by `mlp`, the best of them by validation). The hybrid reads a picture
 run's embedding, so it is not independent of that run: the choice on validation decides whether
-it adds anything. The musicnn head reads audio: it is a candidate where it reads every validation track
+it adds anything. The musicnn head reads audio: it is a candidate where it reads (nearly) every validation track
 the others read (a data folder with the full Kaggle audio), and is left out where only some tracks have
 audio (`mgc.train.ensembles`)."""
 ENSEMBLE_FILE = "ensemble.json"
