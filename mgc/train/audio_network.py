@@ -24,15 +24,16 @@ from ..data.gtzan import GTZAN, labels_of
 from ..frontends.seed_input import WINDOW_FRAMES
 from ..models import build_model, family, parameter_count
 from ..runs.checkpoints import run_dir
-from ..runs.outputs import track_outputs
 from .common import (
     BestEpoch,
+    RunningScores,
     refuse_unheard_genres,
     save_run,
     seed_everything,
+    track_epoch_row,
     tracks_with_audio,
     training_precision,
-    validation_scores,
+    validate_per_track,
 )
 from .pictures import random_crops, train_step
 
@@ -104,27 +105,18 @@ def train_audio_network(
         lr = optimiser.param_groups[0]["lr"]
         order = rng.permutation(len(train_tracks))
         batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-        seen, loss_sum, correct = 0, 0.0, 0
+        scores = RunningScores()
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False)
         for batch in bar:
             width = int(rng.integers(config.crop_min_frames, config.crop_max_frames + 1))
             x, y = random_crops([train_inputs[i] for i in batch], train_labels[batch], width, rng)
-            logits, loss = train_step(model, optimiser, loss_fn, x.to(device), y.to(device), precision)
-            seen += len(y)
-            loss_sum += loss.item() * len(y)
-            correct += (logits.argmax(1) == y.to(device)).sum().item()
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
-        model.cpu()
-        probabilities, _ = track_outputs(model, frontend, valid_inputs)
-        model.to(device)
+            y = y.to(device)
+            logits, loss = train_step(model, optimiser, loss_fn, x.to(device), y, precision)
+            scores.add(logits, y, loss)
+            bar.set_postfix(scores.postfix())
+        probabilities = validate_per_track(model, frontend, valid_inputs, device)
         scheduler.step()
-        row = {
-            "epoch": epoch,
-            "train_loss": loss_sum / seen,
-            "train_accuracy": correct / seen,
-            **validation_scores(probabilities, valid_labels),
-            "lr": lr,
-        }
+        row = track_epoch_row(epoch, scores.loss, scores.accuracy, probabilities, valid_labels, lr)
         if best.end_epoch(model, history, row, started, report=True):
             break
 

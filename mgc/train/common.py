@@ -17,6 +17,7 @@ from ..data.gtzan import GENRES, genre_of
 from ..errors import DatasetError
 from ..models import parameter_count
 from ..runs.checkpoints import save_model, write_json
+from ..runs.outputs import track_outputs
 
 
 def save_run(
@@ -130,7 +131,7 @@ def minibatch_epoch(
     """One epoch of the feature and hybrid trainers: the rows in a random order (from `generator`), in
     mini-batches of `batch_size`; `logits_of(batch)` gives the model's logits for those row indices.
     Returns the epoch's mean training loss and accuracy. The model must be in train mode."""
-    loss_sum, correct = 0.0, 0
+    scores = RunningScores()
     for batch in torch.randperm(len(labels), generator=generator).split(batch_size):
         batch = batch.to(labels.device)
         logits = logits_of(batch)
@@ -138,9 +139,57 @@ def minibatch_epoch(
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        loss_sum += loss.item() * len(batch)
-        correct += (logits.argmax(1) == labels[batch]).sum().item()
-    return loss_sum / len(labels), correct / len(labels)
+        scores.add(logits, labels[batch], loss)
+    return scores.loss, scores.accuracy
+
+
+class RunningScores:
+    """An epoch's training loss and accuracy as its batches go by: the means over the examples seen so far."""
+
+    def __init__(self):
+        self.seen, self.loss_sum, self.correct = 0, 0.0, 0
+
+    def add(self, logits: torch.Tensor, labels: torch.Tensor, loss: torch.Tensor) -> None:
+        """One batch: its logits, true labels and mean loss."""
+        self.seen += len(labels)
+        self.loss_sum += loss.item() * len(labels)
+        self.correct += (logits.argmax(1) == labels).sum().item()
+
+    @property
+    def loss(self) -> float:
+        return self.loss_sum / self.seen
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.seen
+
+    def postfix(self) -> dict[str, str]:
+        """For the epoch's progress bar."""
+        return {"loss": f"{self.loss:.3f}", "acc": f"{self.accuracy:.3f}"}
+
+
+def validate_per_track(model: nn.Module, frontend, inputs: list, device: str, bf16: bool = False) -> np.ndarray:
+    """The valid tracks' probabilities (tracks, classes) as `evaluate` reads tracks (the mean over each one's
+    windows), computed on the CPU (under a bf16 autocast with `bf16`); the model goes back to `device` after."""
+    model.cpu()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        probabilities, _ = track_outputs(model, frontend, inputs)
+    model.to(device)
+    return probabilities
+
+
+def track_epoch_row(
+    epoch: int, train_loss: float, train_accuracy: float, probabilities: np.ndarray, labels: np.ndarray, lr: float
+) -> dict:
+    """An epoch's history row in the trainers that validate per track: the training loss and accuracy, the valid
+    tracks' scores (`validation_scores`) and the epoch's learning rate, in history.csv's column order."""
+    return {
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "train_accuracy": train_accuracy,
+        **validation_scores(probabilities, labels),
+        "lr": lr,
+    }
 
 
 def track_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:

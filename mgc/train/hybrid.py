@@ -31,7 +31,7 @@ from ..frontends import PICTURE, PICTURE_AND_FEATURES
 from ..models import build_model, parameter_count
 from ..runs.checkpoints import load_picture_model, run_digest, run_dir, trained_models
 from ..runs.outputs import window_outputs
-from .common import BestEpoch, mean_per_track, minibatch_epoch, save_run, seed_everything, validation_scores
+from .common import BestEpoch, mean_per_track, minibatch_epoch, save_run, seed_everything, track_epoch_row
 
 
 @dataclass
@@ -122,13 +122,7 @@ def fit_head(
         model.cpu()
         probabilities = track_probabilities(model, valid)
         model.to(device)
-        row = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "train_accuracy": train_acc,
-            **validation_scores(probabilities, valid.labels),
-            "lr": config.lr,
-        }
+        row = track_epoch_row(epoch, train_loss, train_acc, probabilities, valid.labels, config.lr)
         if best.end_epoch(model, history, row, started):
             break
     return best.restore(model), history

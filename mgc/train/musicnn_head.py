@@ -36,8 +36,8 @@ from .common import (
     refuse_unheard_genres,
     save_run,
     seed_everything,
+    track_epoch_row,
     tracks_with_audio,
-    validation_scores,
 )
 
 
@@ -135,13 +135,7 @@ def fit_head(
             generator,
         )
         probabilities = track_probabilities(model, valid)
-        row = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "train_accuracy": train_acc,
-            **validation_scores(probabilities, valid.labels),
-            "lr": config.lr,
-        }
+        row = track_epoch_row(epoch, train_loss, train_acc, probabilities, valid.labels, config.lr)
         if best.end_epoch(model, history, row, started):
             break
     return best.restore(model), history

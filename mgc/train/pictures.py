@@ -19,8 +19,16 @@ from ..data.gtzan import GTZAN, labels_of
 from ..frontends.picture import PICTURE, WINDOW_COLUMNS
 from ..models import build_model, parameter_count
 from ..runs.checkpoints import load_model, read_json, run_dir
-from ..runs.outputs import track_outputs
-from .common import BestEpoch, native_bf16, save_run, seed_everything, training_precision, validation_scores
+from .common import (
+    BestEpoch,
+    RunningScores,
+    native_bf16,
+    save_run,
+    seed_everything,
+    track_epoch_row,
+    training_precision,
+    validate_per_track,
+)
 from .picture_conditions import ConditionRecipe, apply_condition, degraded_pictures, random_condition
 
 
@@ -200,7 +208,7 @@ def train_picture_model(
         lr = optimiser.param_groups[0]["lr"]  # this epoch's rate (the schedule steps at its end)
         order = np.concatenate([rng.permutation(len(train_tracks)) for _ in range(config.crops_per_track)])
         batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-        seen, loss_sum, correct = 0, 0.0, 0
+        scores = RunningScores()
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False)
         for batch in bar:
             width = int(rng.integers(config.crop_min_columns, config.crop_max_columns + 1))
@@ -215,22 +223,11 @@ def train_picture_model(
                     torch.randperm(len(y), generator=generator).to(device),
                 )
             logits, loss = train_step(model, optimiser, loss_fn, x, y, precision, mixup)
-            seen += len(y)
-            loss_sum += loss.item() * len(y)
-            correct += (logits.argmax(1) == y).sum().item()
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
-        model.cpu()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=validate_in_bf16):
-            probabilities, _ = track_outputs(model, PICTURE, valid_pictures)
-        model.to(device)
+            scores.add(logits, y, loss)
+            bar.set_postfix(scores.postfix())
+        probabilities = validate_per_track(model, PICTURE, valid_pictures, device, bf16=validate_in_bf16)
         scheduler.step()
-        row = {
-            "epoch": epoch,
-            "train_loss": loss_sum / seen,
-            "train_accuracy": correct / seen,
-            **validation_scores(probabilities, valid_labels),
-            "lr": lr,
-        }
+        row = track_epoch_row(epoch, scores.loss, scores.accuracy, probabilities, valid_labels, lr)
         if best.end_epoch(model, history, row, started, report=True):
             break
     seconds = time.perf_counter() - started
