@@ -21,6 +21,7 @@ import mgc
 from mgc import GENRES, bench
 from mgc.evaluate import robustness
 from mgc.evaluate.robustness import better_for_recordings
+from mgc.explain import words
 from mgc.runs.checkpoints import available_runs
 from tests.conftest import SR, encode, sine_chord
 
@@ -261,9 +262,9 @@ def test_streamlits_recorder_keeps_the_music(server, browser_page, microphone, s
         hint.wait_for()
         page.get_by_role("button", name=f"Classify with {suggested.model}").click()
         hint.wait_for(state="detached")  # the suggested run is the best: it suggests nothing
-        page.get_by_text(f"{suggested.model} does not read it").or_(
-            page.get_by_text("Where the model heard")
-        ).wait_for()
+        # the crnn's result stays on the page while the suggested run's is drawn: wait for a sentence only the
+        # suggested run's result has
+        page.get_by_text(words.what_it_reads(suggested.model, "random")).wait_for()
         assert top_genre(page) == mgc.classify(microphone, model=suggested.model).genre
         wait_until_rendered(page)
         screenshot(page, screenshots / "6b-classify-microphone-suggested-model.png")
