@@ -153,3 +153,25 @@ def test_the_phone_speaker_imitation_is_closer_to_the_truth_than_the_clean_pictu
         imitation.append(np.abs(apply_condition(clean, PictureCondition(gain_db=gain)).numpy() - truth).mean())
         baseline.append(np.abs(clean.astype(float) - truth).mean())
     assert np.mean(imitation) < 8.0 and all(i < b for i, b in zip(imitation, baseline))
+
+
+def test_the_classroom_oracles_chain_is_the_benchmarks_classroom_with_other_noise():
+    """tools/classroom_oracle.py trains on the benchmark's classroom chain with babble and hum drawn from its
+    generator: given the benchmark's own noise seeds it gives `conditions.classroom` sample for sample, and other
+    draws change the noise only (the same level of music, not the same samples)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    from classroom_oracle import classroom_with_other_noise
+
+    class BenchmarkSeeds:
+        def integers(self, low, high, size):
+            return np.array([conditions.SEED + 1, conditions.SEED + 2])
+
+    music = sine_chord(2.0)
+    benchmark = conditions.classroom(music)
+    np.testing.assert_array_equal(classroom_with_other_noise(music, BenchmarkSeeds()), benchmark)
+    other = classroom_with_other_noise(music, np.random.default_rng(1))
+    assert other.shape == benchmark.shape and not np.array_equal(other, benchmark)
+    assert abs(rms_db(other) - rms_db(benchmark)) < 1.5
