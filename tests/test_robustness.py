@@ -34,6 +34,23 @@ def test_the_command_measures_each_condition_on_the_test_clips_and_caches_it(
     assert "10 test clips with audio" in printed and "phone speaker" in printed
 
 
+def test_the_validation_part_is_measured_for_choosing_and_never_cached(small_model, synthetic_data, monkeypatch):
+    """tools/classroom_oracle.py chooses between runs on the validation clips: `part="valid"` measures those (one
+    per genre in the fixture, none of the test clips) and leaves robustness.json alone; writing it is refused."""
+    from mgc.data.gtzan import GTZAN
+
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(small_model))
+    cached = small_model / "crnn" / "filtered" / robustness.ROBUSTNESS_FILE
+    before = cached.read_bytes() if cached.is_file() else None
+    record = robustness.measure(["crnn"], "filtered", data=synthetic_data, names=["quiet"], out=False, part="valid")
+    parts = GTZAN(synthetic_data).split("filtered")
+    assert record["crnn"]["tracks"] == sorted(parts.valid) and not set(parts.valid) & set(parts.test)
+    assert list(record["crnn"]["conditions"]) == ["clean", "quiet"]
+    assert (cached.read_bytes() if cached.is_file() else None) == before
+    with pytest.raises(ValueError, match="test part"):
+        robustness.measure(["crnn"], "filtered", data=synthetic_data, part="valid")
+
+
 def test_a_split_without_test_audio_is_named(small_model, tmp_path, monkeypatch):
     from mgc.errors import DatasetError
 

@@ -25,10 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mgc import conditions
-from mgc.data.audio import Audio, load_audio
-from mgc.data.gtzan import GENRES, GTZAN, genre_of
-from mgc.frontends import InputsOf
-from mgc.runs.outputs import audio_outputs
+from mgc.evaluate import robustness
 from mgc.train import picture_conditions
 from mgc.train.pictures import TrainConfig, robust_fine_tuning, train_picture_model
 
@@ -55,20 +52,12 @@ def fine_tune_on_the_classroom(family: str, split: str, clean: Path, out: Path, 
 def validation_right(model: str, split: str, root: Path) -> dict[str, int]:
     """How many of `split`'s validation clips with audio the run `model` in `root` gets right, per condition."""
     os.environ["MGC_CHECKPOINTS"] = str(root)
-    dataset = GTZAN(None)
-    clips = [track for track in dataset.split(split).valid if track in dataset.audio]
-    right = dict.fromkeys(conditions.CONDITIONS, 0)
-    for clip in clips:
-        audio = load_audio(dataset.audio[clip])
-        for name in conditions.CONDITIONS:
-            samples = conditions.apply(name, audio.samples)
-            heard = InputsOf(Audio(samples, audio.sample_rate, len(samples) / audio.sample_rate, audio.sample_rate, 1))
-            answer = GENRES[int(np.argmax(audio_outputs(model, split, heard).probabilities))]
-            right[name] += answer == genre_of(clip)
-    print(f"{model} ({split}) in {root}: of {len(clips)} validation clips with audio, right under each condition")
+    record = robustness.measure([model], split, out=False, part="valid")[model]
+    right = {name: condition["correct"] for name, condition in record["conditions"].items()}
+    print(f"{model} ({split}) in {root}: of {record['clips']} validation clips with audio, right under each condition")
     for name, count in right.items():
         print(f"  {name:20s} {count:3d}")
-    print(f"  {'all conditions':20s} {sum(right.values()):3d} of {len(clips) * len(right)}")
+    print(f"  {'all conditions':20s} {sum(right.values()):3d} of {record['clips'] * len(right)}")
     return right
 
 

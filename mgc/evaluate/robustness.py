@@ -28,24 +28,33 @@ from .metrics import mcnemar, wilson_interval
 ROBUSTNESS_FILE = "robustness.json"
 
 
-def clips_with_audio(dataset: GTZAN, split: str) -> list[str]:
-    """The test part's tracks that have audio in the data folder, sorted."""
-    return [t for t in dataset.split(split).test if t in dataset.audio]
+def clips_with_audio(dataset: GTZAN, split: str, part: str = "test") -> list[str]:
+    """The tracks of `split`'s `part` (test or valid) that have audio in the data folder, sorted."""
+    return [t for t in getattr(dataset.split(split), part) if t in dataset.audio]
 
 
-def measure(models: list[str], split: str, data: str | Path | None = None, names=None, out: bool = True) -> dict:
-    """Run `models` (of `split`) on every test clip with audio, clean and under each condition in `names`
-    (default: all of `mgc.conditions.CONDITIONS`); returns {model: record} and, with `out`, writes each
-    record to the run's robustness.json (see `record`)."""
+def measure(
+    models: list[str],
+    split: str,
+    data: str | Path | None = None,
+    names=None,
+    out: bool = True,
+    part: str = "test",
+) -> dict:
+    """Run `models` (of `split`) on every clip with audio of its `part` (the test part; "valid" to choose between
+    runs, never written), clean and under each condition in `names` (default: all of `mgc.conditions.CONDITIONS`);
+    returns {model: record} and, with `out`, writes each test record to the run's robustness.json (see `record`)."""
+    if out and part != "test":
+        raise ValueError("robustness.json holds the test part; measure another part with out=False")
     names = list(names or listening.CONDITIONS)
     if "clean" not in names:
         names.insert(0, "clean")
     dataset = GTZAN(data)
-    clips = clips_with_audio(dataset, split)
+    clips = clips_with_audio(dataset, split, part)
     if not clips:
-        raise DatasetError(f"no track of the {split} split's test part has audio in {dataset.root}")
+        raise DatasetError(f"no track of the {split} split's {part} part has audio in {dataset.root}")
     answers = {model: {name: [] for name in names} for model in models}
-    for clip in tqdm(clips, desc=f"robustness, {split} split", unit="clip"):
+    for clip in tqdm(clips, desc=f"robustness, {split} split, {part} part", unit="clip"):
         clean = load_audio(dataset.audio[clip])
         for name in names:
             samples = listening.apply(name, clean.samples)
