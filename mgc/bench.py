@@ -419,18 +419,16 @@ def zoo_training_estimate(steps: dict[str, dict], tracks: int = 10) -> dict:
     """What `python -m mgc train --all --split both` spends on its picture models, estimated from their parts on this
     machine: per family and split, an epoch is its steps (`steps`: `training_steps`, in the precision training uses)
     over the split's train tracks (`crops_per_track` crops each), one validation over its valid tracks (as training
-    validates: `track_outputs`, timed on `tracks` of them) and, in the fine-tuning stage, the listening condition of
-    each example (`training_example`, timed); times the recipe's epochs (clean stage + fine-tuning; no early stop, so
-    an upper bound). The feature models, the hybrid and the ensembles (≈ 2–3 min together) are not included."""
+    validates: `validate_per_track`, timed on `tracks` of them) and, in the fine-tuning stage, the listening
+    condition of each example (`training_example`, timed); times the recipe's epochs (clean stage + fine-tuning; no
+    early stop, so an upper bound). The feature models, the hybrid and the ensembles (≈ 2–3 min together) are not
+    included."""
     import math
-
-    import torch
 
     from .data.gtzan import GTZAN
     from .frontends.picture import PICTURE, track_pictures
     from .models import build_model
-    from .runs.outputs import track_outputs
-    from .train.common import native_bf16
+    from .train.common import native_bf16, validate_per_track
     from .train.picture_conditions import random_room_kernels
     from .train.pictures import TrainConfig, robust_fine_tuning, training_example
 
@@ -451,10 +449,9 @@ def zoo_training_estimate(steps: dict[str, dict], tracks: int = 10) -> dict:
     for family, row in steps.items():
         step_seconds = row.get("bf16", row["fp32"])["median_ms"] / 1000
         model = build_model(family).eval()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=validate_in_bf16):
-            track_outputs(model, PICTURE, sample[:2])  # warm-up
-            started = time.perf_counter()
-            track_outputs(model, PICTURE, sample)
+        validate_per_track(model, PICTURE, sample[:2], "cpu", bf16=validate_in_bf16)  # warm-up
+        started = time.perf_counter()
+        validate_per_track(model, PICTURE, sample, "cpu", bf16=validate_in_bf16)
         valid_seconds_per_track = (time.perf_counter() - started) / len(sample)
         per_split = {}
         for split in ("random", "filtered"):

@@ -32,10 +32,8 @@ from mgc.train.pictures import TrainConfig, robust_fine_tuning, train_picture_mo
 
 def classroom_with_other_noise(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """`mgc.conditions.classroom` with babble and hum drawn from `rng` instead of the benchmark's seeds."""
-    sound = conditions.room(conditions.phone_speaker(samples), 0.6, (8.0, 7.0, 3.0))
     babble_seed, hum_seed = (int(seed) for seed in rng.integers(10**6, 10**7, 2))
-    noise = 0.7 * conditions.babble(len(sound), seed=babble_seed) + 0.7 * conditions.pink_noise(len(sound), hum_seed)
-    return conditions.mp3(conditions.laptop_microphone(conditions.add_noise(sound, noise, 15.0)), 32)
+    return conditions.classroom(samples, babble_seed, hum_seed)
 
 
 def fine_tune_on_the_classroom(family: str, split: str, clean: Path, out: Path, renders: int, share: float) -> Path:
