@@ -7,22 +7,11 @@ import sys
 from pathlib import Path
 
 from .errors import MgcError
+from .runs.table import TABLE, ZOO, default_run, is_ensemble_name
 
-ZOO = (
-    "crnn",
-    "cnn-lstm",
-    "cnn",
-    "lstm",
-    "mlp",
-    "logreg",
-    "hybrid",
-    "ensemble-sum",
-    "ensemble-product",
-    "ensemble-vote",
-    "ensemble-best",
-)
-"""What `train --all` trains, in order: the hybrid after the picture and feature models (it reads the
-cnn and crnn runs), the ensembles last (they are built from the others)."""
+__all__ = ["ZOO", "build_parser", "main"]
+DEFAULT_MODEL = default_run("uploads")
+"""The run a command uses when none is named (`mgc.runs.table`)."""
 
 
 def _add_data(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     which = train.add_mutually_exclusive_group()
     which.add_argument(
         "--model",
-        default="crnn",
+        default=DEFAULT_MODEL,
+        choices=list(TABLE),
+        metavar="MODEL",
         help="crnn, cnn-lstm, cnn or lstm (picture models); mlp (trains mlp-256, mlp-512-adam, mlp-512-sgd and "
         "mlp-1024-rmsprop, ships the best by validation accuracy as mlp) or one of those; logreg "
         "(scikit-learn baseline); hybrid (the cnn or crnn run's embedding with the 57 features, "
@@ -78,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="cache test predictions and metrics of a trained model")
     which = evaluate.add_mutually_exclusive_group()
     which.add_argument(
-        "--model", default="crnn", help="any trained run: crnn, mlp, mlp-256, …, logreg, hybrid, ensemble-sum, …"
+        "--model", default=DEFAULT_MODEL, help="any trained run: crnn, mlp, mlp-256, …, logreg, hybrid, ensemble-sum, …"
     )
     which.add_argument("--all", action="store_true", help="every trained run in checkpoints/")
     evaluate.add_argument("--split", choices=["random", "filtered", "both"], default="random")
@@ -86,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="classify an audio file or every audio file in a folder")
     predict.add_argument("path", type=Path)
-    predict.add_argument("--model", default="crnn")
+    predict.add_argument("--model", default=DEFAULT_MODEL)
     predict.add_argument(
         "--split", choices=["random", "filtered"], default="random", help="which trained copy of the model to use"
     )
@@ -97,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "robustness", help="accuracy on the test clips with audio, clean and under each listening condition"
     )
     which = robustness.add_mutually_exclusive_group()
-    which.add_argument("--model", default="crnn", help="any trained run (default crnn)")
+    which.add_argument("--model", default=DEFAULT_MODEL, help=f"any trained run (default {DEFAULT_MODEL})")
     which.add_argument("--all", action="store_true", help="every trained run of the split (they share the inputs)")
     robustness.add_argument("--split", choices=["random", "filtered", "both"], default="random")
     robustness.add_argument(
@@ -156,8 +147,13 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.all and args.out is not None:
                 raise MgcError("--out names one run's folder; with --all every run goes to checkpoints/<model>/<split>")
-            if args.frontend is not None and (args.all or args.model != "crnn"):
-                raise MgcError(f"--frontend {args.frontend} is for --model crnn (the family crnn-{args.frontend})")
+            if args.frontend is not None:  # `--model crnn --frontend seed` names the table's run crnn-seed
+                bases = [name for name in TABLE if f"{name}-{args.frontend}" in TABLE]
+                if args.all or args.model not in bases:
+                    raise MgcError(
+                        f"--frontend {args.frontend} is for --model {' or '.join(bases)} "
+                        f"(the family {', '.join(f'{name}-{args.frontend}' for name in bases)})"
+                    )
             model_name = f"{args.model}-{args.frontend}" if args.frontend else args.model
             for split in splits:
                 for model in ZOO if args.all else (model_name,):
@@ -177,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
 
             for split in splits:
                 if args.all:  # single models first: an ensemble's parameter count reads its members
-                    models = sorted(trained_models(split), key=lambda m: (m.startswith("ensemble-"), m))
+                    models = sorted(trained_models(split), key=lambda m: (is_ensemble_name(m), m))
                 else:
                     models = [args.model]
                 for model in models:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
-from ..frontends import FEATURES, MUSICNN_INPUT, PICTURE, SEED_INPUT
-from ..models import family
+from ..frontends import FrontEnd
+from ..models import FAMILIES, family
 from ..runs import is_ensemble, load_ensemble, load_model
+from ..runs.table import RUNS, TABLE
 
 GLOSSARY: dict[str, str] = {
     "split": (
@@ -64,95 +65,42 @@ GLOSSARY: dict[str, str] = {
 }
 """Term → one or two plain sentences; the pages use them as tooltips."""
 
-_MODELS: dict[str, str] = {
-    "crnn": "Looks at a picture of the sound (a spectrogram) and follows it through time with a memory layer "
-    "(a CRNN). The app's default.",
-    "cnn": "Looks at a picture of the sound (a spectrogram) with layers of small pattern detectors (a CNN), "
-    "then averages over time.",
-    "cnn-lstm": "The CRNN with a different memory layer (LSTM cells instead of GRU cells).",
-    "lstm": "Reads the spectrogram slice by slice with a memory layer (an LSTM), without pattern detectors.",
-    "mlp": "A small neural network on 57 numbers that sum up the whole clip: tempo, loudness, brightness, timbre.",
-    "logreg": "The simplest model: one weighted sum of the 57 numbers per genre (logistic regression).",
-    "hybrid": "Combines the CRNN's summary of the spectrogram with the 57 numbers that sum up the clip.",
-    "musicnn": "A network pretrained on ~200,000 songs (musicnn) listens 3 seconds at a time; only a small genre "
-    "head on its summary was trained here, on the few clips whose audio we have.",
-    "crnn-seed": "The CRNN trained here on its own spectrogram of the sound (96 bands at 12 kHz, as the seed "
-    "projects drew it) instead of Kaggle's picture, from the few clips whose audio we have.",
-    "ensemble-sum": "Several models answer together: their probabilities are averaged.",
-    "ensemble-product": "Several models answer together: their probabilities are multiplied, so a genre wins "
-    "only if no model rules it out.",
-    "ensemble-vote": "Several models vote: each gives its top genre a vote as strong as its confidence.",
-    "ensemble-best": "The group of models that did best together on the validation tracks, averaged.",
-}
 _OPTIMISERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
 _MLP_VARIANT = re.compile(r"^mlp-(?P<width>\d+)(?:-(?P<optimiser>[a-z]+))?$")
-STUDENT_FEATURE_MODEL = "mlp"
-STUDENT_PICTURE_MODEL = "crnn"
 
 
 def describe_model(name: str) -> str:
-    """One plain line on what the model `name` is, for a student; a generic line for a name it does not know."""
-    if name in _MODELS:
-        return _MODELS[name]
-    if match := _MLP_VARIANT.match(name):
+    """One plain line on what the model `name` is, for a student (its row in `mgc.runs.table`); a generic line for
+    a name the table does not know."""
+    if name in TABLE:
+        return TABLE[name].description
+    if match := _MLP_VARIANT.match(name):  # an MLP recipe trained by hand, beside the table's four
         optimiser = _OPTIMISERS.get(match["optimiser"] or "adam", match["optimiser"])
         return (
             f"A neural network on the 57 numbers, {match['width']} units wide at the start, trained with "
             f"{optimiser}: one of the four recipes mlp was chosen from."
         )
-    if name.startswith("ensemble-"):
-        return "Several models answer together."
     return "A trained model (no description yet)."
 
 
-READS: dict[str, str] = {
-    "picture": (
-        "a picture of the sound: the mel spectrogram below, 128 pitch bands (low at the bottom) over time, "
-        "about 10 seconds at a time in steps of 2.5 s — so it can change its mind over time"
-    ),
-    "features": (
-        "57 numbers that sum up the whole clip — the tempo, and the average and the spread of its loudness, "
-        "brightness (spectral centroid, bandwidth, roll-off), noisiness (zero crossings), harmony, percussion, "
-        "pitch classes (chroma) and 20 timbre coefficients (MFCCs). It never sees the spectrogram, and it "
-        "answers once for the whole clip"
-    ),
-    "both": (
-        "both: the CRNN's summary of the spectrogram, about 10 seconds at a time, and the 57 numbers that sum "
-        "up the whole clip"
-    ),
-    "audio": (
-        "the sound itself, 3 seconds at a time, as musicnn hears it (its own 96-band spectrogram at 16 kHz): a "
-        "network pretrained on ~200,000 songs sums up each 3 s in 200 numbers, and a small head trained here "
-        "turns them into genres — so it can change its mind every 3 s"
-    ),
-    "seed": (
-        "the sound itself, about 29 seconds at a time, as its own spectrogram (96 bands at 12 kHz, as the seed "
-        "projects drew it) — so a 30-s clip gets one answer"
-    ),
-}
-"""What a model reads, by its front end: "picture", "features", "both", "audio" or "seed"."""
-READS_SHORT: dict[str, str] = {
-    "picture": "the spectrogram, about 10 seconds at a time",
-    "features": "the 57 numbers that sum up the whole clip",
-    "both": "the CRNN's summary of the spectrogram and the 57 numbers",
-    "audio": "musicnn's summary of each 3 seconds of the sound",
-    "seed": "its own spectrogram of the sound, about 29 seconds at a time",
-}
+def _front_ends() -> dict[str, FrontEnd]:
+    return {f.frontend.kind: f.frontend for f in FAMILIES.values()}
+
+
+READS: dict[str, str] = {kind: frontend.reads for kind, frontend in _front_ends().items()}
+"""What a model reads, by its front end's `kind`: "picture", "features", "both", "audio" or "seed" (the words are
+the front ends' own, `mgc.frontends.FrontEnd.reads`)."""
+READS_SHORT: dict[str, str] = {kind: frontend.reads_short for kind, frontend in _front_ends().items()}
 
 
 def input_kind(family_name: str) -> str:
-    """ "picture", "features", "both", "audio" (musicnn's patches) or "seed" (the seeds' log-mel): what a model
-    family reads (from its front end in the registry)."""
+    """What a model family reads, by its front end's `kind`: "picture", "features", "both", "audio" (musicnn's
+    patches) or "seed" (the seeds' log-mel); `TypeError` for a front end that does not say what it reads."""
     frontend = family(family_name).frontend
-    if frontend is PICTURE:
-        return "picture"
-    if frontend is FEATURES:
-        return "features"
-    if frontend is MUSICNN_INPUT:
-        return "audio"
-    if frontend is SEED_INPUT:
-        return "seed"
-    return "both"
+    kind = getattr(frontend, "kind", None)
+    if not isinstance(kind, str) or not isinstance(getattr(frontend, "reads", None), str):
+        raise TypeError(f"the front end {frontend!r} of {family_name!r} does not say what it reads (kind, reads)")
+    return kind
 
 
 def run_inputs(model: str, split: str) -> dict[str, str]:
@@ -171,13 +119,21 @@ def what_it_reads(model: str, split: str) -> str:
 
 
 def student_models(metrics: dict[tuple[str, str], dict], split: str) -> list[str]:
-    """The three models a class sees first: the CRNN, the ensemble with the best test accuracy on `split`, and
-    one feature model (mlp) — those of them that are trained. `metrics` is (model, split) → metrics.json."""
-    ensembles = {
-        m: record["accuracy"]
-        for (m, s), record in metrics.items()
-        if s == split and m.startswith("ensemble-") and "accuracy" in record
-    }
-    best_ensemble = [max(sorted(ensembles), key=ensembles.get)] if ensembles else []
-    trained = {m for m, _ in metrics}
-    return [m for m in (STUDENT_PICTURE_MODEL, *best_ensemble, STUDENT_FEATURE_MODEL) if m in trained]
+    """The models a class sees first, in the order of their `picker` place in `mgc.runs.table` (the CRNN, the
+    ensemble with the best test accuracy on `split`, one feature model) — those of them that are trained. Several
+    rows share a place (the ensembles): the one with the best test accuracy on `split` fills it. `metrics` is
+    (model, split) → metrics.json."""
+    chosen = []
+    for place in sorted({r.picker for r in RUNS if r.picker}):
+        scores = {
+            r.name: record["accuracy"]
+            for r in RUNS
+            if r.picker == place and "accuracy" in (record := metrics.get((r.name, split), {}))
+        }
+        sharing = [r.name for r in RUNS if r.picker == place]
+        if len(sharing) > 1:
+            if scores:
+                chosen.append(max(sorted(scores), key=scores.get))
+        elif any(m == sharing[0] for m, _ in metrics):
+            chosen.append(sharing[0])
+    return chosen

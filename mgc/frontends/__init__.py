@@ -18,7 +18,14 @@ from .musicnn_input import MUSICNN_INPUT, MusicnnInput
 from .picture import PICTURE, KagglePicture
 from .seed_input import SEED_INPUT, SeedInput
 
-PICTURE_AND_FEATURES = Joined(PICTURE, FEATURES)
+PICTURE_AND_FEATURES = Joined(
+    PICTURE,
+    FEATURES,
+    kind="both",
+    reads="both: the CRNN's summary of the spectrogram, about 10 seconds at a time, and the 57 numbers that sum "
+    "up the whole clip",
+    reads_short="the CRNN's summary of the spectrogram and the 57 numbers",
+)
 
 __all__ = [
     "FEATURES",

@@ -32,6 +32,12 @@ class FrontEnd(ABC):
     """Checkpoints record it; a checkpoint of another version is refused."""
     describes: str
     """What a dataset track needs for this input, for messages ("a picture or audio")."""
+    kind: str
+    """What it reads, in a word ("picture", "features", "both", "audio", "seed"): the pages choose charts by it."""
+    reads: str
+    """What a model of this front end reads, in plain words for a student (completes "crnn reads …")."""
+    reads_short: str
+    """The same in a few words, for a list of an ensemble's members."""
     parts: tuple[FrontEnd, ...] = ()
 
     @abstractmethod
@@ -59,10 +65,11 @@ class Joined(FrontEnd):
     are those of the first part, each with the whole input of the others (the hybrid: a window of the mel
     picture with the 57 features of the whole input)."""
 
-    def __init__(self, *parts: FrontEnd):
+    def __init__(self, *parts: FrontEnd, kind: str, reads: str, reads_short: str):
         self.parts = parts
         self.version = "+".join(part.version for part in parts)
         self.describes = " and ".join(part.describes for part in parts)
+        self.kind, self.reads, self.reads_short = kind, reads, reads_short
 
     def from_audio(self, audio) -> tuple:
         return tuple(part.from_audio(audio) for part in self.parts)

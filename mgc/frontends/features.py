@@ -555,6 +555,14 @@ class KaggleFeatures(FrontEnd):
 
     version = VERSION
     describes = "a row in features_30_sec.csv"
+    kind = "features"
+    reads = (
+        "57 numbers that sum up the whole clip — the tempo, and the average and the spread of its loudness, "
+        "brightness (spectral centroid, bandwidth, roll-off), noisiness (zero crossings), harmony, percussion, "
+        "pitch classes (chroma) and 20 timbre coefficients (MFCCs). It never sees the spectrogram, and it "
+        "answers once for the whole clip"
+    )
+    reads_short = "the 57 numbers that sum up the whole clip"
 
     def from_audio(self, audio) -> np.ndarray:
         return extract_features(audio.samples, audio.sample_rate)

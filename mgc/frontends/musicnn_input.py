@@ -118,6 +118,13 @@ class MusicnnInput(AudioFrontEnd):
     patches at a time."""
 
     version = VERSION
+    kind = "audio"
+    reads = (
+        "the sound itself, 3 seconds at a time, as musicnn hears it (its own 96-band spectrogram at 16 kHz): a "
+        "network pretrained on ~200,000 songs sums up each 3 s in 200 numbers, and a small head trained here "
+        "turns them into genres — so it can change its mind every 3 s"
+    )
+    reads_short = "musicnn's summary of each 3 seconds of the sound"
 
     def from_audio(self, audio) -> np.ndarray:
         return audio_patches(levelled(audio.samples), audio.sample_rate)

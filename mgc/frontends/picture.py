@@ -261,6 +261,12 @@ class KagglePicture(FrontEnd):
 
     version = VERSION
     describes = "a picture or audio"
+    kind = "picture"
+    reads = (
+        "a picture of the sound: the mel spectrogram below, 128 pitch bands (low at the bottom) over time, "
+        "about 10 seconds at a time in steps of 2.5 s — so it can change its mind over time"
+    )
+    reads_short = "the spectrogram, about 10 seconds at a time"
 
     def from_audio(self, audio) -> np.ndarray:
         return render_audio(audio.samples, audio.sample_rate)

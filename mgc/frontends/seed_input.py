@@ -77,6 +77,12 @@ class SeedInput(AudioFrontEnd):
     """The seeds' input: float32 (96 mel bands, frames) in dB, read in windows of `WINDOW_FRAMES`."""
 
     version = VERSION
+    kind = "seed"
+    reads = (
+        "the sound itself, about 29 seconds at a time, as its own spectrogram (96 bands at 12 kHz, as the seed "
+        "projects drew it) — so a 30-s clip gets one answer"
+    )
+    reads_short = "its own spectrogram of the sound, about 29 seconds at a time"
 
     def from_audio(self, audio) -> np.ndarray:
         return log_mel(resample_to_12k(audio.samples, audio.sample_rate))

@@ -16,11 +16,17 @@ from .checkpoints import (
     write_json,
 )
 from .ensembles import is_ensemble, load_ensemble
+from .table import RUNS, TABLE, Row, default_run, is_ensemble_name
 
 __all__ = [
+    "RUNS",
+    "TABLE",
+    "Row",
     "available_runs",
     "checkpoints_root",
+    "default_run",
     "is_ensemble",
+    "is_ensemble_name",
     "load_ensemble",
     "load_model",
     "load_picture_model",

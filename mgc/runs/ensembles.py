@@ -25,12 +25,14 @@ import numpy as np
 
 from ..errors import CheckpointError
 from .checkpoints import load_model, read_json, run_dir
+from .table import CANDIDATES
+from .table import ENSEMBLES as TABLE_ENSEMBLES
 
 RULES = ("sum", "product", "vote", "best")
-ENSEMBLES = {f"ensemble-{rule}": rule for rule in RULES}
-"""Run name → rule."""
-DEFAULT_MEMBERS = ("crnn", "cnn-lstm", "cnn", "lstm", "mlp", "logreg", "hybrid", "musicnn")
-"""Members when none are named: the zoo's single models that are trained on the split (the four
+ENSEMBLES = TABLE_ENSEMBLES
+"""Run name → rule (the ensembles of `mgc.runs.table`)."""
+DEFAULT_MEMBERS = CANDIDATES
+"""Members when none are named: the table's ensemble candidates that are trained on the split (the four
 seed MLPs are represented by `mlp`, the best of them by validation). The hybrid reads a picture
 run's embedding, so it is not independent of that run: the choice on validation decides whether
 it adds anything. The musicnn head reads audio: it is a candidate where it reads (nearly) every validation track

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from ..models import family as family_of
 from ..runs.checkpoints import run_dir
-from ..runs.ensembles import ENSEMBLES
+from ..runs.table import row
 from .audio_network import train_audio_network
 from .ensembles import build_ensemble
 from .hybrid import train_hybrid
 from .musicnn_head import train_musicnn_head
 from .pictures import TrainConfig, robust_fine_tuning, train_picture_model
-from .tabular import MLP_VARIANTS, train_tabular
+from .tabular import train_tabular
 
 RECIPES = ("robust", "clean")
 """How picture models are trained: see `train`."""
@@ -82,8 +82,9 @@ def train(
 ) -> Path:
     """Train run `name` on `split` of the GTZAN folder `data`; returns the run folder it wrote.
 
-    `name` is a family (`crnn`, `cnn`, `lstm`, `mlp`, `logreg`, `hybrid`, `musicnn`, `crnn-seed`), one of the MLP
-    recipes (`mlp-256` …) or an ensemble (`ensemble-sum` …). `config` and `model_config` are for the picture
+    `name` is a run of `mgc.runs.table` (`KeyError` naming them otherwise): a family (`crnn`, `cnn`, `lstm`, `mlp`,
+    `logreg`, `hybrid`, `musicnn`, `crnn-seed`), one of the MLP recipes (`mlp-256` …) or an ensemble
+    (`ensemble-sum` …). `config` and `model_config` are for the picture
     models; the feature models, the hybrid, the musicnn head and crnn-seed train with their own recipes
     (`mgc.train.tabular`, `mgc.train.hybrid`, `mgc.train.musicnn_head`, `mgc.train.audio_network`: call their
     trainers to change them).
@@ -94,11 +95,12 @@ def train(
     """
     if recipe not in RECIPES:
         raise ValueError(f"unknown recipe {recipe!r}; use one of {', '.join(RECIPES)}")
-    if name in ENSEMBLES:
+    named = row(name)
+    if named.is_ensemble:
         return build_ensemble(name, split, data=data, out_dir=out_dir)
-    trainer = family_of("mlp" if name in MLP_VARIANTS else name).trainer
+    trainer = family_of(named.family).trainer
     options = dict(data=data, epochs=epochs, device=device, out_dir=out_dir)
-    if trainer == "pictures":
+    if TRAINERS[trainer] is _train_pictures:
         options.update(config=config, model_config=model_config, recipe=recipe, fine_tune_only=fine_tune_only)
     elif config is not None or model_config is not None:
         raise ValueError(
