@@ -51,42 +51,85 @@ def expanded(standardised: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Gate:
-    """A fitted gate: standardisation, the logistic regression's weights, and the music threshold."""
+    """A fitted gate: standardisation, the logistic regression's weights, and the music threshold.
+
+    Each of the input's musicnn patches gets one row of features — the standardised measurements of the whole
+    input (with their pairwise products when `pairs`), then, when the gate reads musicnn (`embedding_mean` is not
+    None), the patch's standardised embedding; the input's logits are the mean of its patches' logits."""
 
     mean: np.ndarray
     scale: np.ndarray
     coefficients: np.ndarray
-    """(classes, expanded features)."""
+    """(classes, features)."""
     intercepts: np.ndarray
     threshold: float
     """The input is music when P(music) ≥ this."""
+    embedding_mean: np.ndarray | None = None
+    embedding_scale: np.ndarray | None = None
+    pairs: bool = True
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """(inputs, classes) probabilities of music, speech and other for measurement rows in `NAMES` order."""
-        z = expanded((transformed(vectors) - self.mean) / self.scale)
-        logits = z @ self.coefficients.T + self.intercepts
+    @property
+    def reads_embedding(self) -> bool:
+        return self.embedding_mean is not None
+
+    def measurement_features(self, vectors: np.ndarray) -> np.ndarray:
+        z = (transformed(vectors) - self.mean) / self.scale
+        return expanded(z) if self.pairs else z
+
+    def logits(self, vectors: np.ndarray, embeddings: list[np.ndarray] | None = None) -> np.ndarray:
+        """(inputs, classes) logits: measurement rows in `NAMES` order and, for a gate that reads musicnn, each
+        input's (patches, 200) embeddings."""
+        measured = self.measurement_features(vectors)
+        if not self.reads_embedding:
+            return measured @ self.coefficients.T + self.intercepts
+        if embeddings is None or len(embeddings) != len(measured):
+            raise ValueError("this gate reads musicnn embeddings: give one (patches, 200) array per input")
+        rows = []
+        for m, e in zip(measured, embeddings):
+            z = (np.asarray(e, dtype=np.float64) - self.embedding_mean) / self.embedding_scale
+            features = np.hstack([np.repeat(m[None], len(z), axis=0), z])
+            rows.append((features @ self.coefficients.T + self.intercepts).mean(axis=0))
+        return np.stack(rows)
+
+    def probabilities(self, vectors: np.ndarray, embeddings: list[np.ndarray] | None = None) -> np.ndarray:
+        """(inputs, classes) probabilities of music, speech and other (see `logits`)."""
+        logits = self.logits(np.array(vectors, dtype=np.float64, ndmin=2), embeddings)
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return e / e.sum(axis=1, keepdims=True)
 
     def to_json(self) -> dict:
-        return {
+        saved = {
             "measurements": list(NAMES),
             "classes": list(CLASSES),
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
+            "pairs": self.pairs,
             "coefficients": self.coefficients.tolist(),
             "intercepts": self.intercepts.tolist(),
             "threshold": self.threshold,
         }
+        if self.reads_embedding:
+            saved["musicnn_embedding"] = {
+                "weights_digest": musicnn_digest(),
+                "mean": self.embedding_mean.tolist(),
+                "scale": self.embedding_scale.tolist(),
+            }
+        return saved
 
     @classmethod
     def from_json(cls, saved: dict) -> Gate:
-        if saved.get("measurements") != list(NAMES):
-            from ..errors import CheckpointError
+        from ..errors import CheckpointError
 
+        if saved.get("measurements") != list(NAMES):
             raise CheckpointError(
                 "the gate in checkpoints/gate/gate.json was fitted on other measurements: "
+                "fit it again with python -m mgc check-gate --fit"
+            )
+        embedding = saved.get("musicnn_embedding")
+        if embedding and embedding["weights_digest"] != musicnn_digest():
+            raise CheckpointError(
+                "the gate in checkpoints/gate/gate.json was fitted on another musicnn's embedding: "
                 "fit it again with python -m mgc check-gate --fit"
             )
         return cls(
@@ -95,7 +138,19 @@ class Gate:
             np.asarray(saved["coefficients"]),
             np.asarray(saved["intercepts"]),
             float(saved["threshold"]),
+            np.asarray(embedding["mean"]) if embedding else None,
+            np.asarray(embedding["scale"]) if embedding else None,
+            bool(saved.get("pairs", True)),
         )
+
+
+def musicnn_digest() -> str:
+    """The digest of the musicnn weights the gate reads (`load_musicnn`'s default network)."""
+    import inspect
+
+    from ..models.musicnn import load_musicnn, weights_file_digest
+
+    return weights_file_digest(inspect.signature(load_musicnn).parameters["name"].default)
 
 
 def load_gate(path: Path | None = None) -> Gate:
@@ -130,11 +185,34 @@ class GateResult:
     """Why it is not music, in words for people (empty for music)."""
 
 
-def check(samples: np.ndarray, sample_rate: int = 22050, gate: Gate | None = None) -> GateResult:
-    """Measure a sound and weigh the measurements with the shipped gate (or `gate`)."""
+def check(
+    samples: np.ndarray,
+    sample_rate: int = 22050,
+    gate: Gate | None = None,
+    *,
+    embeddings: np.ndarray | None = None,
+) -> GateResult:
+    """Measure a sound and weigh the measurements with the shipped gate (or `gate`).
+
+    `samples`: mono float audio at `sample_rate` (as `mgc.data.audio.load_audio` gives it).
+
+    `embeddings`: musicnn's embeddings of this same audio when the caller has them already (one musicnn pass per
+    request), a float array of shape (patches, 200): the "embedding" output of `mgc.models.musicnn.load_musicnn()`
+    (the default network, the one the musicnn genre head reads) on `mgc.frontends.MUSICNN_INPUT.from_audio(audio)`
+    — the input levelled to one RMS level, cut into 3-s patches — for all of the patches or any of them (a 1-d
+    array is one patch). The gate classifies each patch and averages their logits, so all of a clip's patches are
+    read as well as a few. None (the default): the gate computes its own for at most
+    `mgc.gate.embedding.GATE_PATCHES` patches spread over the input. Ignored by a gate that does not read musicnn.
+    A wrong shape or a non-finite value raises ValueError.
+    """
+    from .embedding import checked_embeddings, patch_embeddings
+
     gate = gate or load_gate()
     measured = measure(samples, sample_rate)
-    p = gate.probabilities(measured.vector()[None])[0]
+    read = None
+    if gate.reads_embedding:
+        read = [checked_embeddings(embeddings) if embeddings is not None else patch_embeddings(samples, sample_rate)]
+    p = gate.probabilities(measured.vector()[None], read)[0]
     probabilities = dict(zip(CLASSES, map(float, p)))
     is_music = probabilities["music"] >= gate.threshold
     kind = "music" if is_music else max(CLASSES[1:], key=probabilities.get)
