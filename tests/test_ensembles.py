@@ -113,6 +113,83 @@ def test_the_best_subset_is_chosen_on_validation_and_recorded(members_root, synt
     assert ensembles.load_ensemble("ensemble-best", "filtered").rule == "best"
 
 
+# Four runs whose validation and test answers are set by hand: each is a softmax regression that reads its own
+# ten columns of the feature table as its logits, so a track's row says what every member answers on it.
+HAND_SET = ("crnn", "cnn", "mlp", "logreg")  # names of default ensemble candidates; all four are regressions here
+
+
+def spiked(genre: int, logit: float) -> list[float]:
+    """One member's ten logits: `logit` for `genre`, 0 for the others (softmax: 0.86 for 4, 0.69 for 3, 0.45 for 2)."""
+    row = [0.0] * 10
+    row[genre] = logit
+    return row
+
+
+def hand_set_answers(genre: int, part: str) -> list[float]:
+    """The four members' logits on the track of `genre` (0–9) in `part`, side by side (40 feature columns).
+
+    Validation: crnn right on genres 0–6, cnn on 3–9 (each sure when right, unsure when wrong), mlp and logreg
+    wrong on every track, fairly sure, all wrong ones naming the next genre. Of the 11 subsets only crnn + cnn
+    gets all 10 right (each pair with one wrong member 7, mlp + logreg and every triple at most 4). On the test
+    part it is the other way round: only mlp + logreg are right, so a choice made on the test part differs."""
+    wrong = (genre + 1) % 10
+    if part == "test":
+        return spiked(wrong, 3.0) * 2 + spiked(genre, 4.0) * 2
+    crnn = spiked(genre, 4.0) if genre <= 6 else spiked(wrong, 2.0)
+    cnn = spiked(genre, 4.0) if genre >= 3 else spiked(wrong, 2.0)
+    return crnn + cnn + spiked(wrong, 3.0) * 2
+
+
+@pytest.fixture
+def hand_set_members(tmp_path, monkeypatch):
+    """A data folder holding only a feature table and split lists (one track per genre in each part), and the
+    four hand-set runs in their own checkpoints root; returns the data folder."""
+    import torch
+
+    from mgc.frontends.features import FEATURE_NAMES
+    from mgc.models import build_model
+    from mgc.runs.checkpoints import save_model
+
+    data, root = tmp_path / "gtzan", tmp_path / "checkpoints"
+    rows = []
+    (data / "splits").mkdir(parents=True)
+    for number, part in enumerate(("train", "valid", "test")):
+        names = [f"{genre}/{genre}.{number:05d}.wav" for genre in GENRES]
+        (data / "splits" / f"{part}_filtered.txt").write_text("\n".join(names) + "\n")
+        for k, genre in enumerate(GENRES):
+            values = hand_set_answers(k, part) + [0.0] * (len(FEATURE_NAMES) - 40)
+            rows.append({"filename": f"{genre}.{number:05d}.wav", **dict(zip(FEATURE_NAMES, values)), "label": genre})
+    pd.DataFrame(rows).to_csv(data / "features_30_sec.csv", index=False)
+    for index, name in enumerate(HAND_SET):
+        network = build_model("logreg")  # standardisation left at mean 0, std 1: the logits are the columns
+        with torch.no_grad():
+            network.linear.weight.zero_()
+            network.linear.bias.zero_()
+            network.linear.weight[:, 10 * index : 10 * index + 10] = torch.eye(10)
+        save_model(root / name / "filtered" / "model.pt", "logreg", network, "filtered")
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(root))
+    return data
+
+
+def test_ensemble_best_chooses_the_subset_best_on_validation_among_many(hand_set_members):
+    """Pins that `ensemble-best` tries every subset of two or more of its candidates and keeps the one with the best
+    validation accuracy — the only subset of 11 right on every validation track — and that the test part, where
+    another subset would win, plays no part in the choice."""
+    saved = read_json(train("ensemble-best", "filtered", data=hand_set_members) / "training.json")
+    assert sorted(saved["candidates"]) == sorted(HAND_SET) and saved["subsets_tried"] == 11
+    assert sorted(saved["members"]) == ["cnn", "crnn"]
+    assert saved["best_valid_accuracy"] == 1.0 and saved["valid_tracks"] == 10
+    assert saved["member_valid_accuracy"] == {"crnn": 0.7, "cnn": 0.7, "mlp": 0.0, "logreg": 0.0}
+    assert sorted(ensembles.load_ensemble("ensemble-best", "filtered").members) == ["cnn", "crnn"]
+
+
+def test_the_other_rules_take_every_candidate(hand_set_members):
+    """Pins that ensemble-sum (and the other fixed rules) keep all candidates, whatever validation says."""
+    saved = read_json(train("ensemble-sum", "filtered", data=hand_set_members) / "training.json")
+    assert sorted(saved["members"]) == sorted(HAND_SET) and saved["subsets_tried"] == 1
+    assert saved["best_valid_accuracy"] == 0.4  # the four together: right on genres 3–6 only
+
+
 def temperature(model: str) -> float:
     return calibration_of(model, "filtered").temperature
 

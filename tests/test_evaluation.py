@@ -34,6 +34,32 @@ def test_one_confusion_is_counted_where_it_belongs():
     assert metrics["per_class"]["blues"]["support"] == 2
 
 
+def test_an_imbalanced_test_set_is_scored_by_hand_computed_values():
+    """Pins accuracy as the share of all tracks right (not balanced accuracy, the mean of per-class recalls, which
+    every class-balanced fixture gives equally), and macro averages as the plain mean over the ten genres against
+    weighted ones by support. 16 tracks: 6 blues, 2 classical, one of each other genre; wrong: one classical, the
+    hiphop and the jazz track, each called blues."""
+    true = np.array([0] * 6 + [1] * 2 + list(range(2, 10)))
+    predicted = true.copy()
+    predicted[[7, 10, 11]] = 0  # the second classical track, hiphop and jazz: called blues
+    metrics = compute_metrics(true, one_hot_probabilities(predicted))
+    # blues P 6/9 R 1 F1 0.8; classical P 1 R 1/2 F1 2/3; hiphop and jazz 0; the six others 1
+    assert metrics["accuracy"] == pytest.approx(13 / 16)  # balanced accuracy would be 7.5 / 10
+    assert metrics["macro_recall"] == pytest.approx(7.5 / 10)
+    assert metrics["macro_precision"] == pytest.approx((6 / 9 + 1 + 6) / 10)
+    assert metrics["macro_f1"] == pytest.approx((0.8 + 2 / 3 + 6) / 10)
+    assert metrics["weighted_recall"] == pytest.approx(13 / 16)
+    assert metrics["weighted_precision"] == pytest.approx((6 * 6 / 9 + 2 * 1 + 6) / 16)
+    assert metrics["weighted_f1"] == pytest.approx((6 * 0.8 + 2 * 2 / 3 + 6) / 16)
+    blues, classical, jazz = (metrics["per_class"][g] for g in ("blues", "classical", "jazz"))
+    assert (blues["precision"], blues["recall"], blues["f1"], blues["support"]) == pytest.approx((6 / 9, 1, 0.8, 6))
+    assert (classical["precision"], classical["recall"], classical["support"]) == pytest.approx((1, 0.5, 2))
+    assert (jazz["precision"], jazz["recall"], jazz["support"]) == (0.0, 0.0, 1)
+    expected = np.diag([6, 1, 1, 1, 0, 0, 1, 1, 1, 1])
+    expected[[1, 4, 5], 0] = 1
+    assert np.array_equal(metrics["confusion_matrix"], expected)
+
+
 def test_macro_f1_is_the_mean_of_per_class_f1():
     rng = np.random.default_rng(0)
     true = np.repeat(np.arange(10), 5)
