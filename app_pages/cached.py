@@ -18,28 +18,26 @@ import mgc
 from mgc.charts import SPLIT_LABELS
 from mgc.data.gtzan import PARTS, default_data_dir
 from mgc.errors import CheckpointError, DatasetError
-from mgc.evaluate import EMBEDDING_MAP_FILE, EmbeddingMap
-from mgc.runs import available_runs, load_picture_model, read_json, run_dir
+from mgc.evaluate import EmbeddingMap
+from mgc.runs import available_runs, default_run, load_picture_model
+from mgc.runs.run import locate
 
-DEFAULT_MODEL = "crnn"
+DEFAULT_MODEL = default_run("uploads")
+"""The run a page shows first (`mgc.runs.table`)."""
 log = logging.getLogger("mgc.app")
 
 
 @st.cache_data(show_spinner=False)
-def _read_json(path: str, modified: float) -> dict:
-    return read_json(Path(path))
+def _read(model: str, split: str, root: str, what: str, modified: float | None):
+    """One of a run's files, read through `mgc.runs.run.Run` (`what`: "metrics", "predictions", …), cached by
+    the checkpoints folder and the file's modification time: a re-evaluated run shows its new numbers without a
+    restart."""
+    return getattr(locate(model, split, Path(root)), what)()
 
 
-@st.cache_data(show_spinner=False)
-def _read_csv(path: str, modified: float) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except (
-        OSError,
-        ValueError,
-        pd.errors.ParserError,
-    ) as error:  # EmptyDataError and UnicodeDecodeError are ValueErrors
-        raise CheckpointError(f"{path} is damaged or unreadable ({error}): evaluate that run again") from None
+def _cached(model: str, split: str, what: str):
+    run = locate(model, split)
+    return _read(model, split, str(run.root), what, run.modified(what))
 
 
 def show_failure(error: mgc.MgcError) -> None:
@@ -60,15 +58,9 @@ def show_failure(error: mgc.MgcError) -> None:
     st.error(message, icon=":material/error:")
 
 
-def _file(model: str, split: str, name: str) -> Path | None:
-    path = run_dir(model, split) / name
-    return path if path.is_file() else None
-
-
 def metrics(model: str, split: str) -> dict:
-    """A run's metrics.json."""
-    path = run_dir(model, split) / "metrics.json"
-    return _read_json(str(path), path.stat().st_mtime)
+    """A run's test scores (`Run.metrics`)."""
+    return _cached(model, split, "metrics")
 
 
 def all_metrics() -> dict[tuple[str, str], dict]:
@@ -89,41 +81,28 @@ def readable_metrics() -> tuple[dict[tuple[str, str], dict], list[tuple[str, str
 
 
 def predictions(model: str, split: str) -> pd.DataFrame:
-    """A run's cached test predictions (predictions.csv)."""
-    path = run_dir(model, split) / "predictions.csv"
-    table = _read_csv(str(path), path.stat().st_mtime)
-    columns = ["genre", "predicted", *mgc.GENRES]
-    # A file cut short still parses: its last row has a cut label and no probabilities.
-    if (
-        not set(columns) <= set(table)
-        or table[columns].isna().any().any()
-        or not table["predicted"].isin(mgc.GENRES).all()
-    ):
-        raise CheckpointError(f"{path} is damaged (cut short or edited): evaluate that run again")
-    return table
+    """A run's cached test predictions (`Run.predictions`: checked for a file cut short or edited)."""
+    return _cached(model, split, "predictions")
 
 
 def robustness(model: str, split: str) -> dict | None:
-    """A run's robustness.json (accuracy under listening conditions), or None when it has not been measured."""
-    path = _file(model, split, "robustness.json")
-    return _read_json(str(path), path.stat().st_mtime) if path else None
+    """A run's accuracy under listening conditions (`Run.robustness`), or None when it has not been measured."""
+    return _cached(model, split, "robustness")
 
 
 def all_robustness() -> dict[tuple[str, str], dict]:
-    """(model, split) → robustness.json, for every run that has one."""
+    """(model, split) → robustness record, for every run that has one."""
     return {run: record for run in available_runs() if (record := robustness(*run)) is not None}
 
 
 def history(model: str, split: str) -> pd.DataFrame | None:
-    """A run's history.csv (loss and accuracy per epoch), or None when it has none."""
-    path = _file(model, split, "history.csv")
-    return _read_csv(str(path), path.stat().st_mtime) if path else None
+    """A run's loss and accuracy per epoch (`Run.history`), or None when it has none."""
+    return _cached(model, split, "history")
 
 
 def training_record(model: str, split: str) -> dict:
-    """A run's training.json, or {} when it has none."""
-    path = _file(model, split, "training.json")
-    return _read_json(str(path), path.stat().st_mtime) if path else {}
+    """A run's training record (`Run.training`), or {} when it has none."""
+    return _cached(model, split, "training")
 
 
 def picture_model(model: str, split: str):
@@ -136,7 +115,7 @@ def picture_model(model: str, split: str):
 
 @st.cache_resource(show_spinner=False)
 def embedding_map(model: str, split: str, modified: float) -> EmbeddingMap | None:
-    folder = run_dir(model, split)
+    folder = locate(model, split).folder
     try:
         return EmbeddingMap.load(folder)
     except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError) as error:
@@ -145,8 +124,8 @@ def embedding_map(model: str, split: str, modified: float) -> EmbeddingMap | Non
 
 def cached_embedding_map(model: str, split: str) -> EmbeddingMap | None:
     """The run's embedding map when its files exist (see `mgc.evaluate.embedding_map`), else None."""
-    path = _file(model, split, EMBEDDING_MAP_FILE)
-    return embedding_map(model, split, path.stat().st_mtime) if path else None
+    modified = locate(model, split).modified("embedding map")
+    return embedding_map(model, split, modified) if modified is not None else None
 
 
 @st.cache_resource(show_spinner=False)

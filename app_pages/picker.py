@@ -16,7 +16,7 @@ from app_pages.cached import DEFAULT_MODEL, metrics
 from mgc.charts import SPLIT_LABELS
 from mgc.errors import CheckpointError
 from mgc.explain.words import GLOSSARY, describe_model, student_models
-from mgc.runs import available_runs
+from mgc.runs import available_runs, is_ensemble_name
 
 _WRITTEN = "url_written"  # session state: (page, name) → the value this session last put in the address
 
@@ -62,7 +62,7 @@ def _best_ensembles(split: str, runs: list[tuple[str, str]]) -> dict[tuple[str, 
     """The readable metrics of the split's ensembles (a damaged file leaves its run out of the choice)."""
     found = {}
     for model, run_split in runs:
-        if run_split == split and model.startswith("ensemble-"):
+        if run_split == split and is_ensemble_name(model):
             try:
                 found[(model, run_split)] = metrics(model, run_split)
             except CheckpointError:
@@ -80,8 +80,9 @@ def select_model(key: str, model: str) -> None:
 def pick_run(key: str, container=st) -> tuple[str, str] | None:
     """Model and split selectboxes over the runs in checkpoints/, read from and written to the address.
 
-    By default three models for a class (`mgc.explain.words.student_models`: the CRNN, the best ensemble on
-    the split, one feature model), each described in a line; the "All models" switch offers every run.
+    By default three models for a class (`mgc.explain.words.student_models`: the rows of `mgc.runs.table` with a
+    place in the short picker — the CRNN, the best ensemble on the split, one feature model), each described in a
+    line; the "All models" switch offers every run.
     """
     runs = available_runs()
     if not runs:
@@ -115,8 +116,8 @@ def pick_run(key: str, container=st) -> tuple[str, str] | None:
     )
     models = everything if expert or not curated else curated
     if st.session_state.get(model_key) not in (*models, None):  # the switch turned off, or another best ensemble
-        ensembles = [m for m in models if m.startswith("ensemble-")]
-        was_ensemble = str(st.session_state[model_key]).startswith("ensemble-")
+        ensembles = [m for m in models if is_ensemble_name(m)]
+        was_ensemble = is_ensemble_name(str(st.session_state[model_key]))
         st.session_state[model_key] = ensembles[0] if was_ensemble and ensembles else models[0]
 
     left, right = container.columns(2)

@@ -10,10 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.gtzan import genre_of
-from ..runs.checkpoints import read_json, write_json
-
-EMBEDDING_MAP_FILE = "embedding_map.csv"
-EMBEDDING_PROJECTION_FILE = "embedding_projection.json"
+from ..runs.checkpoints import EMBEDDING_MAP_FILE, EMBEDDING_PROJECTION_FILE, read_json, write_json
 
 
 @dataclass

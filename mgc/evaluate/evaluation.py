@@ -17,7 +17,7 @@ import numpy as np
 
 from ..data.gtzan import GTZAN, labels_of
 from ..runs.calibration import CALIBRATION_FILE, calibrate
-from ..runs.checkpoints import read_json, run_dir, write_json
+from ..runs.checkpoints import METRICS_FILE, PREDICTIONS_FILE, TRAINING_FILE, read_json, run_dir, write_json
 from ..runs.outputs import audio_outputs, dataset_outputs, ensemble_outputs
 from .calibration import calibration_metrics, fit_calibration
 from .embedding_map import EmbeddingMap
@@ -60,12 +60,12 @@ def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
     write_json(out / CALIBRATION_FILE, fitted)
     tracks, missing, uncalibrated, embeddings = outputs(parts.test)
     probabilities = calibrate(uncalibrated, fitted["temperature"])
-    predictions_table(tracks, probabilities).to_csv(out / "predictions.csv", index=False, float_format="%.6f")
+    predictions_table(tracks, probabilities).to_csv(out / PREDICTIONS_FILE, index=False, float_format="%.6f")
     if len(tracks) >= 3:  # two principal axes need three points
         EmbeddingMap.fit(tracks, embeddings).save(out)
     metrics = compute_metrics(labels_of(tracks), probabilities)
     metrics["calibration"] = calibration_metrics(labels_of(tracks), uncalibrated, probabilities, fitted)
-    training = out / "training.json"
+    training = out / TRAINING_FILE
     metrics.update(
         {
             "model": model,
@@ -77,7 +77,7 @@ def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
             "train_seconds": read_json(training)["train_seconds"] if training.is_file() else None,
         }
     )
-    write_json(out / "metrics.json", metrics)
+    write_json(out / METRICS_FILE, metrics)
     return metrics
 
 

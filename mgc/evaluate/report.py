@@ -7,16 +7,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..runs.checkpoints import available_runs, checkpoints_root, read_json, run_dir
+from ..runs.checkpoints import available_runs, checkpoints_root
+from ..runs.run import locate
+from ..runs.table import RUNS
 from .metrics import same_tracks_comparison
 
 
 def results_table(root: Path | None = None) -> pd.DataFrame:
-    """One row per model: test accuracy, macro-F1 and macro ROC-AUC on each split, size and speed."""
+    """One row per model: test accuracy, macro-F1 and macro ROC-AUC on each split, size and speed. Models come in
+    the order of `mgc.runs.table` (a run the table does not name last, by name)."""
     root = Path(root or checkpoints_root())
+    order = {r.name: place for place, r in enumerate(RUNS)}
     rows: dict[str, dict] = {}
-    for model, split in available_runs(root):
-        metrics = read_json(root / model / split / "metrics.json")
+    for model, split in sorted(available_runs(root), key=lambda run: (order.get(run[0], len(order)), run)):
+        metrics = locate(model, split, root).metrics()
         row = rows.setdefault(model, {"model": model})
         row[f"{split} accuracy"] = metrics["accuracy"]
         row[f"{split} macro-F1"] = metrics["macro_f1"]
@@ -40,10 +44,10 @@ def same_tracks_table(first: str, second: str, root: Path | None = None) -> pd.D
     each one's accuracy with its Wilson 95 % interval, and McNemar's exact test (`same_tracks_comparison`)."""
     rows = []
     for split in ("random", "filtered"):
-        paths = [run_dir(model, split, root) / "predictions.csv" for model in (first, second)]
-        if not all(path.is_file() for path in paths):
+        runs = [locate(model, split, root) for model in (first, second)]
+        if not all(run.has("predictions") for run in runs):
             continue
-        result = same_tracks_comparison(*(pd.read_csv(path) for path in paths))
+        result = same_tracks_comparison(*(run.predictions() for run in runs))
         row = {"split": split, "test tracks": result["tracks"]}
         for model, which in ((first, "first"), (second, "second")):
             scores = result[which]

@@ -21,11 +21,9 @@ from ..data.audio import Audio, load_audio
 from ..data.gtzan import GENRES, GTZAN, genre_of
 from ..errors import DatasetError
 from ..frontends import InputsOf
-from ..runs.checkpoints import read_json, run_dir, write_json
+from ..runs.checkpoints import ROBUSTNESS_FILE, TRAINING_FILE, read_json, run_dir, write_json
 from ..runs.outputs import audio_outputs
 from .metrics import mcnemar, wilson_interval
-
-ROBUSTNESS_FILE = "robustness.json"
 
 
 def clips_with_audio(dataset: GTZAN, split: str, part: str = "test") -> list[str]:
@@ -74,7 +72,7 @@ def record(model: str, split: str, clips: list[str], answers: dict[str, list[str
     clip's answer (so two runs can be compared clip by clip)."""
     truth = [genre_of(t) for t in clips]
     result = {"model": model, "split": split, "clips": len(clips), "tracks": clips, "conditions": {}}
-    training = run_dir(model, split) / "training.json"
+    training = run_dir(model, split) / TRAINING_FILE
     if training.is_file():
         result["recipe"] = read_json(training).get("recipe", "clean")
     for name, given in answers.items():

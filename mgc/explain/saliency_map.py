@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.gtzan import GENRES
-from ..frontends.picture import PICTURE, WINDOW_COLUMNS, WINDOW_HOP, window_starts
-from ..models import family
+from ..frontends.picture import WINDOW_COLUMNS, WINDOW_HOP, window_starts
 from ..runs import is_ensemble, load_ensemble, load_model
+from ..runs.table import reads_picture, reads_run
 
 
 def saliency_model(model: str, split: str) -> str | None:
@@ -17,9 +17,9 @@ def saliency_model(model: str, split: str) -> str | None:
     features."""
     for member in load_ensemble(model, split).members if is_ensemble(model, split) else (model,):
         network, saved = load_model(member, split)
-        if family(saved["family"]).frontend is PICTURE:
+        if reads_picture(saved["family"]):
             return member
-        if hasattr(network, "attach_picture"):  # it reads the embedding of a picture run
+        if reads_run(saved["family"]):  # it reads the embedding of a picture run
             return network.config.picture_model
     return None
 

@@ -37,6 +37,9 @@ class Family:
     a frozen pretrained network, from audio) or "audio-network" (a whole network on its front end's input of audio)."""
     defaults: tuple[tuple[str, object], ...] = ()
     """Config values that make this family out of a shared network class (the CNN-LSTM is the CRNN with LSTMs)."""
+    reads_run: bool = False
+    """Its model reads the embedding of another trained run of the split (named `picture_model` in its config),
+    attached when it is loaded (`attach_picture`) and not saved with it: the hybrid."""
 
 
 FAMILIES: dict[str, Family] = {
@@ -48,7 +51,7 @@ FAMILIES: dict[str, Family] = {
         Family("lstm", LSTM, PICTURE, "pictures"),
         Family("mlp", MLP, FEATURES, "tabular"),
         Family("logreg", SoftmaxRegression, FEATURES, "tabular"),
-        Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid"),
+        Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid", reads_run=True),
         Family("musicnn", MusicnnHead, MUSICNN_INPUT, "audio"),
         Family("crnn-seed", CRNN, SEED_INPUT, "audio-network", defaults=(("bands", 96),)),
     )

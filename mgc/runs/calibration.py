@@ -44,7 +44,12 @@ def calibrate(probabilities: np.ndarray, temperature: float) -> np.ndarray:
 
 def calibration_of(model: str, split: str, root: Path | None = None) -> Calibration:
     """The run's calibration (read once per change of its file); an uncalibrated `Calibration()` when it has none."""
-    path = run_dir(model, split, root) / CALIBRATION_FILE
+    return calibration_in(run_dir(model, split, root))
+
+
+def calibration_in(folder: Path) -> Calibration:
+    """The calibration of the run in `folder` (`calibration_of`, for a run already resolved: `Run.calibration`)."""
+    path = Path(folder) / CALIBRATION_FILE
     try:
         mtime = os.stat(path).st_mtime
     except OSError:

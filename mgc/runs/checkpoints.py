@@ -1,7 +1,8 @@
 """Where trained models and their cached results live, and how they are saved and loaded.
 
 Layout: `checkpoints/<model>/<split>/` holds `model.pt` (weights + config + representation
-front end version + genre list), `history.csv`, `training.json`, `predictions.csv` and `metrics.json`.
+front end version + genre list), `history.csv`, `training.json`, `predictions.csv` and `metrics.json` (and the
+other files below: their names are written here and nowhere else; `mgc.runs.run.Run` reads them).
 Weights are loaded with `torch.load(weights_only=True)`: a checkpoint cannot run code. A checkpoint
 whose front end version (recorded under "representation") is not the one its family's front end
 computes now is refused. A hybrid's `model.pt` holds only its head; `load_model` attaches the picture
@@ -18,6 +19,27 @@ from pathlib import Path
 
 from ..data.gtzan import GENRES, REPO_ROOT
 from ..errors import CheckpointError
+from .table import reads_picture, reads_run
+
+MODEL_FILE = "model.pt"
+"""The weights, with the config, front end version and genre list they were trained with."""
+ENSEMBLE_FILE = "ensemble.json"
+"""An ensemble's rule and members, in place of weights (`mgc.runs.ensembles`)."""
+HISTORY_FILE = "history.csv"
+"""Loss and accuracy per epoch."""
+TRAINING_FILE = "training.json"
+"""How the run was trained: its recipe, the best epoch, the seconds it took."""
+PREDICTIONS_FILE = "predictions.csv"
+"""The test tracks' calibrated probabilities, written by `evaluate`."""
+METRICS_FILE = "metrics.json"
+"""The test scores, written by `evaluate`: a run with one is listed by `available_runs`."""
+CALIBRATION_FILE = "calibration.json"
+"""A run's temperature and unsure margin (`mgc.runs.calibration`), fitted by `evaluate` for the weights beside it."""
+ROBUSTNESS_FILE = "robustness.json"
+"""Accuracy under listening conditions (`python -m mgc robustness`)."""
+EMBEDDING_MAP_FILE = "embedding_map.csv"
+EMBEDDING_PROJECTION_FILE = "embedding_projection.json"
+"""The test tracks' embeddings on two axes, and the projection that puts new audio there (`mgc.evaluate`)."""
 
 
 def checkpoints_root() -> Path:
@@ -33,17 +55,13 @@ def run_dir(model: str, split: str, root: Path | None = None) -> Path:
 def available_runs(root: Path | None = None) -> list[tuple[str, str]]:
     """(model, split) pairs that have cached metrics, sorted."""
     root = Path(root or checkpoints_root())
-    return sorted((p.parent.parent.name, p.parent.name) for p in root.glob("*/*/metrics.json"))
+    return sorted((p.parent.parent.name, p.parent.name) for p in root.glob(f"*/*/{METRICS_FILE}"))
 
 
 def trained_models(split: str, root: Path | None = None) -> list[str]:
     """Models trained on `split`: run folders with weights (model.pt) or an ensemble recipe (ensemble.json)."""
     root = Path(root or checkpoints_root())
-    return sorted(p.parent.parent.name for p in root.glob(f"*/{split}/*") if p.name in ("model.pt", "ensemble.json"))
-
-
-CALIBRATION_FILE = "calibration.json"
-"""A run's temperature and unsure margin (`mgc.runs.calibration`), fitted by `evaluate` for the weights beside it."""
+    return sorted(p.parent.parent.name for p in root.glob(f"*/{split}/*") if p.name in (MODEL_FILE, ENSEMBLE_FILE))
 
 
 def forget_calibration(folder: Path) -> None:
@@ -126,14 +144,14 @@ def load_model(model: str, split: str = "random", root: Path | None = None):
     that reads another run's embedding (the hybrid: `attach_picture`) gets that run attached here, or
     refused when it has changed.
     """
-    path = run_dir(model, split, root) / "model.pt"
+    path = run_dir(model, split, root) / MODEL_FILE
     if not path.is_file():
         raise CheckpointError(
             f"no trained '{model}' for the {split} split at {path}: "
             f"train it with `python -m mgc train --model {model} --split {split}`"
         )
     network, saved = _load_model(str(path), path.stat().st_mtime)
-    if hasattr(network, "attach_picture"):
+    if reads_run(saved["family"]):
         network.attach_picture(_hybrid_picture(model, network.config, split, root))
     return network, saved
 
@@ -151,7 +169,7 @@ def weights_digest(state_dict) -> str:
 
 def run_digest(model: str, split: str, root: Path | None = None) -> str:
     """`weights_digest` of the saved weights of run `model` (cached per file and modification time)."""
-    path = run_dir(model, split, root) / "model.pt"
+    path = run_dir(model, split, root) / MODEL_FILE
     if not path.is_file():
         raise CheckpointError(f"no trained '{model}' for the {split} split at {path}")
     return _weights_digest(str(path), path.stat().st_mtime)
@@ -166,7 +184,7 @@ def _weights_digest(path: str, mtime: float) -> str:
 
 def _hybrid_picture(model: str, config, split: str, root: Path | None):
     """The picture run a hybrid reads, checked against the digest the hybrid was trained with."""
-    path = run_dir(config.picture_model, split, root) / "model.pt"
+    path = run_dir(config.picture_model, split, root) / MODEL_FILE
     if not path.is_file():
         raise CheckpointError(
             f"'{model}' reads the embedding of the '{config.picture_model}' run of the {split} "
@@ -183,16 +201,13 @@ def _hybrid_picture(model: str, config, split: str, root: Path | None):
 
 def load_picture_model(model: str, split: str = "random", root: Path | None = None):
     """`load_model` for a run that must be a picture model (for what needs the picture, e.g. saliency)."""
-    from ..frontends import PICTURE
-    from ..models import family
-
     network, saved = load_model(model, split, root)
-    if hasattr(network, "attach_picture"):
+    if reads_run(saved["family"]):
         raise CheckpointError(
             f"'{model}' is a {saved['family']} model: it reads the mel picture through its "
             f"'{network.config.picture_model}' run, and the 57 tabular features"
         )
-    if family(saved["family"]).frontend is not PICTURE:
+    if not reads_picture(saved["family"]):
         raise CheckpointError(
             f"'{model}' is a {saved['family']} model: it reads the 57 tabular features, not a mel picture"
         )

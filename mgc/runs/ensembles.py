@@ -20,12 +20,13 @@ Rules, on the members' probability tables (members, tracks, genres):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import CheckpointError
-from .checkpoints import load_model, read_json, run_dir
-from .table import CANDIDATES
+from .checkpoints import ENSEMBLE_FILE, load_model, read_json, run_dir
+from .table import CANDIDATES, reads_run
 from .table import ENSEMBLES as TABLE_ENSEMBLES
 
 RULES = ("sum", "product", "vote", "best")
@@ -38,7 +39,6 @@ run's embedding, so it is not independent of that run: the choice on validation 
 it adds anything. The musicnn head reads audio: it is a candidate where it reads (nearly) every validation track
 the others read (a data folder with the full Kaggle audio), and is left out where only some tracks have
 audio (`mgc.train.ensembles`)."""
-ENSEMBLE_FILE = "ensemble.json"
 VOTE_TIE_BREAK = 1e-3
 EPSILON = 1e-7
 
@@ -81,20 +81,22 @@ class Ensemble:
 
         counted = {}
         for member in self.members:
-            network, _ = load_model(member, split)
+            network, saved = load_model(member, split)
             counted[member] = parameter_count(network)
-            if hasattr(network, "attach_picture"):  # it reads a picture run, maybe a member too
+            if reads_run(saved["family"]):  # it reads a picture run, maybe a member too
                 counted[network.config.picture_model] = parameter_count(network.picture)
                 counted[member] -= counted[network.config.picture_model]
         return sum(counted.values())
 
 
-def is_ensemble(model: str, split: str) -> bool:
-    return (run_dir(model, split) / ENSEMBLE_FILE).is_file()
+def is_ensemble(model: str, split: str, root: Path | None = None) -> bool:
+    """Whether the run folder holds an ensemble's recipe (`Run.is_ensemble`, once resolved)."""
+    return (run_dir(model, split, root) / ENSEMBLE_FILE).is_file()
 
 
-def load_ensemble(model: str, split: str) -> Ensemble:
-    path = run_dir(model, split) / ENSEMBLE_FILE
+def load_ensemble(model: str, split: str, root: Path | None = None) -> Ensemble:
+    """The rule and members of ensemble `model` of `split` (`Run.ensemble`, once resolved)."""
+    path = run_dir(model, split, root) / ENSEMBLE_FILE
     if not path.is_file():
         raise CheckpointError(
             f"no ensemble '{model}' for the {split} split at {path}: build it with "

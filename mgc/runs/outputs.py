@@ -20,8 +20,10 @@ from ..errors import DatasetError
 from ..frontends import FEATURES, PICTURE, FrontEnd, InputsOf
 from ..models import family
 from . import ensembles
-from .calibration import calibrate, calibration_of
+from .calibration import calibrate
 from .checkpoints import load_model
+from .run import Run, locate
+from .table import reads_run
 
 
 @torch.inference_mode()
@@ -133,28 +135,33 @@ class AudioOutputs:
 
 
 def audio_outputs(model: str, split: str, audio) -> AudioOutputs:
-    """Run `model` of `split` (a single model or an ensemble) on decoded audio (`mgc.data.audio.Audio`), or on
-    the `InputsOf` some audio that other runs read too.
+    """Run `model` of `split` (a single model or an ensemble) on decoded audio: `run_outputs` of the run found by
+    its name."""
+    return run_outputs(locate(model, split), audio)
+
+
+def run_outputs(run: Run, audio) -> AudioOutputs:
+    """A run (a single model or an ensemble, `mgc.runs.run.resolve`) on decoded audio (`mgc.data.audio.Audio`), or
+    on the `InputsOf` some audio that other runs read too.
 
     Each front end's input is computed once (`InputsOf`): an ensemble's members that read the same front
     end share it, and the mel picture is drawn once for whoever needs it.
     """
     inputs = audio if isinstance(audio, InputsOf) else InputsOf(audio)
     picture = inputs(PICTURE)
-    if not ensembles.is_ensemble(model, split):
-        window_probabilities, embedding, starts, ends = _model_outputs(model, split, inputs)
+    if run.ensemble is None:
+        window_probabilities, embedding, starts, ends = _model_outputs(run, inputs)
         probabilities = window_probabilities.mean(axis=0)
     else:
-        ensemble = ensembles.load_ensemble(model, split)
-        rule = ensemble.rule
-        outputs = [_model_outputs(member, split, inputs) for member in ensemble.members]
+        rule = run.ensemble.rule
+        outputs = [_model_outputs(member, inputs) for member in run.members]
         # Picture members share one grid of windows; a feature member's single row holds for every window.
         _, _, starts, ends = max(outputs, key=lambda output: len(output[2]))
         windows = np.stack([np.broadcast_to(p, (len(starts), p.shape[1])) for p, _, _, _ in outputs])
         window_probabilities = ensembles.combine(windows, rule)
         probabilities = ensembles.combine(np.stack([p.mean(axis=0) for p, _, _, _ in outputs])[:, None], rule)[0]
         embedding = np.concatenate([e for _, e, _, _ in outputs])
-    calibration = calibration_of(model, split)
+    calibration = run.calibration()
     return AudioOutputs(
         calibrate(probabilities, calibration.temperature),
         calibrate(window_probabilities, calibration.temperature),
@@ -166,21 +173,21 @@ def audio_outputs(model: str, split: str, audio) -> AudioOutputs:
     )
 
 
-def _model_outputs(model: str, split: str, inputs: InputsOf):
+def _model_outputs(run: Run, inputs: InputsOf):
     """One trained model on the input: per-window probabilities, the mean embedding, window starts and ends (s)."""
-    probabilities, embeddings, starts, ends = _window_outputs_of(model, split, inputs)
+    probabilities, embeddings, starts, ends = _window_outputs_of(run, inputs)
     return probabilities, embeddings.mean(axis=0), starts, ends
 
 
-def _window_outputs_of(model: str, split: str, inputs: InputsOf):
+def _window_outputs_of(run: Run, inputs: InputsOf):
     """One trained model's per-window probabilities and embeddings on the input, with the windows' starts and ends
     (s); computed once per input. A hybrid's picture half is a trained picture run: its per-window embeddings come
     from that run's own forward pass, which an ensemble holding both runs therefore makes once."""
 
     def compute():
-        network, saved = load_model(model, split)
-        if saved["family"] == "hybrid":
-            _, picture_embeddings, starts, ends = _window_outputs_of(network.config.picture_model, split, inputs)
+        network, saved = run.load()
+        if reads_run(saved["family"]):
+            _, picture_embeddings, starts, ends = _window_outputs_of(run.other(network.config.picture_model), inputs)
             probabilities, embeddings = _hybrid_head_outputs(network, picture_embeddings, inputs(FEATURES))
             return probabilities, embeddings, starts, ends
         frontend = family(saved["family"]).frontend
@@ -189,7 +196,7 @@ def _window_outputs_of(model: str, split: str, inputs: InputsOf):
         starts, ends = frontend.window_times(model_input, inputs.audio.seconds)
         return probabilities, embeddings, starts, ends
 
-    return inputs.remember(("window outputs", model, split), compute)
+    return inputs.remember(("window outputs", str(run.folder)), compute)
 
 
 @torch.inference_mode()

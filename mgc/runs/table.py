@@ -188,6 +188,21 @@ def default_run(use: str = "uploads") -> str:
     return next(r.name for r in RUNS if getattr(r, flag))
 
 
+def reads_picture(family_name: str) -> bool:
+    """Whether family `family_name` reads the mel picture itself (its gradients can be drawn on it: saliency)."""
+    from ..frontends import PICTURE
+    from ..models import family
+
+    return family(family_name).frontend is PICTURE
+
+
+def reads_run(family_name: str) -> bool:
+    """Whether family `family_name` reads another trained run's embedding (the hybrid: `Family.reads_run`)."""
+    from ..models import family
+
+    return family(family_name).reads_run
+
+
 ZOO: tuple[str, ...] = names(zoo=True)
 """What `python -m mgc train --all` trains, in order."""
 ENSEMBLES: dict[str, str] = {r.name: r.rule for r in RUNS if r.is_ensemble}

@@ -18,8 +18,9 @@ import pandas as pd
 from ..data.audio import Audio, load_audio
 from ..data.gtzan import GENRES
 from ..gate import GateResult, check
-from ..runs import is_ensemble, load_ensemble, load_model
-from ..runs.outputs import audio_outputs
+from ..runs.outputs import run_outputs
+from ..runs.run import resolve
+from ..runs.table import default_run
 
 
 @dataclass
@@ -144,7 +145,9 @@ def _cut_notice(seconds: float, source_seconds: float) -> str:
     )
 
 
-def classify(source, model: str = "crnn", split: str = "random", gate: GateResult | None = None) -> Prediction:
+def classify(
+    source, model: str = default_run("uploads"), split: str = "random", gate: GateResult | None = None
+) -> Prediction:
     """Classify audio (a path, bytes or binary file; wav, flac, ogg, opus, mp3, m4a with ffmpeg).
 
     `model` is any trained run (`crnn`, `mlp`, `logreg`, `ensemble-sum`, …) of `split`. Its probabilities are
@@ -153,12 +156,9 @@ def classify(source, model: str = "crnn", split: str = "random", gate: GateResul
     with a message for the person.
     """
     started = time.perf_counter()
-    if is_ensemble(model, split):
-        load_ensemble(model, split)
-    else:
-        load_model(model, split)  # a missing or stale checkpoint is reported before the audio is decoded
+    run = resolve(model, split)  # resolved once; a missing or stale checkpoint is reported before the audio is decoded
     audio = source if isinstance(source, Audio) else load_audio(source)
-    outputs = audio_outputs(model, split, audio)
+    outputs = run_outputs(run, audio)
     gate = gate or check(audio.samples, audio.sample_rate)
     notices = list(audio.notices)
     if audio.truncated:
