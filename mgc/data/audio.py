@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -30,7 +31,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,14 @@ MAX_DECODED_SAMPLES = 115_200_000
 """Samples (frames × channels) decoded at most: 10 minutes of 96-kHz stereo. Input with more
 channels or a higher rate is analysed over a shorter start (and the result says so), so no input
 costs more decoding than this (≈ 1–3 s of CPU for flac or vorbis on this machine)."""
+LEVEL_ABOVE = 8.0
+"""Peak (× full scale, +18 dBFS) above which decoded samples are scaled down to full scale as they are
+decoded. Integer formats and lossy decoders stay within about ±1.5; only a floating-point file can hold
+1e20 or 1e37 (finite, so not refused as damaged), and such values make the models' arithmetic overflow
+(all-NaN probabilities) or their pictures meaningless. Levelled input says so in `Audio.notices`."""
+SPIKE_DB = 60.0
+"""Levelled input whose 99th-percentile sample is this many dB below its peak is a few absurd spikes over
+(at most) quiet sound, not music: it is refused rather than classified as silence with a full-scale click."""
 DECODE_SECONDS = 20.0
 """Wall-clock deadline of one `load_audio`, every decoder together: what the budget above cannot
 foresee (a damaged stream the decoder fights with packet by packet) is stopped here."""
@@ -76,9 +85,6 @@ FFMPEG_MAX_ALLOC = 64 << 20
 FFMPEG_FORMATS = "mov,mp3,aac,wav,flac,ogg"
 """The demuxers ffmpeg may use (`-format_whitelist`): those of the formats we accept (m4a is mov).
 Playlists (hls), concat scripts and other formats that name further files are refused."""
-FFMPEG_LOG_KEPT = 65536
-"""Bytes of an ffmpeg child's log that are kept; a damaged stream can log lines per packet, millions
-of them, so the rest is read and dropped."""
 
 
 @dataclass(frozen=True)
@@ -332,6 +338,8 @@ class _Decoded:
     """Loudest sample of any channel before mixing: tells channels that cancel out from silence."""
     damaged: bool = False
     """Decoding stopped at damage part-way through; `mono` is what came before it."""
+    levelled_from: float | None = None
+    """The peak (× full scale) of input far above full scale, which `mono` was scaled down from."""
 
 
 def _invalid_samples(name: str, samples: np.ndarray) -> AudioError:
@@ -391,56 +399,197 @@ class _Budget:
         )
 
 
-def _may_go_to_the_mp3_decoder(given: _Input) -> bool:
-    """libsndfile tries mp3 on data that starts like mp3, and on any path named like mp3."""
-    head = given.head
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return True
-    return given.path is not None and given.path.suffix.lower() in (".mp3", ".mp2", ".mpga", ".mpeg")
+NATIVE_LINES_KEPT = 3
+"""Lines of what native decoders print that are kept (for the summary and `last_native_log`); the rest
+are counted and dropped: a damaged mp3 stream prints a line per frame, tens of thousands per file."""
+NATIVE_FLOOD_LINES = 1000
+"""A decode whose native decoders print more lines than this is logged as a warning (a flood worth one
+line in the server's log), fewer as info (a damaged file's few complaints are not news)."""
+
+_log = logging.getLogger(__name__)
 
 
-_silence_lock = threading.Lock()
-_silence_depth = 0
-_saved_stderr: int | None = None
+@dataclass
+class NativeLog:
+    """What native decoders printed during one stretch of decoding: counted, the first lines kept."""
+
+    names: list[str] = field(default_factory=list)
+    """The inputs being decoded during the stretch (several where decodes overlap: the capture is process-wide)."""
+    lines: int = 0
+    bytes: int = 0
+    kept: list[str] = field(default_factory=list)
+    _partial: bytes = b""
+    _done: threading.Event = field(default_factory=threading.Event)
+
+    def feed(self, chunk: bytes) -> None:
+        self.bytes += len(chunk)
+        self.lines += chunk.count(b"\n")
+        if len(self.kept) < NATIVE_LINES_KEPT:
+            *complete, self._partial = (self._partial + chunk).split(b"\n")
+            for line in complete[: NATIVE_LINES_KEPT - len(self.kept)]:
+                self.kept.append(line[:300].decode("utf-8", "backslashreplace"))
+            self._partial = self._partial[:300]
+
+    def summary(self) -> str:
+        """One line: how much was printed, while decoding what, and its first line (escaped)."""
+        names = ", ".join(self.names[:3]) + (f" and {len(self.names) - 3} more" if len(self.names) > 3 else "")
+        first = self.kept[0].encode("unicode_escape").decode() if self.kept else ""
+        return (
+            f"native audio decoders printed {self.lines:,} lines ({self.bytes:,} bytes) while decoding {names}; "
+            f"kept {len(self.kept)}, the first: {first[:200]}"
+        )
+
+
+class _NativeChatter:
+    """Where native decoders' complaints go while something decodes: a pipe this process reads itself.
+
+    libsndfile's mp3 decoder (libmpg123, also used for a wav whose format tag says mp3) prints a line on
+    the C library's stderr for every damaged frame, and an ffmpeg child prints one per damaged packet:
+    millions of lines from one crafted upload. While any decode runs, the C library's `stderr` stream
+    points at this pipe (glibc: the `stderr` FILE pointer is swapped, so Python's own stderr, the server's
+    log and the command line's notes, still reach the terminal; elsewhere fd 2 itself is redirected, as
+    the project did for mp3 before), and every ffmpeg child writes its log there too. A thread reads the
+    pipe, counts the lines and keeps the first `NATIVE_LINES_KEPT`; when the last overlapping decode ends,
+    one line sums it up (`NATIVE_FLOOD_LINES`). The redirection is process-wide, so overlapping decodes
+    share one stretch (counted).
+    """
+
+    _END = b"\0mgc-native-log-end\0"
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        """Held while the pointer moves (which may wait for the reader to empty the pipe)."""
+        self.pending_lock = threading.Lock()
+        """Held only to look at `pending`: the reader never waits for `lock`."""
+        self.depth = 0
+        self.current: NativeLog | None = None
+        self.pending: list[NativeLog] = []
+        """Stretches whose end marker the reader has not reached yet, oldest first."""
+        self.last: NativeLog | None = None
+        self.read_end, self.write_end = os.pipe()
+        os.set_inheritable(self.write_end, False)
+        self.file = None  # our FILE*, or None where fd 2 is redirected instead
+        self.saved = None  # libc's own stderr FILE*, or a copy of fd 2
+        self.pointer = None
+        with suppress(OSError, AttributeError, ValueError):
+            libc = ctypes.CDLL(None)
+            libc.fdopen.restype = ctypes.c_void_p
+            libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
+            libc.fflush.argtypes = [ctypes.c_void_p]
+            self.pointer = ctypes.c_void_p.in_dll(libc, "stderr")
+            self.file = libc.fdopen(os.dup(self.write_end), b"w") or None
+            self.fflush = libc.fflush
+        threading.Thread(target=self._read, name="mgc-native-log", daemon=True).start()
+
+    def _read(self) -> None:
+        tail = b""
+        while chunk := os.read(self.read_end, 1 << 16):
+            data = tail + chunk
+            while (end := data.find(self._END)) >= 0:
+                with self.pending_lock:
+                    stretch = self.pending.pop(0) if self.pending else None
+                if stretch is not None:
+                    stretch.feed(data[:end])
+                    stretch._done.set()
+                data = data[end + len(self._END) :]
+            keep = len(self._END) - 1  # a marker cut in two by the pipe
+            body, tail = (data[:-keep], data[-keep:]) if len(data) > keep else (b"", data)
+            with self.pending_lock:
+                stretch = self.pending[0] if self.pending else None
+            if stretch is not None and body:
+                stretch.feed(body)
+
+    @contextmanager
+    def captured(self, name: str):
+        """Native decoders' stderr goes to the pipe while the block runs."""
+        with self.lock:
+            if self.depth == 0:
+                self.current = NativeLog()
+                with self.pending_lock:
+                    self.pending.append(self.current)
+                self._point_at_pipe()
+            self.depth += 1
+            self.current.names.append(name)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.depth -= 1
+                ended = None
+                if self.depth == 0:
+                    self._point_back()
+                    ended, self.current = self.current, None
+            if ended is not None:
+                self._finish(ended)
+
+    def _point_at_pipe(self) -> None:
+        if self.file is not None:
+            self.saved = self.pointer.value
+            self.pointer.value = self.file
+            return
+        with suppress(OSError, ValueError, AttributeError):
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            os.dup2(self.write_end, 2)
+
+    def _point_back(self) -> None:
+        if self.file is not None:
+            self.pointer.value = self.saved
+            self.fflush(self.file)  # what the FILE still buffers belongs to this stretch
+        elif self.saved is not None:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+        self.saved = None
+        os.write(self.write_end, self._END)
+
+    def _finish(self, stretch: NativeLog) -> None:
+        stretch._done.wait(2.0)
+        self.last = stretch
+        if stretch.lines or stretch.bytes:
+            _log.log(logging.WARNING if stretch.lines > NATIVE_FLOOD_LINES else logging.INFO, stretch.summary())
+
+
+_native_lock = threading.Lock()
+_native: _NativeChatter | None = None
+
+
+def _forget_native_chatter() -> None:
+    global _native
+    _native = None  # a forked child has the pipe but not the thread that reads it
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_native_chatter)
+
+
+def _native_chatter() -> _NativeChatter | None:
+    """The process's one capture, made on first use (None where no pipe can be made)."""
+    global _native
+    with _native_lock:
+        if _native is None:
+            with suppress(OSError):
+                _native = _NativeChatter()
+        return _native
 
 
 @contextmanager
-def _native_stderr_silenced():
-    """Send what C libraries print on the process's stderr (fd 2) to /dev/null while decoding.
-
-    libsndfile's mp3 decoder (libmpg123) prints notes there for damaged or fake mp3 data
-    ("Illegal Audio-MPEG-Header …"), which would land between a command's output and our own,
-    clearer message. The redirection is process-wide, so concurrent decodes share one (counted).
-    """
-    global _silence_depth, _saved_stderr
-    with _silence_lock:
-        if _silence_depth == 0:
-            try:
-                sys.stderr.flush()
-                saved = os.dup(2)
-                null = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(null, 2)
-                os.close(null)
-                _saved_stderr = saved
-            except (OSError, ValueError, AttributeError):
-                _saved_stderr = None
-        _silence_depth += 1
-    try:
+def _native_stderr_captured(name: str):
+    """Run the block with native decoders' stderr counted and bounded (see `_NativeChatter`)."""
+    chatter = _native_chatter()
+    if chatter is None:
         yield
-    finally:
-        with _silence_lock:
-            _silence_depth -= 1
-            if _silence_depth == 0 and _saved_stderr is not None:
-                os.dup2(_saved_stderr, 2)
-                os.close(_saved_stderr)
-                _saved_stderr = None
+        return
+    with chatter.captured(name):
+        yield
+
+
+def last_native_log() -> NativeLog | None:
+    """What native decoders printed during the last stretch of decoding that ended (for tests and `bench`)."""
+    return _native.last if _native is not None else None
 
 
 def _decode_libsndfile(given: _Input, budget: _Budget) -> _Decoded:
-    """Decode with libsndfile, quietly for mp3 (see `_native_stderr_silenced`)."""
-    if _may_go_to_the_mp3_decoder(given):
-        with _native_stderr_silenced():
-            return _decode_blocks(given, budget)
+    """Decode with libsndfile (its native chatter is captured around the whole of `_decode`)."""
     return _decode_blocks(given, budget)
 
 
@@ -459,6 +608,7 @@ def _decode_blocks(given: _Input, budget: _Budget) -> _Decoded:
             resampler = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
         block_frames = max(1, BLOCK_SAMPLES // channels)
         done, peak, damaged = 0, 0.0, False
+        gain = 1.0  # below 1 once a block peaks above LEVEL_ABOVE (see `_level`)
         while done < limit:
             budget.seconds_left()
             try:
@@ -472,7 +622,14 @@ def _decode_blocks(given: _Input, budget: _Budget) -> _Decoded:
                 break
             if not np.isfinite(block).all():
                 raise _invalid_samples(given.name, block)
-            peak = max(peak, float(np.max(np.abs(block))))
+            block_peak = float(np.max(np.abs(block)))  # finite: |x| of a finite float32 is finite
+            peak = max(peak, block_peak)
+            if block_peak * gain > LEVEL_ABOVE:  # louder than anything before: level what is decoded so far too
+                new_gain = 1.0 / block_peak
+                _scale(out.array[: out.length], new_gain / gain)
+                gain = new_gain
+            if gain != 1.0:
+                block = (block.astype(np.float64) * gain).astype(np.float32)  # float64: 1/3e38 is subnormal in float32
             # The channels' mean as a product with equal weights: numpy's mean over a short row axis is
             # ~20 ms per 30 s of stereo; this is ~0, and bit-identical for two channels (×0.5 is exact).
             mono = block[:, 0] if channels == 1 else block @ np.full(channels, 1 / channels, dtype=np.float32)
@@ -485,7 +642,14 @@ def _decode_blocks(given: _Input, budget: _Budget) -> _Decoded:
         if resampler is not None:
             out.append(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
     cut = done >= limit and frames > done
-    return _Decoded(out.samples(), rate, channels, (frames if cut else done) / rate, peak, damaged)
+    seconds = (frames if cut else done) / rate
+    levelled = peak if gain != 1.0 else None
+    return _Decoded(out.samples(), rate, channels, seconds, peak * gain, damaged, levelled)
+
+
+def _scale(samples: np.ndarray, gain: float) -> None:
+    """Multiply float32 `samples` by `gain` in place, computing in float64 (a tiny gain is subnormal in float32)."""
+    np.multiply(samples, np.float64(gain), out=samples, casting="same_kind")
 
 
 def _ffmpeg() -> tuple[str, str] | None:
@@ -532,19 +696,17 @@ class _ChildRun:
     returncode: int
     stdout: bytearray
     """Not copied into bytes: decoded samples are read from it in place."""
-    log: bytes
-    """The first FFMPEG_LOG_KEPT bytes of its stderr."""
 
 
 def _run_ffmpeg(command: list[str], budget: _Budget, max_output: int, pass_fds=(), data: bytes | None = None):
-    """Run an ffmpeg tool sandboxed and bounded: its output up to `max_output` bytes, its log up to
-    FFMPEG_LOG_KEPT, killed with its whole process group at the budget's deadline or on any exception."""
+    """Run an ffmpeg tool sandboxed and bounded: its output up to `max_output` bytes, its log counted with every
+    native decoder's (`_NativeChatter`), killed with its process group at the budget's deadline or on any exception."""
     seconds = budget.seconds_left()
     child = subprocess.Popen(
         command,
         stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=_native.write_end if _native is not None else subprocess.DEVNULL,  # counted with libsndfile's
         pass_fds=pass_fds,
         start_new_session=True,  # its own process group: killing it kills whatever it started
         preexec_fn=_child_limits(math.ceil(seconds) + 1),
@@ -557,13 +719,6 @@ def _run_ffmpeg(command: list[str], budget: _Budget, max_output: int, pass_fds=(
         with suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)
 
-    log = bytearray()
-
-    def read_log() -> None:
-        while chunk := child.stderr.read1(65536):
-            if len(log) < FFMPEG_LOG_KEPT:
-                log.extend(chunk[: FFMPEG_LOG_KEPT - len(log)])
-
     def feed() -> None:
         try:
             child.stdin.write(data)
@@ -571,7 +726,7 @@ def _run_ffmpeg(command: list[str], budget: _Budget, max_output: int, pass_fds=(
         except (BrokenPipeError, OSError):
             pass
 
-    helpers = [threading.Thread(target=read_log, daemon=True)]
+    helpers = []
     if data is not None:
         helpers.append(threading.Thread(target=feed, daemon=True))
     timer = threading.Timer(seconds, kill, kwargs={"timed_out": True})
@@ -595,12 +750,12 @@ def _run_ffmpeg(command: list[str], budget: _Budget, max_output: int, pass_fds=(
             child.wait()
         for helper in helpers:
             helper.join()
-        for stream in (child.stdout, child.stderr, child.stdin):
+        for stream in (child.stdout, child.stdin):
             if stream is not None:
                 stream.close()
     if late.is_set():
         raise budget.too_slow()
-    return _ChildRun(returncode, output, bytes(log))
+    return _ChildRun(returncode, output)
 
 
 def _ffmpeg_input_options(protocols: str) -> list[str]:
@@ -729,7 +884,11 @@ def _decode_ffmpeg(given: _Input, budget: _Budget) -> _Decoded | None:
     peak = max(float(mono.max()), -float(mono.min())) if len(mono) else 0.0
     if not np.isfinite(peak):
         raise _invalid_samples(given.name, mono)
-    return _Decoded(mono, stream.rate, stream.channels, source_seconds, peak)
+    levelled = None
+    if peak > LEVEL_ABOVE:  # see LEVEL_ABOVE; ffmpeg has mixed the channels already
+        _scale(mono, 1.0 / peak)
+        levelled, peak = peak, 1.0
+    return _Decoded(mono, stream.rate, stream.channels, source_seconds, peak, levelled_from=levelled)
 
 
 def _decode(given: _Input, budget: _Budget) -> tuple[_Decoded, list[str]]:
@@ -759,6 +918,11 @@ def _decode(given: _Input, budget: _Budget) -> tuple[_Decoded, list[str]]:
                 "Choose a music file in one of those formats" + (f" (the decoder said: {detail})" if detail else "")
             ) from None
     notices = []
+    if decoded.levelled_from is not None:
+        notices.append(
+            f"The file's samples reach {decoded.levelled_from:.3g} times full scale (a floating-point file written "
+            "without levelling, or a damaged one); they were scaled down to full scale before classifying."
+        )
     if decoded.damaged:  # ffmpeg resynchronises after damage; libsndfile stopped at it
         try:
             repaired = _decode_ffmpeg(given, budget)
@@ -792,7 +956,8 @@ def load_audio(source, max_seconds: float = MAX_SECONDS) -> Audio:
     """
     given = _open_input(source)
     name = given.name
-    decoded, notices = _decode(given, _Budget.start(name, max_seconds))
+    with _native_stderr_captured(name):
+        decoded, notices = _decode(given, _Budget.start(name, max_seconds))
     mono = decoded.mono
     if mono.size == 0:
         raise AudioError(f"{name} contains no audio samples: it ends after its header; copy or export it again")
@@ -803,6 +968,16 @@ def load_audio(source, max_seconds: float = MAX_SECONDS) -> Audio:
             "(a few seconds of music give a steadier answer)"
         )
     peak = max(float(mono.max()), -float(mono.min()))  # not np.abs(mono): that is a second copy of the audio
+    if not math.isfinite(peak):  # e.g. a resampler's overshoot past float32's range: no model may see it
+        raise _invalid_samples(name, mono)
+    if decoded.levelled_from is not None:  # rare: a copy of every 7th sample costs little
+        typical = float(np.percentile(np.abs(mono[::7]), 99))
+        if typical < peak * 10 ** (-SPIKE_DB / 20):
+            raise AudioError(
+                f"{name} cannot be music: a few of its samples reach {decoded.levelled_from:.3g} times full scale "
+                f"and almost all the rest is over {SPIKE_DB:.0f} dB quieter than them (the file is damaged); "
+                "export it again from the original"
+            )
     peak_dbfs = 20 * np.log10(peak) if peak > 0 else -np.inf
     if peak_dbfs < SILENCE_PEAK_DBFS:
         channels = decoded.source_channels

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.gtzan import AUDIO_EXTENSIONS, GENRES
-from ..errors import AudioError, MgcError
+from ..errors import AudioError, CheckpointError, MgcError
 from .prediction import classify
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -34,6 +34,21 @@ COLUMNS = (
     *GENRES,
 )
 """The `predict` CSV's columns, in order: every row has them all (a file that failed: its error, the rest empty)."""
+
+
+def escaped(text: str) -> str:
+    """`text` with the bytes that a file name may hold but UTF-8 cannot (Python's surrogate escapes, as `os.walk`
+    and `sys.argv` hand them over) written as `\\xe9`: text that any file, terminal or table can hold, and the same
+    text for the same name every time (so an interrupted CSV is resumed by it)."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: written as its code
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def file_text(path: Path | str) -> str:
+    """A file's path as the `predict` CSV's `file` column writes it (`escaped`)."""
+    return escaped(str(path))
 
 
 def printable(text: str) -> str:
@@ -69,12 +84,16 @@ def earlier_rows(csv: Path | None, files: list[Path]) -> dict[str, dict]:
     table = table.map(as_written)
     for column in ("confidence", "seconds", *GENRES):
         table[column] = pd.to_numeric(table[column], errors="coerce")
-    wanted = {str(file) for file in files}
+    wanted = {file_text(file) for file in files}
     return {row["file"]: row for row in table.to_dict("records") if row["file"] in wanted and row["error"] == ""}
 
 
+def _cell(value):
+    return spreadsheet_safe(escaped(value)) if isinstance(value, str) else value
+
+
 def _write_rows(csv: Path, rows: list[dict], mode: str = "w") -> None:
-    frame = pd.DataFrame(rows, columns=list(COLUMNS)).map(spreadsheet_safe)
+    frame = pd.DataFrame(rows, columns=list(COLUMNS)).map(_cell)
     frame.to_csv(csv, mode=mode, header=mode == "w", index=False)
 
 
@@ -111,16 +130,21 @@ def audio_files(folder: Path) -> list[Path]:
 
 
 def _predict_row(file: Path, model: str, split: str) -> dict:
-    """One file's row of the `predict` table (an error message instead of a genre for bad input)."""
+    """One file's row of the `predict` table (an error message instead of a genre for bad input, and for anything
+    else that goes wrong with this file: one file never costs the others their rows)."""
     try:
         prediction = classify(file, model=model, split=split)
     except AudioError as error:
-        return {"file": str(file), "error": str(error)}
+        return {"file": file_text(file), "error": escaped(str(error))}
+    except CheckpointError:  # the run itself is missing or damaged: every file would say so
+        raise
+    except Exception as error:  # a bug or a resource, shown against its file: the folder goes on
+        return {"file": file_text(file), "error": escaped(f"could not be classified ({type(error).__name__}: {error})")}
     for notice in prediction.notices:  # e.g. only the first 10 minutes were analysed
-        print(printable(f"note: {file.name}: {notice}"), file=sys.stderr)
+        print(printable(escaped(f"note: {file.name}: {notice}")), file=sys.stderr)
     top = prediction.top(3)
     return {
-        "file": str(file),
+        "file": file_text(file),
         "answer": prediction.headline,
         "genre": prediction.genre,
         "confidence": prediction.confidence,
@@ -142,7 +166,7 @@ def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: 
     CSV as they are done, and a run into a CSV that an interrupted run left behind classifies only the
     files it has no row for (or an error); the finished CSV lists the files in sorted order either way.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     from tqdm.auto import tqdm
 
@@ -150,23 +174,21 @@ def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: 
     if path.is_dir():
         files, skipped = scan_folder(path)
         for entry, why in skipped:
-            print(printable(f"skipped: {entry}: {why}"), file=sys.stderr)
+            print(printable(escaped(f"skipped: {entry}: {why}")), file=sys.stderr)
         if not files:
             raise AudioError(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {path}")
     else:
         files = [path]
     done = earlier_rows(csv, files)
-    to_classify = [file for file in files if str(file) not in done]
+    to_classify = [file for file in files if file_text(file) not in done]
     if done:
-        print(
-            printable(
-                f"resuming {csv}: {len(done)} of {len(files)} files are in it; classifying the other {len(to_classify)}"
-            ),
-            file=sys.stderr,
+        resuming = (
+            f"resuming {csv}: {len(done)} of {len(files)} files are in it; classifying the other {len(to_classify)}"
         )
+        print(printable(escaped(f"{resuming} {len(to_classify)}")), file=sys.stderr)
     if csv is not None:
         csv.parent.mkdir(parents=True, exist_ok=True)
-        _write_rows(csv, [done[str(file)] for file in files if str(file) in done])
+        _write_rows(csv, [done[file_text(file)] for file in files if file_text(file) in done])
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(to_classify)))
     if jobs > 1:
         import torch
@@ -174,17 +196,19 @@ def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: 
         torch.set_num_threads(1)
     rows = dict(done)
     with ThreadPoolExecutor(jobs) as pool:
-        for row in tqdm(
-            pool.map(lambda file: _predict_row(file, model, split), to_classify),
+        futures = [pool.submit(_predict_row, file, model, split) for file in to_classify]
+        for future in tqdm(
+            as_completed(futures),  # each row reaches the CSV as soon as its file is done, not in file order
             total=len(to_classify),
             desc="classifying",
             unit="file",
             disable=len(to_classify) < 2,
         ):
+            row = future.result()
             rows[row["file"]] = row
             if csv is not None:
                 _write_rows(csv, [row], mode="a")
-    rows = [rows[str(file)] for file in files]
+    rows = [rows[file_text(file)] for file in files]
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table["error"] = table["error"].fillna("")
     shown = table[[c for c in ("file", "answer", "confidence", "runner_up", "error") if c in table]].copy()
@@ -194,7 +218,7 @@ def predict_command(path: Path, model: str, split: str, csv: Path | None, jobs: 
     print(shown.astype(object).fillna("").to_string(index=False))
     if csv is not None:
         _write_rows(csv, rows)  # in the files' order, whatever order earlier runs left them in
-        print(printable(f"wrote {len(table)} rows to {csv}"))
+        print(printable(escaped(f"wrote {len(table)} rows to {csv}")))
     if skipped:
         print(f"skipped {len(skipped)} entries that are not readable files (listed above)", file=sys.stderr)
     failed = (table["error"] != "").sum()

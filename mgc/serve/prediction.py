@@ -17,10 +17,22 @@ import pandas as pd
 
 from ..data.audio import Audio, load_audio
 from ..data.gtzan import GENRES
+from ..errors import AudioError
 from ..gate import GateResult, check
 from ..runs.outputs import run_outputs
 from ..runs.run import resolve
 from ..runs.table import default_run
+
+
+class UnusableAnswer(AudioError):
+    """A model's answer for this input is not a set of finite probabilities (NaN or infinity): nothing is shown."""
+
+
+def _not_finite(model: str) -> UnusableAnswer:
+    return UnusableAnswer(
+        f"{model} gave no usable answer for this audio (its probabilities are not finite numbers); "
+        "try another model, or export the audio again at an ordinary level"
+    )
 
 
 @dataclass
@@ -48,6 +60,13 @@ class Prediction:
     """The not-music gate's verdict on the input (`mgc.gate`): is it music, and if not, what it sounds like."""
     unsure_margin: float = 0.0
     """The run's top-two margin under which its answer is "not sure" (`mgc.runs.calibration`)."""
+
+    def __post_init__(self):
+        # No page, table or download can be asked to rank NaN: a Prediction only exists with finite numbers.
+        values = np.array(list(self.probabilities.values()), dtype=np.float64)
+        windows = self.timeline[[g for g in GENRES if g in self.timeline]].to_numpy(dtype=np.float64)
+        if not (np.isfinite(values).all() and np.isfinite(windows).all()):
+            raise _not_finite(self.model)
 
     @property
     def genre(self) -> str:
@@ -99,7 +118,10 @@ class Prediction:
         """The timeline as CSV text to download: `start`, `end` (seconds), the ten probabilities, and each
         window's most probable genre (`top_genre`)."""
         table = self.timeline.copy()
-        table["top_genre"] = table[list(GENRES)].idxmax(axis=1)
+        values = table[list(GENRES)].to_numpy(dtype=np.float64)
+        ranked = np.where(np.isnan(values), -np.inf, values)  # never idxmax: it raises on a row of NaN
+        best = np.asarray(GENRES)[ranked.argmax(axis=1)] if len(table) else np.array([], dtype=str)
+        table["top_genre"] = np.where(np.isnan(values).all(axis=1), "", best)
         return table.to_csv(index=False, float_format="%.6g")
 
     def record(self, split: str, source: str = "") -> dict:
@@ -159,6 +181,8 @@ def classify(
     run = resolve(model, split)  # resolved once; a missing or stale checkpoint is reported before the audio is decoded
     audio = source if isinstance(source, Audio) else load_audio(source)
     outputs = run_outputs(run, audio)
+    if not (np.isfinite(outputs.probabilities).all() and np.isfinite(outputs.window_probabilities).all()):
+        raise _not_finite(model)  # before a Prediction exists: no page or table ever ranks NaN
     gate = gate or check(audio.samples, audio.sample_rate)
     notices = list(audio.notices)
     if audio.truncated:
