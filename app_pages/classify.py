@@ -293,7 +293,7 @@ def show_result(given: Given, model: str, split: str, recorded: bool = False) ->
     plot(charts.picture_figure(prediction.picture, *([title] if title else [])), key="picture")
     explained_by = explain.saliency_model(model, split)
     if explained_by is None:
-        reads = " and ".join(sorted({words.READS_SHORT[kind] for kind in inputs.values()}))
+        reads = words.run_reads_short(model, split)
         st.caption(f"No saliency view: {model} reads {reads}, not this spectrogram.")
     else:
         heat = saliency(prediction.picture, explained_by, split, prediction.genre)

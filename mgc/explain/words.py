@@ -84,12 +84,17 @@ def describe_model(name: str) -> str:
 
 
 def _front_ends() -> dict[str, FrontEnd]:
-    return {f.frontend.kind: f.frontend for f in FAMILIES.values()}
+    """Each kind of input → the front end of the first family (in registry order) that reads it."""
+    found: dict[str, FrontEnd] = {}
+    for f in FAMILIES.values():
+        found.setdefault(getattr(f.frontend, "kind", None), f.frontend)
+    found.pop(None, None)
+    return found
 
 
 READS: dict[str, str] = {kind: frontend.reads for kind, frontend in _front_ends().items()}
-"""What a model reads, by its front end's `kind`: "picture", "features", "both", "audio" or "seed" (the words are
-the front ends' own, `mgc.frontends.FrontEnd.reads`)."""
+"""What a model reads, by its front end's `kind`: "picture", "features", "both", "audio" or "seed" (the words of
+the first front end of that kind, `mgc.frontends.FrontEnd.reads`; a run's own are its front end's: `run_reads`)."""
 READS_SHORT: dict[str, str] = {kind: frontend.reads_short for kind, frontend in _front_ends().items()}
 
 
@@ -103,19 +108,33 @@ def input_kind(family_name: str) -> str:
     return kind
 
 
+def run_frontends(model: str, split: str) -> dict[str, FrontEnd]:
+    """Each single model of a run (an ensemble's members, else the run itself) → its front end, checked to say
+    what it reads (`input_kind`)."""
+    members = load_ensemble(model, split).members if is_ensemble(model, split) else (model,)
+    families = {member: load_model(member, split)[1]["family"] for member in members}
+    for name in families.values():
+        input_kind(name)
+    return {member: family(name).frontend for member, name in families.items()}
+
+
 def run_inputs(model: str, split: str) -> dict[str, str]:
     """Each single model of a run (an ensemble's members, else the run itself) → what it reads (`input_kind`)."""
-    members = load_ensemble(model, split).members if is_ensemble(model, split) else (model,)
-    return {member: input_kind(load_model(member, split)[1]["family"]) for member in members}
+    return {member: frontend.kind for member, frontend in run_frontends(model, split).items()}
+
+
+def run_reads_short(model: str, split: str) -> str:
+    """What the run's models read, in a few words ("the spectrogram, about 10 seconds at a time and …")."""
+    return " and ".join(sorted({frontend.reads_short for frontend in run_frontends(model, split).values()}))
 
 
 def what_it_reads(model: str, split: str) -> str:
-    """A sentence for a student: what the run `model` of `split` reads of the audio."""
-    inputs = run_inputs(model, split)
-    if len(inputs) == 1:
-        return f"{model} reads {READS[next(iter(inputs.values()))]}."
-    parts = "; ".join(f"{member} reads {READS_SHORT[kind]}" for member, kind in inputs.items())
-    return f"{model} combines {len(inputs)} models: {parts}."
+    """A sentence for a student: what the run `model` of `split` reads of the audio (its front ends' words)."""
+    frontends = run_frontends(model, split)
+    if len(frontends) == 1:
+        return f"{model} reads {next(iter(frontends.values())).reads}."
+    parts = "; ".join(f"{member} reads {frontend.reads_short}" for member, frontend in frontends.items())
+    return f"{model} combines {len(frontends)} models: {parts}."
 
 
 def student_models(metrics: dict[tuple[str, str], dict], split: str) -> list[str]:
