@@ -74,6 +74,11 @@ decoded. Integer formats and lossy decoders stay within about ±1.5; only a floa
 SPIKE_DB = 60.0
 """Levelled input whose 99th-percentile sample is this many dB below its peak is a few absurd spikes over
 (at most) quiet sound, not music: it is refused rather than classified as silence with a full-scale click."""
+MAX_ID3_TAGS = 4
+"""ID3 tags (an mp3's metadata) chained before the audio that are accepted. A real file has one (two where a
+tagger prepended a new one): libmpg123 parses a chain of millions of tiny tags inside one call that no
+deadline can stop (4,000,000 tags took 82 s and printed 4,000,000 lines), and read from a path or from bytes
+the same chain once gave an answer and once a refusal. `_id3_chain` walks the chain's headers alone."""
 DECODE_SECONDS = 20.0
 """Wall-clock deadline of one `load_audio`, every decoder together: what the budget above cannot
 foresee (a damaged stream the decoder fights with packet by packet) is stopped here."""
@@ -161,6 +166,21 @@ class _Input:
             self.file.seek(0)
             return self.file
         return io.BytesIO(self.data)
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """`size` bytes from `offset` (fewer at the end), without reading what lies before them."""
+        if offset + size <= len(self.head):
+            return self.head[offset : offset + size]
+        if self.data is not None:
+            return self.data[offset : offset + size]
+        if self.path is not None:
+            with open(self.path, "rb") as f:
+                f.seek(offset)
+                return f.read(size)
+        self.file.seek(offset)
+        found = self.file.read(size)
+        self.file.seek(0)
+        return bytes(found)
 
     def all_bytes(self) -> bytes:
         """The whole input, for ffmpeg; only for bytes and file objects (ffmpeg reads a path itself)."""
@@ -292,6 +312,47 @@ def _promised_seconds(head: bytes) -> float | None:
     if header.data_bytes >= 0xFFFF0000:
         return None
     return header.data_bytes / header.block_align / header.rate
+
+
+def _id3_chain(given: _Input) -> tuple[int, int]:
+    """How many ID3v2 tags are chained at the start of the input (stopping past MAX_ID3_TAGS), and their bytes.
+
+    Only each tag's 10-byte header is read: its size says where the next one starts. The same walk for a path,
+    an upload's bytes or an open file, so the command line and the app accept and refuse the same files."""
+    tags = position = 0
+    while tags <= MAX_ID3_TAGS:
+        header = given.read_at(position, 10)
+        if len(header) < 10 or not header.startswith(b"ID3") or any(b & 0x80 for b in header[6:10]):
+            break
+        size = (header[6] << 21) | (header[7] << 14) | (header[8] << 7) | header[9]  # "synchsafe": 7 bits a byte
+        position += 10 + size + (10 if header[5] & 0x10 else 0)  # a footer repeats the header at the end
+        tags += 1
+    return tags, position
+
+
+OGG_PAGES_WALKED = 100_000
+"""Ogg pages whose headers `_ogg_is_chained` reads at most (10 minutes of opus are ~3,000 pages)."""
+
+
+def _ogg_is_chained(given: _Input) -> bool:
+    """Whether an Ogg input holds a chain of streams one after another (a new stream starts after the first's
+    pages): libsndfile reads only the first of a chain, ffmpeg reads them all. Only the 27-byte page headers and
+    segment tables are read, each page's body is skipped."""
+    if not given.head.startswith(b"OggS"):
+        return False
+    position, first_serial = 0, None
+    for _ in range(OGG_PAGES_WALKED):
+        header = given.read_at(position, 27)
+        if len(header) < 27 or not header.startswith(b"OggS"):
+            return False
+        flags, serial, segments = header[5], struct.unpack_from("<I", header, 14)[0], header[26]
+        if first_serial is None:
+            first_serial = serial
+        elif flags & 0x02 and serial != first_serial:  # a beginning-of-stream page after the first stream began
+            return True
+        table = given.read_at(position + 27, segments)
+        position += 27 + segments + sum(table)
+    return False
 
 
 def _decoder_message(error: Exception) -> str:
@@ -899,7 +960,15 @@ def _decode(given: _Input, budget: _Budget) -> tuple[_Decoded, list[str]]:
     kind = _not_audio_kind(given.head, text=False)
     if kind:  # no audio file starts like these; do not let a decoder guess at them
         raise AudioError(f"{name} is not audio: it is {kind}. Choose a music file ({_formats()})")
+    tags, tag_bytes = _id3_chain(given)
+    if tags > MAX_ID3_TAGS:
+        raise AudioError(
+            f"{name} starts with a chain of more than {MAX_ID3_TAGS} ID3 tags (metadata, {tag_bytes:,} bytes so far) "
+            "where an mp3 has one: it is damaged or made to stall a decoder; export it again"
+        )
     try:
+        if _ogg_is_chained(given):  # ffmpeg reads every stream of the chain
+            raise RuntimeError("a chain of Ogg streams")
         decoded = _decode_libsndfile(given, budget)
     except AudioError:
         raise
