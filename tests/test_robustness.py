@@ -51,6 +51,38 @@ def test_the_validation_part_is_measured_for_choosing_and_never_cached(small_mod
         robustness.measure(["crnn"], "filtered", data=synthetic_data, part="valid")
 
 
+@pytest.fixture
+def hears_loudness(tmp_path, monkeypatch):
+    """A checkpoints root holding one hand-set run, "logreg": a softmax regression on the 57 features of the audio
+    it hears whose answer is the loudness — classical where the frames' mean RMS is under 0.1, blues above (the
+    synthetic clips are at ~0.2, the "quiet" condition brings them to ~0.018)."""
+    import torch
+
+    from mgc.frontends.features import FEATURE_NAMES
+    from mgc.models import build_model
+    from mgc.runs.checkpoints import save_model
+
+    network = build_model("logreg")  # standardisation left at mean 0, std 1: the linear layer reads raw features
+    with torch.no_grad():
+        network.linear.weight.zero_()
+        network.linear.bias.zero_()
+        network.linear.bias[0] = 1.0  # blues
+        network.linear.bias[1] = 10.0  # classical: 10 − 100 × rms_mean
+        network.linear.weight[1, FEATURE_NAMES.index("rms_mean")] = -100.0
+    save_model(tmp_path / "logreg" / "filtered" / "model.pt", "logreg", network, "filtered")
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
+    return tmp_path
+
+
+def test_each_condition_is_applied_to_the_audio_the_runs_hear(hears_loudness, synthetic_data):
+    """Pins that the benchmark's answers under a condition are the run's answers on the audio as the condition
+    changed it, not on the clean clip: a run that answers by loudness says blues on every clean test clip and
+    classical on every one played quietly."""
+    record = robustness.measure(["logreg"], "filtered", data=synthetic_data, names=["quiet"], out=False)["logreg"]
+    assert record["conditions"]["clean"]["answers"] == ["blues"] * 10
+    assert record["conditions"]["quiet"]["answers"] == ["classical"] * 10
+
+
 def test_a_split_without_test_audio_is_named(small_model, tmp_path, monkeypatch):
     from mgc.errors import DatasetError
 
