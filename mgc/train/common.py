@@ -1,12 +1,11 @@
-"""What every trainer shares: early stopping on the valid part, the mini-batch epoch, the run files, seeds,
-the arithmetic of a training step, and the refusal of a split whose train clips with audio miss a genre."""
+"""What the trainers share besides the loop (`mgc.train.loop`): the run files, an epoch's and a validation's scores,
+seeds, the arithmetic of a training step, and the refusal of a split whose train clips with audio miss a genre."""
 
 from __future__ import annotations
 
 import csv
 import json
 import random
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from torch import nn
 
 from ..data.gtzan import GENRES, genre_of
 from ..errors import DatasetError
-from ..models import parameter_count
+from ..models import build_model, parameter_count
 from ..runs.checkpoints import save_model, write_json
 from ..runs.outputs import track_outputs
 
@@ -69,80 +68,6 @@ def save_run(
     )
 
 
-class BestEpoch:
-    """Early stopping for every trainer: keeps a copy of the weights of the best validation epoch (by
-    accuracy, then loss) and counts the epochs since; `stop` once `patience` epochs brought nothing."""
-
-    def __init__(self, patience: int):
-        self.patience, self.best, self.state, self.stale = patience, None, None, 0
-
-    def update(self, model: nn.Module, valid_accuracy: float, valid_loss: float) -> bool:
-        """Record an epoch's validation; True when it is the best so far (its weights are then kept)."""
-        if self.best is None or (valid_accuracy, -valid_loss) > self.best:
-            self.best, self.stale = (valid_accuracy, -valid_loss), 0
-            self.state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-            return True
-        self.stale += 1
-        return False
-
-    @property
-    def stop(self) -> bool:
-        return self.stale >= self.patience
-
-    def end_epoch(
-        self,
-        model: nn.Module,
-        history: list[dict],
-        row: dict,
-        started: float,
-        report: bool = False,
-    ) -> bool:
-        """The end of every trainer's epoch: `row` (epoch, train and valid loss and accuracy, lr) appended to
-        `history` with the seconds since `started`, its weights kept when it is the best so far (`update`), and,
-        with `report`, its line printed (`*` the best so far). True when training should stop."""
-        from tqdm.auto import tqdm
-
-        row = {**row, "seconds": time.perf_counter() - started}
-        history.append(row)
-        improved = self.update(model, row["valid_accuracy"], row["valid_loss"])
-        if report:
-            tqdm.write(
-                f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f} acc {row['train_accuracy']:.3f}  "
-                f"valid loss {row['valid_loss']:.3f} acc {row['valid_accuracy']:.3f}{'  *' if improved else ''}"
-            )
-            if self.stop:
-                tqdm.write(f"no validation improvement for {self.patience} epochs: stopping")
-        return self.stop
-
-    def restore(self, model: nn.Module) -> nn.Module:
-        """`model` with the best epoch's weights, on the CPU, in eval mode."""
-        model.load_state_dict(self.state)
-        return model.cpu().eval()
-
-
-def minibatch_epoch(
-    logits_of,
-    labels: torch.Tensor,
-    optimiser: torch.optim.Optimizer,
-    loss_fn: nn.Module,
-    batch_size: int,
-    generator: torch.Generator,
-) -> tuple[float, float]:
-    """One epoch of the feature and hybrid trainers: the rows in a random order (from `generator`), in
-    mini-batches of `batch_size`; `logits_of(batch)` gives the model's logits for those row indices.
-    Returns the epoch's mean training loss and accuracy. The model must be in train mode."""
-    scores = RunningScores()
-    for batch in torch.randperm(len(labels), generator=generator).split(batch_size):
-        batch = batch.to(labels.device)
-        logits = logits_of(batch)
-        loss = loss_fn(logits, labels[batch])
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        scores.add(logits, labels[batch], loss)
-    return scores.loss, scores.accuracy
-
-
 class RunningScores:
     """An epoch's training loss and accuracy as its batches go by: the means over the examples seen so far."""
 
@@ -176,20 +101,6 @@ def validate_per_track(model: nn.Module, frontend, inputs: list, device: str, bf
         probabilities, _ = track_outputs(model, frontend, inputs)
     model.to(device)
     return probabilities
-
-
-def track_epoch_row(
-    epoch: int, train_loss: float, train_accuracy: float, probabilities: np.ndarray, labels: np.ndarray, lr: float
-) -> dict:
-    """An epoch's history row in the trainers that validate per track: the training loss and accuracy, the valid
-    tracks' scores (`validation_scores`) and the epoch's learning rate, in history.csv's column order."""
-    return {
-        "epoch": epoch,
-        "train_loss": train_loss,
-        "train_accuracy": train_accuracy,
-        **validation_scores(probabilities, labels),
-        "lr": lr,
-    }
 
 
 def track_log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -274,3 +185,20 @@ def refuse_unheard_genres(dataset, split: str, train_tracks) -> None:
             "model cannot learn genres it never hears. Kaggle's full download (the audio of all 1000 clips) has "
             "them all; with only some of the audio, train on a split whose train part covers every genre"
         )
+
+
+def parameters(family: str, model_config: dict | None = None) -> int:
+    """The parameters of a model of `family` as configured, for a trainer's opening line; counted on a throwaway
+    model built without drawing from torch's generator (the model trained must be initialised as if it were not)."""
+    with torch.random.fork_rng(devices=[]):
+        return parameter_count(build_model(family, model_config))
+
+
+def audio_counts(dataset, parts) -> dict[str, dict[str, int]]:
+    """What training.json of a trainer from audio counts: the clips of each part of the split (`parts`) that have
+    audio in `dataset`, and the clips of each part."""
+    names = ("train", "valid", "test")
+    return {
+        "clips_with_audio": {part: sum(t in dataset.audio for t in parts.part(part)) for part in names},
+        "clips_in_split": {part: len(parts.part(part)) for part in names},
+    }

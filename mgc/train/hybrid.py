@@ -3,7 +3,8 @@
 Reads top to bottom: the split's train and valid tracks that have both a picture and a row of
 `features_30_sec.csv` → for each candidate picture run (`cnn`, `crnn` of the same split), the
 embedding of every ≈ 10-s window of every track (`mgc.runs.outputs.window_outputs`, the windows
-`mgc.classify` cuts) → for each remedy against overfit embeddings, a head trained on the train
+`mgc.classify` cuts) → for each remedy against overfit embeddings, a head on that frozen embedding
+(`mgc.train.heads.HeadRecipe`, as the musicnn head's, through the one loop `mgc.train.loop.fit`) trained on the train
 windows (each joined with its track's feature row), validated after every epoch as it is evaluated
 (a track's answer is the mean of its windows' probabilities), early-stopped, the best epoch kept →
 the candidate with the best validation accuracy (then loss) is saved with the usual run files
@@ -18,20 +19,20 @@ random split 0.89 against 0.86 for heads trained on track means; filtered 0.62 f
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import nn
 
 from ..data.gtzan import GTZAN, labels_of
 from ..errors import CheckpointError
 from ..frontends import PICTURE, PICTURE_AND_FEATURES
-from ..models import build_model, parameter_count
-from ..runs.checkpoints import load_picture_model, run_digest, run_dir, trained_models
+from ..models import parameter_count
+from ..runs.checkpoints import load_picture_model, run_digest, trained_models
 from ..runs.outputs import window_outputs
-from .common import BestEpoch, mean_per_track, minibatch_epoch, save_run, seed_everything, track_epoch_row
+from .heads import Candidate, Embedded, HeadRecipe, best_head, train_heads
+from .loop import Job
 
 
 @dataclass
@@ -52,20 +53,9 @@ class HybridTrainConfig:
     seed: int = 0
 
 
-@dataclass
-class Windows:
-    """Every window of some tracks: picture embeddings (windows, size), the track each comes from,
-    the tracks' raw feature rows (tracks, 57) and genre indices (tracks,)."""
-
-    embeddings: np.ndarray
-    track_index: np.ndarray
-    rows: np.ndarray
-    labels: np.ndarray
-
-
 def embedded_windows(
     network: nn.Module, pictures: list[np.ndarray], rows: np.ndarray, labels: np.ndarray
-) -> tuple[Windows, float]:
+) -> tuple[Embedded, float]:
     """The windows' embeddings of a picture model over `pictures`, and the model's own track accuracy there
     (how well its embedding already separates these tracks)."""
     embeddings, track_index, correct = [], [], 0
@@ -74,73 +64,15 @@ def embedded_windows(
         embeddings.append(window_embeddings)
         track_index.append(np.full(len(window_embeddings), i))
         correct += int(probabilities.mean(axis=0).argmax() == labels[i])
-    windows = Windows(np.concatenate(embeddings), np.concatenate(track_index), rows, labels)
+    windows = Embedded(np.concatenate(embeddings), np.concatenate(track_index), labels, rows)
     return windows, correct / len(pictures)
 
 
-def track_probabilities(model: nn.Module, windows: Windows) -> np.ndarray:
-    """(tracks, classes): the mean over each track's windows of the head's probabilities."""
-    model.eval()
-    with torch.inference_mode():
-        logits = model.classify_embeddings(
-            torch.from_numpy(windows.embeddings).float(), torch.from_numpy(windows.rows[windows.track_index])
-        )["logits"]
-    probabilities = torch.softmax(logits, dim=1).numpy().astype(np.float64)
-    return mean_per_track(probabilities, windows.track_index, len(windows.labels))
-
-
-def fit_head(
-    model_config: dict, train: Windows, valid: Windows, config: HybridTrainConfig, device: str = "cpu"
-) -> tuple[nn.Module, list[dict]]:
-    """Train one hybrid head; returns it with the best epoch's weights (by validation accuracy, then loss)
-    and its history (a row per epoch)."""
-    seed_everything(config.seed)
-    model = build_model("hybrid", model_config)
-    model.normalise_embedding.fit(train.embeddings)
-    model.normalise.fit(train.rows)  # one row per training track, as the feature models do
-    model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    loss_fn = nn.CrossEntropyLoss()
-    x = torch.from_numpy(train.embeddings).float().to(device)
-    rows = torch.from_numpy(train.rows).to(device)
-    track_index = torch.from_numpy(train.track_index).to(device)
-    y = torch.from_numpy(train.labels).to(device)[track_index]
-    generator = torch.Generator().manual_seed(config.seed)
-
-    history, best = [], BestEpoch(config.patience)
-    started = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        train_loss, train_acc = minibatch_epoch(
-            lambda batch: model.classify_embeddings(x[batch], rows[track_index[batch]])["logits"],
-            y,
-            optimiser,
-            loss_fn,
-            config.batch_size,
-            generator,
-        )
-        model.cpu()
-        probabilities = track_probabilities(model, valid)
-        model.to(device)
-        row = track_epoch_row(epoch, train_loss, train_acc, probabilities, valid.labels, config.lr)
-        if best.end_epoch(model, history, row, started):
-            break
-    return best.restore(model), history
-
-
-def train_hybrid(
-    split: str,
-    data: str | Path | None = None,
-    epochs: int | None = None,
-    device: str = "cpu",
-    out_dir: Path | None = None,
-    config: HybridTrainConfig | None = None,
-) -> Path:
-    """Train the hybrid on `split` of the GTZAN folder `data` over the picture runs trained on that split;
-    returns its run folder (default `checkpoints/hybrid/<split>`)."""
-    config = replace(config or HybridTrainConfig())
-    if epochs is not None:
-        config.epochs = epochs
+def train_hybrid(split: str, config: HybridTrainConfig | None = None, **job) -> Path:
+    """Train the hybrid on `split` over the picture runs trained on that split; returns its run folder. `job`: data,
+    epochs, device, out_dir (`mgc.train.loop.Job`; default folder `checkpoints/hybrid/<split>`)."""
+    job = Job("hybrid", split, **job)
+    config = job.config(config or HybridTrainConfig())
     trained = set(trained_models(split))
     picture_models = [m for m in config.picture_models if m in trained]
     if not picture_models:
@@ -149,78 +81,71 @@ def train_hybrid(
             f"({' or '.join(config.picture_models)}); none is trained: run "
             f"`python -m mgc train --model {config.picture_models[0]} --split {split}` first"
         )
-    dataset = GTZAN(data)
+    dataset = GTZAN(job.data)
     parts = dataset.split(split)
     inputs = PICTURE_AND_FEATURES.from_dataset(dataset, parts.train + parts.valid)  # (picture, feature row)
     tracks = {part: [t for t in parts.part(part) if t in inputs] for part in ("train", "valid")}
     rows = {part: np.stack([inputs[t][1] for t in names]) for part, names in tracks.items()}
-    out_dir = Path(out_dir or run_dir("hybrid", split))
-    out_dir.mkdir(parents=True, exist_ok=True)
     print(
         f"training hybrid on the {split} split: {len(tracks['train'])} train / {len(tracks['valid'])} valid "
         f"tracks, picture runs {', '.join(picture_models)}, {len(config.remedies)} remedies each"
     )
 
     started = time.perf_counter()
-    candidates, picture_accuracy = [], {}
+    candidates, picture_accuracy, picture_parameters = [], {}, {}
     for picture_model in picture_models:
         network, _ = load_picture_model(picture_model, split)
+        picture_parameters[picture_model] = parameter_count(network)
         windows, accuracy = {}, {}
         for part in ("train", "valid"):
             windows[part], accuracy[part] = embedded_windows(
                 network, [inputs[t][0] for t in tracks[part]], rows[part], labels_of(tracks[part])
             )
         picture_accuracy[picture_model] = accuracy
-        for embedding_dropout, embedding_noise in config.remedies:
-            model_config = {
-                "picture_model": picture_model,
-                "picture_digest": run_digest(picture_model, split),
-                "embedding_size": windows["train"].embeddings.shape[1],
-                "hidden": config.hidden,
-                "dropout": config.dropout,
-                "embedding_dropout": embedding_dropout,
-                "embedding_noise": embedding_noise,
-            }
-            model, history = fit_head(model_config, windows["train"], windows["valid"], config, device)
-            best = max(history, key=lambda r: (r["valid_accuracy"], -r["valid_loss"]))
-            candidates.append(
-                {
-                    "picture_model": picture_model,
-                    "embedding_dropout": embedding_dropout,
-                    "embedding_noise": embedding_noise,
-                    "best_epoch": best["epoch"],
-                    "valid_accuracy": best["valid_accuracy"],
-                    "valid_loss": best["valid_loss"],
-                    "model": model,
-                    "history": history,
-                    "picture_parameters": parameter_count(network),
-                }
-            )
-            print(
-                f"  {picture_model} embedding, dropout {embedding_dropout}, noise {embedding_noise}: "
-                f"valid accuracy {best['valid_accuracy']:.3f} (epoch {best['epoch']})"
-            )
+        candidates += train_heads(
+            [
+                Candidate(
+                    HeadRecipe(
+                        "hybrid",
+                        {
+                            "picture_model": picture_model,
+                            "picture_digest": run_digest(picture_model, split),
+                            "embedding_size": windows["train"].embeddings.shape[1],
+                            "hidden": config.hidden,
+                            "dropout": config.dropout,
+                            "embedding_dropout": embedding_dropout,
+                            "embedding_noise": embedding_noise,
+                        },
+                        windows["train"],
+                        windows["valid"],
+                        config,
+                        config.weight_decay,
+                    ),
+                    {
+                        "picture_model": picture_model,
+                        "embedding_dropout": embedding_dropout,
+                        "embedding_noise": embedding_noise,
+                    },
+                    f"{picture_model} embedding, dropout {embedding_dropout}, noise {embedding_noise}",
+                )
+                for embedding_dropout, embedding_noise in config.remedies
+            ],
+            job.device,
+        )
     seconds = time.perf_counter() - started
 
-    chosen = max(candidates, key=lambda c: (c["valid_accuracy"], -c["valid_loss"]))
-    save_run(
-        out_dir,
+    chosen = best_head(candidates)
+    return job.save(
         "hybrid",
-        "hybrid",
-        chosen["model"],
-        split,
-        chosen["history"],
+        chosen.fitted,
         asdict(config),
-        device=device,
+        device=job.device,
         train_seconds=seconds,
         train_tracks=len(tracks["train"]),
         valid_tracks=len(tracks["valid"]),
-        picture_model=chosen["picture_model"],
-        picture_digest=chosen["model"].config.picture_digest,
-        picture_parameters=chosen["picture_parameters"],
+        picture_model=chosen.facts["picture_model"],
+        picture_digest=chosen.fitted.model.config.picture_digest,
+        picture_parameters=picture_parameters[chosen.facts["picture_model"]],
         picture_model_track_accuracy=picture_accuracy,
-        candidates=[
-            {k: v for k, v in c.items() if k not in ("model", "history", "picture_parameters")} for c in candidates
-        ],
+        candidates=[c.listed for c in candidates],
     )
-    return out_dir

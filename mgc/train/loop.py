@@ -2,7 +2,7 @@
 
 `fit(recipe, device, seed)` seeds the generators, builds the recipe's model, and runs its epochs: an epoch of
 training steps (`Recipe.train_epoch`), the validation (`Recipe.validate`), the learning-rate schedule, a row of
-history, and early stopping (`mgc.train.common.BestEpoch`: the weights of the best validation epoch are kept, by
+history, and early stopping (`BestEpoch`: the weights of the best validation epoch are kept, by
 accuracy then loss). It returns a `Fitted`: the model with the best epoch's weights, on the CPU, and the history.
 What a trainer does around it — read a split's examples, choose among candidate recipes, save the run
 (`mgc.train.common.save_run`) — is the trainer's; a `Job` is what every trainer is asked.
@@ -49,7 +49,81 @@ import torch
 from torch import nn
 
 from ..runs.checkpoints import run_dir
-from .common import BestEpoch, minibatch_epoch, seed_everything
+from .common import RunningScores, save_run, seed_everything
+
+
+class BestEpoch:
+    """Early stopping for `fit`: keeps a copy of the weights of the best validation epoch (by
+    accuracy, then loss) and counts the epochs since; `stop` once `patience` epochs brought nothing."""
+
+    def __init__(self, patience: int):
+        self.patience, self.best, self.state, self.stale = patience, None, None, 0
+
+    def update(self, model: nn.Module, valid_accuracy: float, valid_loss: float) -> bool:
+        """Record an epoch's validation; True when it is the best so far (its weights are then kept)."""
+        if self.best is None or (valid_accuracy, -valid_loss) > self.best:
+            self.best, self.stale = (valid_accuracy, -valid_loss), 0
+            self.state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            return True
+        self.stale += 1
+        return False
+
+    @property
+    def stop(self) -> bool:
+        return self.stale >= self.patience
+
+    def end_epoch(
+        self,
+        model: nn.Module,
+        history: list[dict],
+        row: dict,
+        started: float,
+        report: bool = False,
+    ) -> bool:
+        """The end of every epoch of `fit`: `row` (epoch, train and valid loss and accuracy, lr) appended to
+        `history` with the seconds since `started`, its weights kept when it is the best so far (`update`), and,
+        with `report`, its line printed (`*` the best so far). True when training should stop."""
+        from tqdm.auto import tqdm
+
+        row = {**row, "seconds": time.perf_counter() - started}
+        history.append(row)
+        improved = self.update(model, row["valid_accuracy"], row["valid_loss"])
+        if report:
+            tqdm.write(
+                f"epoch {row['epoch']:3d}  train loss {row['train_loss']:.3f} acc {row['train_accuracy']:.3f}  "
+                f"valid loss {row['valid_loss']:.3f} acc {row['valid_accuracy']:.3f}{'  *' if improved else ''}"
+            )
+            if self.stop:
+                tqdm.write(f"no validation improvement for {self.patience} epochs: stopping")
+        return self.stop
+
+    def restore(self, model: nn.Module) -> nn.Module:
+        """`model` with the best epoch's weights, on the CPU, in eval mode."""
+        model.load_state_dict(self.state)
+        return model.cpu().eval()
+
+
+def minibatch_epoch(
+    logits_of,
+    labels: torch.Tensor,
+    optimiser: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    batch_size: int,
+    generator: torch.Generator,
+) -> tuple[float, float]:
+    """One epoch of a `MinibatchRecipe`: the rows in a random order (from `generator`), in
+    mini-batches of `batch_size`; `logits_of(batch)` gives the model's logits for those row indices.
+    Returns the epoch's mean training loss and accuracy. The model must be in train mode."""
+    scores = RunningScores()
+    for batch in torch.randperm(len(labels), generator=generator).split(batch_size):
+        batch = batch.to(labels.device)
+        logits = logits_of(batch)
+        loss = loss_fn(logits, labels[batch])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        scores.add(logits, labels[batch], loss)
+    return scores.loss, scores.accuracy
 
 
 class Recipe:
@@ -86,7 +160,7 @@ class Recipe:
 
 class MinibatchRecipe(Recipe):
     """A recipe whose train examples are rows of tensors with one label each (`labels`, on the device), seen in a
-    random order (from `generator`) in mini-batches of `batch_size` (`mgc.train.common.minibatch_epoch`)."""
+    random order (from `generator`) in mini-batches of `batch_size` (`minibatch_epoch`)."""
 
     batch_size: int
     labels: torch.Tensor
@@ -172,4 +246,11 @@ class Job:
         """The run folder to write (made if missing)."""
         out_dir = Path(self.out_dir or run_dir(self.name, self.split))
         out_dir.mkdir(parents=True, exist_ok=True)
+        return out_dir
+
+    def save(self, family: str, fitted: Fitted, train_config: dict, **record) -> Path:
+        """Write the run of `fitted` (a model of `family`) in `folder()` with the usual run files (`save_run`:
+        `train_config` and `record` go to training.json); returns the folder."""
+        out_dir = self.folder()
+        save_run(out_dir, self.name, family, fitted.model, self.split, fitted.history, train_config, **record)
         return out_dir

@@ -3,7 +3,8 @@
 Reads top to bottom: the split's train and valid tracks that have audio in the data folder (Kaggle's download
 ships the audio of few clips; with the full audio, all of them) → musicnn's embedding of every 3-s patch of
 each, computed once → for each candidate head (softmax regression with three strengths of weight decay, one
-hidden layer of 64 with dropout), Adam on the train patches, validated after every epoch as it is evaluated
+hidden layer of 64 with dropout: a head on a frozen embedding, `mgc.train.heads.HeadRecipe`, as the hybrid's),
+Adam on the train patches, validated after every epoch as it is evaluated
 (a track's answer is the mean of its patches' probabilities), early-stopped, the best epoch kept → the
 candidate with the best validation accuracy (then loss) is saved with the usual run files
 (`mgc.train.common.save_run`); training.json lists every candidate and the clips of each part that have audio.
@@ -20,25 +21,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from ..conditions import degraded_versions
 from ..data.audio import load_audio
 from ..data.gtzan import GTZAN, labels_of
 from ..frontends import MUSICNN_INPUT
-from ..models import build_model
 from ..models.musicnn import load_musicnn, weights_file_digest
-from ..runs.checkpoints import run_dir
-from .common import (
-    BestEpoch,
-    mean_per_track,
-    minibatch_epoch,
-    refuse_unheard_genres,
-    save_run,
-    seed_everything,
-    track_epoch_row,
-    tracks_with_audio,
-)
+from .common import audio_counts, refuse_unheard_genres, tracks_with_audio
+from .heads import Candidate, Embedded, HeadRecipe, best_head, train_heads
+from .loop import Job
 
 
 @dataclass
@@ -64,14 +55,9 @@ class MusicnnHeadTrainConfig:
     seed: int = 0
 
 
-@dataclass
-class Patches:
-    """musicnn's embedding of every 3-s patch of some tracks (patches, 200), the track each comes from, and the
-    tracks' genre indices (tracks,)."""
-
-    embeddings: np.ndarray
-    track_index: np.ndarray
-    labels: np.ndarray
+Patches = Embedded
+"""musicnn's embedding of every 3-s patch of some tracks (patches, 200), the track each comes from, and the tracks'
+genre indices (tracks,)."""
 
 
 def embedded_patches(
@@ -96,68 +82,17 @@ def embedded_patches(
         embeddings.append(patch_embeddings)
         track_index.append(np.full(len(patch_embeddings), len(found)))
         found.append(track)
-    return found, Patches(np.concatenate(embeddings), np.concatenate(track_index), labels_of(found))
+    return found, Embedded(np.concatenate(embeddings), np.concatenate(track_index), labels_of(found))
 
 
-def track_probabilities(model: nn.Module, patches: Patches) -> np.ndarray:
-    """(tracks, classes): the mean over each track's patches of the head's probabilities."""
-    model.eval()
-    with torch.inference_mode():
-        logits = model.classify_embeddings(torch.from_numpy(patches.embeddings))["logits"]
-    probabilities = torch.softmax(logits, dim=1).numpy().astype(np.float64)
-    return mean_per_track(probabilities, patches.track_index, len(patches.labels))
-
-
-def fit_head(
-    model_config: dict, weight_decay: float, train: Patches, valid: Patches, config: MusicnnHeadTrainConfig
-) -> tuple[nn.Module, list[dict]]:
-    """Train one head on the train patches; returns it with the best epoch's weights (by validation accuracy,
-    then loss) and its history (a row per epoch)."""
-    seed_everything(config.seed)
-    model = build_model("musicnn", model_config)
-    model.normalise.fit(train.embeddings)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=weight_decay)
-    loss_fn = nn.CrossEntropyLoss()
-    x = torch.from_numpy(train.embeddings)
-    y = torch.from_numpy(train.labels)[torch.from_numpy(train.track_index)]
-    generator = torch.Generator().manual_seed(config.seed)
-
-    history, best = [], BestEpoch(config.patience)
-    started = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        train_loss, train_acc = minibatch_epoch(
-            lambda batch: model.classify_embeddings(x[batch])["logits"],
-            y,
-            optimiser,
-            loss_fn,
-            config.batch_size,
-            generator,
-        )
-        probabilities = track_probabilities(model, valid)
-        row = track_epoch_row(epoch, train_loss, train_acc, probabilities, valid.labels, config.lr)
-        if best.end_epoch(model, history, row, started):
-            break
-    return best.restore(model), history
-
-
-def train_musicnn_head(
-    split: str,
-    data: str | Path | None = None,
-    epochs: int | None = None,
-    device: str = "cpu",
-    out_dir: Path | None = None,
-    config: MusicnnHeadTrainConfig | None = None,
-) -> Path:
-    """Train the musicnn head on `split` of the GTZAN folder `data`, from the clips that have audio; returns its
-    run folder (default `checkpoints/musicnn/<split>`). The head is tiny: it trains on the CPU whatever `device`."""
-    config = replace(config or MusicnnHeadTrainConfig())
-    if epochs is not None:
-        config.epochs = epochs
-    dataset = GTZAN(data)
+def train_musicnn_head(split: str, config: MusicnnHeadTrainConfig | None = None, **job) -> Path:
+    """Train the musicnn head on `split`, from the clips that have audio; returns its run folder. `job`: data, epochs,
+    out_dir (`mgc.train.loop.Job`; default folder `checkpoints/musicnn/<split>`). The head is tiny: it trains on the
+    CPU whatever `device`."""
+    job = Job("musicnn", split, **job)
+    config = job.config(config or MusicnnHeadTrainConfig())
+    dataset = GTZAN(job.data)
     parts = dataset.split(split)
-    out_dir = Path(out_dir or run_dir("musicnn", split))
-    out_dir.mkdir(parents=True, exist_ok=True)
     print(
         f"training the musicnn head on the {split} split: {len(parts.train)} train / {len(parts.valid)} valid "
         f"tracks, of which {sum(t in dataset.audio for t in parts.train)} / "
@@ -180,43 +115,33 @@ def train_musicnn_head(
         )
     embedding_seconds = time.perf_counter() - started
 
-    candidates = []
-    for hidden, dropout, weight_decay in config.candidates:
-        model_config = {
-            "musicnn": config.musicnn,
-            "musicnn_digest": weights_file_digest(config.musicnn),
-            "embedding_size": patches["train"].embeddings.shape[1],
-            "hidden": hidden,
-            "dropout": dropout,
-        }
-        model, history = fit_head(model_config, weight_decay, patches["train"], patches["valid"], config)
-        best = max(history, key=lambda r: (r["valid_accuracy"], -r["valid_loss"]))
-        candidates.append(
-            {
-                "hidden": list(hidden),
-                "dropout": dropout,
-                "weight_decay": weight_decay,
-                "best_epoch": best["epoch"],
-                "valid_accuracy": best["valid_accuracy"],
-                "valid_loss": best["valid_loss"],
-                "model": model,
-                "history": history,
-            }
+    candidates = train_heads(
+        Candidate(
+            HeadRecipe(
+                "musicnn",
+                {
+                    "musicnn": config.musicnn,
+                    "musicnn_digest": weights_file_digest(config.musicnn),
+                    "embedding_size": patches["train"].embeddings.shape[1],
+                    "hidden": hidden,
+                    "dropout": dropout,
+                },
+                patches["train"],
+                patches["valid"],
+                config,
+                weight_decay,
+            ),
+            {"hidden": list(hidden), "dropout": dropout, "weight_decay": weight_decay},
+            f"hidden {list(hidden)}, dropout {dropout}, weight decay {weight_decay}",
         )
-        print(
-            f"  hidden {list(hidden)}, dropout {dropout}, weight decay {weight_decay}: valid accuracy "
-            f"{best['valid_accuracy']:.3f} (epoch {best['epoch']})"
-        )
-    chosen = max(candidates, key=lambda c: (c["valid_accuracy"], -c["valid_loss"]))
+        for hidden, dropout, weight_decay in config.candidates
+    )
+    chosen = best_head(candidates)
     seconds = time.perf_counter() - started
-    save_run(
-        out_dir,
+    return job.save(
         "musicnn",
-        "musicnn",
-        chosen["model"],
-        split,
-        chosen["history"],
-        {**asdict(config), "chosen": {k: chosen[k] for k in ("hidden", "dropout", "weight_decay")}},
+        chosen.fitted,
+        {**asdict(config), "chosen": {k: chosen.facts[k] for k in ("hidden", "dropout", "weight_decay")}},
         device="cpu",
         recipe="robust" if config.degraded_renders else "clean",
         train_seconds=seconds,
@@ -224,11 +149,7 @@ def train_musicnn_head(
         musicnn_weights=f"{config.musicnn} of musicnn 0.1.0 (Pons & Serra 2019), mgc/models/musicnn_weights",
         train_tracks=len(tracks["train"]),
         valid_tracks=len(tracks["valid"]),
-        clips_with_audio={
-            part: sum(t in dataset.audio for t in parts.part(part)) for part in ("train", "valid", "test")
-        },
-        clips_in_split={part: len(parts.part(part)) for part in ("train", "valid", "test")},
+        **audio_counts(dataset, parts),
         train_patches=len(patches["train"].embeddings),
-        candidates=[{k: v for k, v in c.items() if k not in ("model", "history")} for c in candidates],
+        candidates=[c.listed for c in candidates],
     )
-    return out_dir

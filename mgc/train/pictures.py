@@ -6,7 +6,6 @@ track-level validation → keep the best weights by validation → save checkpoi
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -17,18 +16,18 @@ from tqdm.auto import tqdm
 
 from ..data.gtzan import GTZAN, labels_of
 from ..frontends.picture import PICTURE, WINDOW_COLUMNS
-from ..models import build_model, parameter_count
-from ..runs.checkpoints import load_model, read_json, run_dir
+from ..models import build_model
+from ..runs.checkpoints import load_model, read_json
 from .common import (
-    BestEpoch,
     RunningScores,
     native_bf16,
-    save_run,
+    parameters,
     seed_everything,
-    track_epoch_row,
     training_precision,
     validate_per_track,
+    validation_scores,
 )
+from .loop import Job, Recipe, fit
 from .picture_conditions import ConditionRecipe, apply_condition, degraded_pictures, random_condition
 
 
@@ -147,109 +146,147 @@ def random_crops(
     return torch.from_numpy(np.stack(crops)), torch.from_numpy(labels)
 
 
-def train_picture_model(
-    family: str,
-    split: str,
-    data: str | Path | None = None,
-    epochs: int | None = None,
-    device: str = "cpu",
-    out_dir: Path | None = None,
-    config: TrainConfig | None = None,
-    model_config: dict | None = None,
-) -> Path:
-    """Train the picture model `family` (crnn, cnn, lstm) on `split` of the GTZAN folder `data`; returns the run
-    folder it wrote (default `checkpoints/<family>/<split>`)."""
-    config = config or TrainConfig()
-    if epochs is not None:
-        config.epochs = epochs
-    seed_everything(config.seed)
-    dataset = GTZAN(data)
+class CropRecipe(Recipe):
+    """Whole-track inputs (bands × columns or frames) seen as random crops, for the picture models and the networks
+    from audio: each epoch, `crops_per_track` random orders of the train tracks in batches of `config.batch_size`,
+    each batch cropped (`random_crops`) to one random width in `crop`, from what `example` shows of each track,
+    `augment`ed and perhaps mixed up (`mixup`), through `train_step` in `precision`; validated per track through
+    `frontend` as `evaluate` reads tracks (`validate_per_track`, in bf16 with `validate_bf16`); Adam (`config.lr`,
+    `config.weight_decay`) with a cosine schedule over `config.epochs`. This base shows each track's input as it is,
+    once per epoch, unaugmented; `PictureRecipe` adds the picture models' augmentation, mixup and conditions."""
+
+    report = True
+    crops_per_track = 1
+
+    def __init__(self, family, model_config, frontend, inputs, labels, config, crop, precision, validate_bf16=False):
+        self.family, self.model_config, self.frontend, self.config = family, model_config, frontend, config
+        (self.train_inputs, self.valid_inputs), (self.train_labels, self.valid_labels) = inputs, labels
+        self.crop, self.precision, self.validate_bf16 = crop, precision, validate_bf16
+        self.epochs, self.patience = config.epochs, config.patience
+        self.loss_fn = nn.CrossEntropyLoss()
+        self.rng = np.random.default_rng(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed)
+
+    def build(self) -> nn.Module:
+        model = build_model(self.family, self.model_config)
+        model.normalise.fit(self.train_inputs)
+        return model
+
+    def optimiser(self, model: nn.Module) -> torch.optim.Optimizer:
+        return torch.optim.Adam(model.parameters(), lr=self.config.lr, weight_decay=self.config.weight_decay)
+
+    def scheduler(self, optimiser: torch.optim.Optimizer):
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=self.config.epochs)
+
+    def example(self, i: int) -> np.ndarray:
+        """What the model is shown of train track `i` this time."""
+        return self.train_inputs[i]
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def mixup(self, y: torch.Tensor) -> tuple[float, torch.Tensor] | None:
+        """(λ, permutation) to mix the batch with (`train_step`), or None."""
+        return None
+
+    def train_epoch(self, model: nn.Module, optimiser: torch.optim.Optimizer, epoch: int) -> tuple[float, float]:
+        device, rng = next(model.parameters()).device, self.rng
+        order = np.concatenate([rng.permutation(len(self.train_inputs)) for _ in range(self.crops_per_track)])
+        batches = [order[i : i + self.config.batch_size] for i in range(0, len(order), self.config.batch_size)]
+        scores = RunningScores()
+        bar = tqdm(batches, desc=f"epoch {epoch}/{self.epochs}", unit="batch", leave=False)
+        for batch in bar:
+            width = int(rng.integers(self.crop[0], self.crop[1] + 1))
+            x, y = random_crops([self.example(i) for i in batch], self.train_labels[batch], width, rng)
+            x, y = self.augment(x).to(device), y.to(device)
+            logits, loss = train_step(model, optimiser, self.loss_fn, x, y, self.precision, self.mixup(y))
+            scores.add(logits, y, loss)
+            bar.set_postfix(scores.postfix())
+        return scores.loss, scores.accuracy
+
+    def validate(self, model: nn.Module, device: str) -> dict[str, float]:
+        probabilities = validate_per_track(model, self.frontend, self.valid_inputs, device, bf16=self.validate_bf16)
+        return validation_scores(probabilities, self.valid_labels)
+
+
+class PictureRecipe(CropRecipe):
+    """The picture models' crops (`TrainConfig`): `crops_per_track` a track per epoch, each shown as
+    `training_example` draws it (its degraded-audio `renders`, picture-domain listening conditions), augmented
+    (`augment`) and mixed up; a fine-tuning (`config.start_from`) starts from that run's weights."""
+
+    def __init__(self, family, model_config, inputs, labels, renders, config: TrainConfig, precision: str):
+        crop = (config.crop_min_columns, config.crop_max_columns)
+        validate_bf16 = precision == "bf16" and native_bf16("cpu")
+        super().__init__(family, model_config, PICTURE, inputs, labels, config, crop, precision, validate_bf16)
+        self.renders, self.crops_per_track = renders, config.crops_per_track
+
+    def build(self) -> nn.Module:
+        if not self.config.start_from:
+            return super().build()
+        # Fine-tuning: its weights and its input normalisation, as they were trained.
+        model, start = build_model(self.family, self.model_config), Path(self.config.start_from)
+        model.load_state_dict(load_model(start.parent.name, start.name, root=start.parent.parent)[0].state_dict())
+        return model
+
+    def example(self, i: int) -> np.ndarray:
+        return training_example(self.train_inputs[i], self.renders[i], self.config, self.rng)
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        return augment(x, self.config, self.generator)
+
+    def mixup(self, y: torch.Tensor) -> tuple[float, torch.Tensor] | None:
+        if self.config.mixup_alpha <= 0:
+            return None
+        lam = float(self.rng.beta(self.config.mixup_alpha, self.config.mixup_alpha))
+        return lam, torch.randperm(len(y), generator=self.generator).to(y.device)
+
+
+def train_picture_model(family: str, split: str, config: TrainConfig | None = None, **job) -> Path:
+    """Train the picture model `family` (crnn, cnn, lstm) on `split`; returns the run folder it wrote. `job`: data,
+    epochs, device, out_dir, model_config (`mgc.train.loop.Job`; default folder `checkpoints/<family>/<split>`)."""
+    job = Job(family, split, **job)
+    config = job.config(config or TrainConfig())
+    seed_everything(config.seed)  # before the pictures are read, as it always was
+    dataset = GTZAN(job.data)
     parts = dataset.split(split)
     pictures = PICTURE.from_dataset(dataset, parts.train + parts.valid)
     train_tracks = [t for t in parts.train if t in pictures]
     valid_tracks = [t for t in parts.valid if t in pictures]
-    train_pictures = [pictures[t] for t in train_tracks]
-    valid_pictures = [pictures[t] for t in valid_tracks]
-    train_labels, valid_labels = labels_of(train_tracks), labels_of(valid_tracks)
     degraded = degraded_pictures(dataset, train_tracks, config.degraded_renders, config.seed)
-    train_renders = [degraded.get(t, []) for t in train_tracks]
-
-    model = build_model(family, model_config)
-    started_from = {}
-    if config.start_from:  # fine-tuning: its weights and its input normalisation, as they were trained
-        start = Path(config.start_from)
-        model.load_state_dict(load_model(start.parent.name, start.name, root=start.parent.parent)[0].state_dict())
-        record = read_json(start / "training.json")
-        started_from = {key: record.get(key) for key in ("epochs_run", "best_epoch", "best_valid_accuracy")}
-        started_from["recipe"] = record.get("recipe", "clean")  # runs from before the recipes were recorded: clean
-        started_from["train_seconds"] = record.get("train_seconds", 0.0)
-    else:
-        model.normalise.fit(train_pictures)
-    model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
-    loss_fn = nn.CrossEntropyLoss()
-    precision = training_precision(config.precision, device)
-    validate_in_bf16 = precision == "bf16" and native_bf16("cpu")
-    rng = np.random.default_rng(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
-    out_dir = Path(out_dir or run_dir(family, split))
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    history, best = [], BestEpoch(config.patience)
-    started = time.perf_counter()
+    precision = training_precision(config.precision, job.device)
+    recipe = PictureRecipe(
+        family,
+        job.model_config,
+        ([pictures[t] for t in train_tracks], [pictures[t] for t in valid_tracks]),
+        (labels_of(train_tracks), labels_of(valid_tracks)),
+        [degraded.get(t, []) for t in train_tracks],
+        config,
+        precision,
+    )
+    started_from = fine_tuned_from(config.start_from) if config.start_from else {}
+    run_facts = {
+        "device": job.device,
+        "precision": precision,
+        "recipe": f"{config.recipe}: fine-tuned from a {started_from['recipe']} run" if started_from else config.recipe,
+        "degraded_render_tracks": len(degraded),
+        "fine_tuned_from": started_from or None,
+    }
     print(
         f"training {family} on the {split} split: {len(train_tracks)} train / {len(valid_tracks)} valid tracks, "
-        f"{parameter_count(model):,} parameters, device {device}, {precision}, {config.recipe} recipe "
-        f"({len(degraded)} tracks with degraded-audio renders)"
+        f"{parameters(family, job.model_config):,} parameters, device {job.device}, {precision}, {config.recipe} "
+        f"recipe ({len(degraded)} tracks with degraded-audio renders)"
     )
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        lr = optimiser.param_groups[0]["lr"]  # this epoch's rate (the schedule steps at its end)
-        order = np.concatenate([rng.permutation(len(train_tracks)) for _ in range(config.crops_per_track)])
-        batches = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-        scores = RunningScores()
-        bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", unit="batch", leave=False)
-        for batch in bar:
-            width = int(rng.integers(config.crop_min_columns, config.crop_max_columns + 1))
-            examples = [training_example(train_pictures[i], train_renders[i], config, rng) for i in batch]
-            x, y = random_crops(examples, train_labels[batch], width, rng)
-            x = augment(x, config, generator).to(device)
-            y = y.to(device)
-            mixup = None
-            if config.mixup_alpha > 0:
-                mixup = (
-                    float(rng.beta(config.mixup_alpha, config.mixup_alpha)),
-                    torch.randperm(len(y), generator=generator).to(device),
-                )
-            logits, loss = train_step(model, optimiser, loss_fn, x, y, precision, mixup)
-            scores.add(logits, y, loss)
-            bar.set_postfix(scores.postfix())
-        probabilities = validate_per_track(model, PICTURE, valid_pictures, device, bf16=validate_in_bf16)
-        scheduler.step()
-        row = track_epoch_row(epoch, scores.loss, scores.accuracy, probabilities, valid_labels, lr)
-        if best.end_epoch(model, history, row, started, report=True):
-            break
-    seconds = time.perf_counter() - started
+    fitted = fit(recipe, job.device)
+    seconds = fitted.seconds + (started_from.get("train_seconds") or 0.0)  # both stages
+    train_valid = {"train_tracks": len(train_tracks), "valid_tracks": len(valid_tracks)}
+    return job.save(family, fitted, asdict(config), **run_facts, train_seconds=seconds, **train_valid)
 
-    model = best.restore(model)
-    save_run(
-        out_dir,
-        family,
-        family,
-        model,
-        split,
-        history,
-        asdict(config),
-        device=device,
-        precision=precision,
-        recipe=config.recipe
-        if not started_from
-        else f"{config.recipe}: fine-tuned from a {started_from['recipe']} run",
-        degraded_render_tracks=len(degraded),
-        fine_tuned_from=started_from or None,
-        train_seconds=seconds + (started_from.get("train_seconds") or 0.0),  # both stages
-        train_tracks=len(train_tracks),
-        valid_tracks=len(valid_tracks),
-    )
-    return out_dir
+
+def fine_tuned_from(start_from: str) -> dict:
+    """What training.json says of the run a fine-tuning starts from: its epochs, best epoch and validation, recipe
+    and training seconds."""
+    record = read_json(Path(start_from) / "training.json")
+    started_from = {key: record.get(key) for key in ("epochs_run", "best_epoch", "best_valid_accuracy")}
+    started_from["recipe"] = record.get("recipe", "clean")  # runs from before the recipes were recorded: clean
+    started_from["train_seconds"] = record.get("train_seconds", 0.0)
+    return started_from

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,8 @@ from ..frontends.features import FEATURES, table_features
 from ..models import build_model
 from ..runs.checkpoints import read_json, run_dir, write_json
 from ..runs.outputs import window_outputs
-from .common import BestEpoch, minibatch_epoch, save_run, seed_everything
+from .common import save_run, seed_everything
+from .loop import Job, MinibatchRecipe, fit
 
 
 @dataclass
@@ -82,30 +83,21 @@ def feature_parts(dataset: GTZAN, split: str) -> FeatureParts:
     return FeatureParts(train, table_features(table, train), valid, table_features(table, valid))
 
 
-def train_tabular(
-    name: str,
-    split: str,
-    data: str | Path | None = None,
-    epochs: int | None = None,
-    device: str = "cpu",
-    out_dir: Path | None = None,
-) -> Path:
-    """Train run `name` (see `TABULAR_RUNS`) on `split` of the GTZAN folder `data`; returns its run folder.
-
-    `out_dir` is the folder of `name` (default `checkpoints/<name>/<split>`); for `mlp`, the four
-    variants are written beside it, in `<out_dir>/../../<variant>/<split>`.
-    """
-    out_dir = Path(out_dir or run_dir(name, split))
+def train_tabular(name: str, split: str, **job) -> Path:
+    """Train run `name` (see `TABULAR_RUNS`) on `split`; returns its run folder. `job`: data, epochs, device,
+    out_dir (`mgc.train.loop.Job`; default folder `checkpoints/<name>/<split>`); for `mlp`, the four variants are
+    written beside it, in `<out_dir>/../../<variant>/<split>`."""
+    job = Job(name, split, **job)
+    out_dir = Path(job.out_dir or run_dir(name, split))
     if name == "logreg":
-        return train_logreg(split, data=data, out_dir=out_dir)
+        return train_logreg(split, data=job.data, out_dir=out_dir)
+    options = dict(data=job.data, epochs=job.epochs, device=job.device)
     if name in MLP_VARIANTS:
-        return train_mlp(name, split, data=data, epochs=epochs, device=device, out_dir=out_dir)
+        return train_mlp(name, split, out_dir=out_dir, **options)
     if name == "mlp":
         root = out_dir.parent.parent
         runs = {
-            variant: train_mlp(
-                variant, split, data=data, epochs=epochs, device=device, out_dir=run_dir(variant, split, root)
-            )
+            variant: train_mlp(variant, split, out_dir=run_dir(variant, split, root), **options)
             for variant in MLP_VARIANTS
         }
         return ship_best(runs, out_dir)
@@ -124,75 +116,62 @@ def _optimiser(config: TabularTrainConfig, parameters) -> torch.optim.Optimizer:
     raise ValueError(f"unknown optimiser {config.optimiser!r}; use adam, sgd or rmsprop")
 
 
-def train_mlp(
-    name: str,
-    split: str,
-    data: str | Path | None = None,
-    epochs: int | None = None,
-    device: str = "cpu",
-    out_dir: Path | None = None,
-    config: TabularTrainConfig | None = None,
-    model_config: dict | None = None,
-) -> Path:
-    """Train one MLP recipe of `MLP_VARIANTS` (`config` / `model_config` override it); returns the run folder."""
-    recipe_model, recipe_config = MLP_VARIANTS[name]
-    config = replace(config or recipe_config)
-    if epochs is not None:
-        config.epochs = epochs
-    seed_everything(config.seed)
-    parts = feature_parts(GTZAN(data), split)
-    model = build_model("mlp", {**recipe_model, **(model_config or {})})
-    model.normalise.fit(parts.train_rows)
-    model.to(device)
-    optimiser = _optimiser(config, model.parameters())
-    loss_fn = nn.CrossEntropyLoss()
-    x_train = torch.from_numpy(parts.train_rows).to(device)
-    y_train = torch.from_numpy(parts.train_labels).to(device)
-    x_valid = torch.from_numpy(parts.valid_rows).to(device)
-    y_valid = torch.from_numpy(parts.valid_labels).to(device)
-    generator = torch.Generator().manual_seed(config.seed)
-    out_dir = Path(out_dir or run_dir(name, split))
-    out_dir.mkdir(parents=True, exist_ok=True)
+class RowsRecipe(MinibatchRecipe):
+    """An MLP on one row of features per track (`parts`), by `config`'s optimiser in shuffled mini-batches, validated
+    on the valid rows' cross-entropy and accuracy."""
 
-    history, best = [], BestEpoch(config.patience)
-    started = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        train_loss, train_acc = minibatch_epoch(
-            lambda batch: model(x_train[batch])["logits"], y_train, optimiser, loss_fn, config.batch_size, generator
-        )
+    def __init__(self, model_config: dict, parts: FeatureParts, config: TabularTrainConfig):
+        super().__init__()
+        self.model_config, self.parts, self.config = model_config, parts, config
+        self.epochs, self.patience, self.batch_size = config.epochs, config.patience, config.batch_size
+
+    def build(self) -> nn.Module:
+        model = build_model("mlp", self.model_config)
+        model.normalise.fit(self.parts.train_rows)
+        return model
+
+    def optimiser(self, model: nn.Module) -> torch.optim.Optimizer:
+        device = next(model.parameters()).device
+        self.x = torch.from_numpy(self.parts.train_rows).to(device)
+        self.labels = torch.from_numpy(self.parts.train_labels).to(device)
+        self.x_valid = torch.from_numpy(self.parts.valid_rows).to(device)
+        self.y_valid = torch.from_numpy(self.parts.valid_labels).to(device)
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        return _optimiser(self.config, model.parameters())
+
+    def logits(self, model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+        return model(self.x[batch])["logits"]
+
+    def validate(self, model: nn.Module, device: str) -> dict[str, float]:
         model.eval()
         with torch.no_grad():
-            logits = model(x_valid)["logits"]
-            valid_loss = loss_fn(logits, y_valid).item()
-            valid_acc = (logits.argmax(1) == y_valid).double().mean().item()
-        row = {
-            "epoch": epoch,
-            "train_loss": train_loss,
-            "train_accuracy": train_acc,
-            "valid_loss": valid_loss,
-            "valid_accuracy": valid_acc,
-            "lr": config.lr,
-        }
-        if best.end_epoch(model, history, row, started):
-            break
-    seconds = time.perf_counter() - started
+            logits = model(self.x_valid)["logits"]
+            return {
+                "valid_loss": self.loss_fn(logits, self.y_valid).item(),
+                "valid_accuracy": (logits.argmax(1) == self.y_valid).double().mean().item(),
+            }
 
-    model = best.restore(model)
-    save_run(
-        out_dir,
-        name,
+
+def train_mlp(
+    name: str, split: str, config: TabularTrainConfig | None = None, model_config: dict | None = None, **job
+) -> Path:
+    """Train one MLP recipe of `MLP_VARIANTS` (`config` / `model_config` override it); returns the run folder. `job`:
+    data, epochs, device, out_dir (`mgc.train.loop.Job`)."""
+    recipe_model, recipe_config = MLP_VARIANTS[name]
+    job = Job(name, split, **job)
+    config = job.config(config or recipe_config)
+    seed_everything(config.seed)
+    parts = feature_parts(GTZAN(job.data), split)
+    fitted = fit(RowsRecipe({**recipe_model, **(model_config or {})}, parts, config), job.device)
+    return job.save(
         "mlp",
-        model,
-        split,
-        history,
+        fitted,
         asdict(config),
-        device=device,
-        train_seconds=seconds,
+        device=job.device,
+        train_seconds=fitted.seconds,
         train_tracks=len(parts.train_tracks),
         valid_tracks=len(parts.valid_tracks),
     )
-    return out_dir
 
 
 def ship_best(runs: dict[str, Path], out_dir: Path) -> Path:
