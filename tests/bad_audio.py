@@ -504,6 +504,88 @@ CRAFTED = [
 files; each must end with a clear message within seconds (tests/test_bad_input.py measures them)."""
 
 
+# --- absurd but finite samples, a decoder's log flood, chains (issue 28) ------------------------------
+
+
+def float_wav_peaking_at_1e20() -> Case:
+    """Music scaled to a peak of 1e20 in a float wav: finite, so not refused as damaged; the feature models gave
+    all-NaN probabilities and the CRNN a confident wrong answer."""
+    return Case(
+        "float wav peaking at 1e20",
+        "loud.wav",
+        encode(sine_chord(4.0).astype(np.float64) * 2e20, subtype="FLOAT"),
+        seconds=4.0,
+        notice="scaled down to full scale",
+    )
+
+
+def double_stereo_at_1e37() -> Case:
+    """64-bit stereo at ±1e37 (float32 holds it, its square does not)."""
+    chord = sine_chord(4.0, sr=44100).astype(np.float64) * 2e37
+    return Case(
+        "64-bit stereo at ±1e37",
+        "louder.wav",
+        encode(np.stack([chord, 0.5 * chord], axis=1), sr=44100, subtype="DOUBLE"),
+        seconds=4.0,
+        notice="scaled down to full scale",
+    )
+
+
+def float_wav_with_absurd_spikes() -> Case:
+    """Quiet music with three samples at 1e30: levelled, it would be silence with clicks; it is refused."""
+    samples = sine_chord(4.0).astype(np.float64) * 1e-3
+    samples[[SR, 2 * SR, 3 * SR]] = 1e30
+    return Case(
+        "float wav with absurd spikes", "spikes.wav", encode(samples, subtype="FLOAT"), error=("cannot be music",)
+    )
+
+
+def mp3_frames_in_a_wav(frames: int = 2000) -> Case:
+    """A RIFF/WAVE whose format tag (0x55) says mp3, holding frames with valid headers and random side
+    information: libsndfile hands it to libmpg123, which printed a line per frame (67,135 lines for 45 MB)."""
+    rng = np.random.default_rng(5)
+    body = b"".join(b"\xff\xfb\x90\x00" + rng.bytes(413) for _ in range(frames))  # 128 kbit/s, 44.1 kHz
+    fmt = struct.pack("<HHIIHHH", 0x55, 2, 44100, 16000, 1, 0, 12) + struct.pack("<HIHHH", 1, 2, 417, 1, 1393)
+    riff = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(body)) + body
+    return Case(
+        "mp3 frames with random side information in a wav",
+        "mp3.wav",
+        b"RIFF" + struct.pack("<I", len(riff)) + riff,
+        error=("cannot be music",),
+    )
+
+
+def id3_tag(body: int) -> bytes:
+    """An empty ID3v2.3 tag with `body` bytes of padding (its size is "synchsafe": 7 bits a byte)."""
+    return b"ID3\x03\x00\x00" + bytes((body >> shift) & 0x7F for shift in (21, 14, 7, 0)) + bytes(body)
+
+
+def mp3_behind_a_chain_of_id3_tags(tags: int = 400_000, body: int = 90) -> Case:
+    """40 MB of chained tiny ID3 tags, then real mp3: libmpg123 parses the chain inside one call no deadline
+    stops; read from a path it classified after seconds, uploaded it was refused."""
+    data = id3_tag(body) * tags + encode(sine_chord(5.0), format="MP3")
+    return Case("mp3 behind 40 MB of chained ID3 tags", "tagged.mp3", data, error=("ID3 tags", "chain"))
+
+
+def chained_opus() -> Case:
+    """Two Ogg Opus streams one after the other (3 s, then 4 s): libsndfile reads only the first."""
+    first = _ffmpeg_encode(3.0, "libopus", "opus")
+    second = _ffmpeg_encode(4.0, "libopus", "opus")
+    return Case("two chained opus streams", "chain.opus", first + second, seconds=7.0, needs_ffmpeg=True)
+
+
+SECOND_ROUND = [
+    float_wav_peaking_at_1e20,
+    double_stereo_at_1e37,
+    float_wav_with_absurd_spikes,
+    mp3_frames_in_a_wav,
+    mp3_behind_a_chain_of_id3_tags,
+    chained_opus,
+]
+"""A hostile user's second round (issue 28): absurd but finite samples, a decoder's log flood, chains that made
+the upload and the command line disagree. Each must end with a finite answer or a one-line message."""
+
+
 def write_hour_long_wav(path: Path, seconds: float = 3600.0) -> Path:
     """An hour of 22050-Hz mono 16-bit music (≈ 159 MB), written a 10-s chord at a time."""
     tile = sine_chord(10.0)

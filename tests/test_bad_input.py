@@ -35,9 +35,11 @@ from mgc.runs.checkpoints import available_runs
 from tests.bad_audio import (
     CASES,
     CRAFTED,
+    SECOND_ROUND,
     Case,
     ffconcat_script_naming,
     hls_playlist_naming,
+    id3_tag,
     m4a_with_a_sample_table,
     png_named_mp3,
     wav_header,
@@ -634,3 +636,156 @@ def test_a_start_cut_by_the_sample_budget_is_told_in_seconds(monkeypatch, traine
     assert prediction.notices == [
         "Only the first 2 s of 5 s were analysed (the file has many channels or a high sample rate)."
     ]
+
+
+# --- the second round (issue 28): absurd samples, log floods, odd names, chains ---------------------
+
+SECOND = [make() for make in SECOND_ROUND]
+SECOND_BAD = [case for case in SECOND if not case.classifies]
+SECOND_ODD = [case for case in SECOND if case.classifies]
+LOUD = [case for case in SECOND_ODD if case.notice]
+
+
+def shipped_runs(*wanted: str) -> list[str]:
+    return [model for model in wanted if (model, "random") in available_runs()]
+
+
+@pytest.mark.parametrize("case", SECOND_BAD, ids=ids(SECOND_BAD))
+def test_the_second_round_is_refused_in_one_line_from_a_path_and_from_bytes_alike(case, tmp_path):
+    messages = []
+    for source in (usable(case).data, saved(case, tmp_path)):
+        with pytest.raises(AudioError) as refused:
+            load_audio(source)
+        assert_says(str(refused.value), case)
+        messages.append(str(refused.value).split(" ", 2)[-1])  # without the name
+    assert messages[0].endswith(messages[1].split(" ", 1)[-1]), "the upload and the command line disagree"
+
+
+@pytest.mark.parametrize("case", SECOND_ODD, ids=ids(SECOND_ODD))
+def test_the_second_round_loads_from_a_path_and_from_bytes_alike(case, tmp_path):
+    from_bytes, from_path = load_audio(usable(case).data), load_audio(saved(case, tmp_path))
+    for audio in (from_bytes, from_path):
+        assert abs(audio.seconds - case.seconds) < 0.1
+        assert np.isfinite(audio.samples).all()
+        assert float(np.abs(audio.samples.astype(np.float64)).max()) <= 1.0 + 1e-6 if case.notice else True
+        assert [case.notice in notice for notice in audio.notices] == ([True] if case.notice else [])
+    np.testing.assert_array_equal(from_bytes.samples, from_path.samples)
+
+
+@pytest.mark.parametrize("case", LOUD, ids=ids(LOUD))
+def test_absurdly_loud_music_is_classified_like_the_same_music_at_an_ordinary_level(case):
+    runs = shipped_runs("crnn", "mlp", "logreg", "hybrid")
+    if not runs:
+        pytest.skip("no shipped runs of the random split")
+    loud = load_audio(case.data)
+    ordinary = load_audio(encode(loud.samples))  # the levelled samples at full scale, as 16-bit PCM
+    for model in runs:
+        answer, expected = mgc.classify(loud, model=model), mgc.classify(ordinary, model=model)
+        values = np.array(list(answer.probabilities.values()))
+        assert np.isfinite(values).all() and np.isclose(values.sum(), 1.0, atol=1e-4), model
+        assert answer.genre == expected.genre, model
+        answer.timeline_csv()
+
+
+def test_a_model_answering_nan_is_a_one_line_refusal_not_a_prediction(monkeypatch, trained_crnn):
+    from mgc.serve import prediction as prediction_module
+
+    real = prediction_module.run_outputs
+
+    def nan_outputs(run, audio):
+        outputs = real(run, audio)
+        outputs.probabilities[:] = np.nan
+        return outputs
+
+    monkeypatch.setattr(prediction_module, "run_outputs", nan_outputs)
+    with pytest.raises(AudioError, match="not finite numbers") as refused:
+        mgc.classify(encode(sine_chord(3.0)), model="crnn")
+    assert "\n" not in str(refused.value)
+
+
+def test_no_prediction_holds_nan():
+    import pandas as pd
+
+    from mgc.serve.prediction import Prediction
+
+    probabilities = dict.fromkeys(mgc.GENRES, float("nan"))
+    timeline = pd.DataFrame([[0.0, 10.0, *probabilities.values()]], columns=["start", "end", *mgc.GENRES])
+    with pytest.raises(AudioError, match="not finite"):
+        Prediction("mlp", probabilities, timeline, np.zeros(4), np.zeros((128, 4)), 10.0, 0.1)
+
+
+CHATTER = """
+import logging, sys
+from mgc.data.audio import last_native_log, load_audio
+from mgc.errors import AudioError
+logging.basicConfig(level=logging.INFO)
+path = sys.argv[1]
+for source in (path, open(path, "rb").read()):
+    try:
+        load_audio(source)
+    except AudioError as error:
+        print(error, file=sys.stderr)
+    print(last_native_log().lines)
+"""
+
+
+def test_a_decoder_flood_is_counted_and_summed_up_in_one_line_whatever_the_container(tmp_path):
+    case = next(case for case in SECOND if case.filename == "mp3.wav")
+    path = saved(case, tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", CHATTER, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    counted = [int(line) for line in done.stdout.split()]
+    assert len(counted) == 2 and min(counted) > 1000, done.stdout  # it did print
+    lines = done.stderr.splitlines()
+    assert len(lines) <= 4, done.stderr[:2000]  # per decode: the refusal and one summary
+    assert sum("native audio decoders printed" in line for line in lines) == 2
+
+
+def test_python_output_is_not_swallowed_while_a_decoder_is_captured(capfd):
+    from mgc.data.audio import _native_stderr_captured
+
+    with _native_stderr_captured("x"):
+        print("still here", file=sys.stderr, flush=True)
+    assert "still here" in capfd.readouterr().err
+
+
+def test_predict_keeps_every_file_whatever_bytes_its_name_holds(tmp_path, monkeypatch, trained_crnn):
+    from mgc.serve import predict as predict_module
+
+    folder = tmp_path / "music"
+    folder.mkdir()
+    soundfile.write(os.path.join(os.fsencode(folder), b"caf\xe9.flac"), sine_chord(3.0), SAMPLE_RATE)
+    (folder / "ok.wav").write_bytes(encode(sine_chord(3.0)))
+    (folder / "boom.wav").write_bytes(encode(sine_chord(3.0)))
+    real = predict_module.classify
+
+    def classify(file, **kwargs):
+        if Path(file).name == "boom.wav":
+            raise RuntimeError("a bug met on one file")
+        return real(file, **kwargs)
+
+    monkeypatch.setattr(predict_module, "classify", classify)
+    csv = tmp_path / "out.csv"
+    assert predict_module.predict_command(folder, "crnn", "random", csv, jobs=1) == 0
+    import pandas as pd
+
+    table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    assert [Path(f).name for f in table["file"]] == ["boom.wav", "caf\\xe9.flac", "ok.wav"]
+    assert table["error"].tolist()[0].startswith("could not be classified (RuntimeError")
+    assert table["genre"].tolist()[1:] == [table["genre"][2]] * 2 and table["genre"][2] in mgc.GENRES
+    assert predict_module.earlier_rows(csv, sorted(predict_module.audio_files(folder)))  # resumable by name
+
+
+def test_an_id3_chain_is_judged_by_its_count_not_by_how_it_arrives(tmp_path):
+    music = encode(sine_chord(3.0), format="MP3")
+    for tags, accepted in ((1, True), (4, True), (5, False)):
+        data = id3_tag(100) * tags + music
+        path = tmp_path / f"{tags}.mp3"
+        path.write_bytes(data)
+        for source in (data, path):
+            if accepted:
+                assert abs(load_audio(source).seconds - 3.0) < 0.1
+            else:
+                with pytest.raises(AudioError, match="ID3 tags"):
+                    load_audio(source)
