@@ -1,0 +1,108 @@
+"""The server-wide admission limit (mgc/serve/admission.py): at most `slots` at once, first come first served,
+each waiter told how many are ahead, a cancelled waiter gone from the queue, nested use by one thread free."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from mgc.serve import admission as admission_module
+from mgc.serve.admission import Admission, default_slots
+
+
+def run_together(limit: Admission, count: int, hold: float, on_wait=None) -> tuple[int, list[int]]:
+    """`count` threads each holding a slot for `hold` s: the most that held one at once, and the order they got in."""
+    inside, most, order, lock = 0, 0, [], threading.Lock()
+
+    def work(number: int) -> None:
+        nonlocal inside, most
+        with limit.slot(on_wait):
+            with lock:
+                inside += 1
+                most = max(most, inside)
+                order.append(number)
+            time.sleep(hold)
+            with lock:
+                inside -= 1
+
+    threads = []
+    for number in range(count):
+        threads.append(threading.Thread(target=work, args=(number,)))
+        threads[-1].start()
+        time.sleep(0.02)  # arrive in order
+    for thread in threads:
+        thread.join(10)
+    return most, order
+
+
+def test_no_more_than_the_slots_run_at_once_and_first_come_is_first_served(monkeypatch):
+    monkeypatch.setattr(admission_module, "WAIT_POLL_SECONDS", 0.02)
+    most, order = run_together(Admission(2), 8, hold=0.1)
+    assert most == 2
+    assert order == list(range(8))
+
+
+def test_a_waiter_hears_how_many_are_ahead_until_its_turn(monkeypatch):
+    monkeypatch.setattr(admission_module, "WAIT_POLL_SECONDS", 0.02)
+    limit, heard, started = Admission(1), [], threading.Event()
+
+    def hold() -> None:
+        with limit.slot():
+            started.set()
+            time.sleep(0.3)
+
+    first = threading.Thread(target=hold)
+    first.start()
+    started.wait(5)
+    second = threading.Thread(target=hold)
+    second.start()
+    time.sleep(0.05)
+    with limit.slot(lambda ahead, seconds: heard.append(ahead)):
+        assert limit.busy == 1
+    first.join(5)
+    second.join(5)
+    assert heard and heard[0] == 1 and heard[-1] == 0  # one waiter ahead, then none (next in line)
+    assert heard == sorted(heard, reverse=True)
+
+
+def test_a_waiter_that_gives_up_leaves_the_queue(monkeypatch):
+    monkeypatch.setattr(admission_module, "WAIT_POLL_SECONDS", 0.02)
+    limit, release = Admission(1), threading.Event()
+
+    def hold() -> None:
+        with limit.slot():
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.05)
+
+    def closed_page(ahead: int, seconds: float) -> None:
+        raise KeyboardInterrupt  # what a stopped Streamlit script raises inside a page's drawing
+
+    with pytest.raises(KeyboardInterrupt), limit.slot(closed_page):
+        pass
+    assert limit.waiting == 0
+    release.set()
+    holder.join(5)
+    with limit.slot():  # the queue is not stuck behind the one that left
+        assert limit.busy == 1
+    assert limit.busy == 0
+
+
+def test_one_thread_nests_without_waiting_for_itself():
+    limit = Admission(1)
+    with limit.slot(), limit.slot():
+        assert limit.busy == 1
+    assert limit.busy == 0
+
+
+def test_the_default_is_one_slot_per_core_unless_told(monkeypatch):
+    monkeypatch.delenv("MGC_SLOTS", raising=False)
+    assert default_slots() >= 1
+    monkeypatch.setenv("MGC_SLOTS", "3")
+    assert default_slots() == 3
+    monkeypatch.setenv("MGC_SLOTS", "zero")
+    assert default_slots() >= 1
