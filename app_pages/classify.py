@@ -7,6 +7,7 @@ import json
 import mimetypes
 import re
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,6 +29,7 @@ from mgc.explain import words
 from mgc.explain.words import GLOSSARY
 from mgc.gate import GateResult
 from mgc.gate import check as check_music
+from mgc.serve.admission import admission
 from mgc.serve.microphone import microphone_refusal
 
 UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "opus", "m4a"]
@@ -67,7 +69,9 @@ class Decoded(NamedTuple):
 def _decoded(digest: str, _data: bytes) -> Decoded:
     started = time.perf_counter()
     try:
-        return Decoded(mgc.load_audio(_data), "", time.perf_counter() - started)
+        with admission().slot():  # the server-wide limit (held already when `admitted` drew the waiting)
+            audio = mgc.load_audio(_data)
+        return Decoded(audio, "", time.perf_counter() - started)
     except mgc.AudioError as error:  # the message only: an exception would keep its frames (and the bytes)
         return Decoded(None, str(error), time.perf_counter() - started)
 
@@ -83,7 +87,8 @@ def decode(data: bytes) -> tuple[str, Decoded]:
 
 @st.cache_data(show_spinner="Listening…", max_entries=16)
 def classify(digest: str, model: str, split: str, _audio: mgc.Audio) -> mgc.Prediction:
-    return mgc.classify(_audio, model=model, split=split, gate=music_gate(digest, _audio))
+    with admission().slot():
+        return mgc.classify(_audio, model=model, split=split, gate=music_gate(digest, _audio))
 
 
 @st.cache_resource(show_spinner="Listening for music…", max_entries=16, ttl=600)
@@ -233,10 +238,34 @@ def example_audio(gtzan: mgc.GTZAN | None, model: str, split: str) -> Given | No
     return None
 
 
+@contextmanager
+def admitted(given: Given, model: str, split: str):
+    """Decode and classify within the server-wide limit (`mgc.serve.admission`): while every slot is busy, the
+    page says how many are ahead with a progress bar that fills as the queue moves. A session that has its
+    result already (a rerun: a click, an expander) does not queue again; its answers come from the caches."""
+    key = (given.name, len(given.data), model, split)
+    done = st.session_state.setdefault("admitted", set())
+    if key in done:
+        yield
+        return
+    waiting, first = st.empty(), []
+
+    def show(ahead: int, seconds: float) -> None:
+        first.append(ahead)
+        place = f"{ahead} ahead" if ahead else "next in line"
+        waiting.progress(1 - ahead / (first[0] + 1), text=f"Waiting for a free slot — {place} (waited {seconds:.0f} s)")
+
+    with admission().slot(show):
+        waiting.empty()
+        yield
+    done.add(key)
+
+
 def show_result(given: Given, model: str, split: str, recorded: bool = False) -> None:
-    digest, decoded = decode(given.data)
-    audio = decoded.audio
-    prediction = classify(digest, model, split, audio)
+    with admitted(given, model, split):
+        digest, decoded = decode(given.data)
+        audio = decoded.audio
+        prediction = classify(digest, model, split, audio)
     st.audio(given.data, format=mimetypes.guess_type(given.name)[0] or "audio/wav")
     if given.about:
         st.caption(given.about)
