@@ -6,8 +6,9 @@ stopping. Feature models (`tabular`): the tabular seed's MLP recipes and a sciki
 57 features. The hybrid (`hybrid`): a head over a trained picture run's embedding and the features. The
 musicnn head (`audio`): a head over the pretrained musicnn's embedding of the clips that have audio. A whole
 network from audio (`audio-network`, `crnn-seed`): the CRNN on the seeds' own log-mel of the clips that have audio.
-Ensembles (`ensembles`) are chosen from their members' validation predictions. `common` holds what
-they share (early stopping, the run files, the training step's precision).
+Ensembles (`ensembles`) are chosen from their members' validation predictions. Every trainer runs the one
+training loop (`loop.fit` over its recipe; `loop` says how to add a recipe); `common` holds what else they
+share (the run files, the training step's precision).
 """
 
 from __future__ import annotations
