@@ -2,7 +2,7 @@
 
 Uploads an mp3, waits for the top genre, visits every page; records through both recorders with a fake
 microphone that plays a music clip and compares the take with the clip and its answer with the file's;
-warns over plain http to another computer; draws every page at a classroom projector's size (1280×720)
+warns over plain http to another computer; draws every page at a classroom projector's size (1024×768)
 and a phone's (390×844); clicks an example on a server without the dataset and opens a link that restores
 a view. Saves a screenshot of each step to $MGC_SCREENSHOTS (default /tmp/mgc-screenshots) for a person to look at.
 """
@@ -18,7 +18,8 @@ import pytest
 import soundfile
 
 import mgc
-from mgc import GENRES, bench
+from benchmarks import harness as bench
+from mgc import GENRES
 from mgc.evaluate import robustness
 from mgc.evaluate.robustness import better_for_recordings
 from mgc.explain import words
@@ -327,7 +328,8 @@ def test_eight_sessions_at_once_each_get_their_own_answer(server, tmp_path):
     assert result["server_rss_mb_after"] < 1200
 
 
-PROJECTOR, PHONE = {"width": 1280, "height": 720}, {"width": 390, "height": 844}
+PROJECTOR, PHONE = {"width": 1024, "height": 768}, {"width": 390, "height": 844}
+VIEWPORTS = pytest.mark.parametrize("viewport", [PROJECTOR, PHONE], ids=["projector-1024x768", "phone-390x844"])
 
 
 @pytest.fixture(scope="module")
@@ -343,25 +345,47 @@ def new_page(browser, viewport: dict):
     return page
 
 
-def problems_on(page, name: str) -> list[str]:
-    """What is wrong with the painted page: an exception shown, or content wider than the screen (a phone would
-    scroll sideways). Collected rather than asserted at once, so that every page is still drawn and looked at."""
+CUT = """(() => {
+  const cut = (e) => e.scrollWidth > e.clientWidth + 1;
+  const found = [];
+  const main = document.querySelector('[data-testid=stMain]');
+  if (cut(main)) found.push(`${main.scrollWidth - main.clientWidth} px wider than the screen`);
+  for (const list of document.querySelectorAll('[role=tablist]'))
+    if (cut(list)) found.push(`tabs need a scroll arrow: ${list.innerText.replace(/\\s+/g, ' ')}`);
+  for (const table of document.querySelectorAll('[data-testid=stTable]')) {
+    if (cut(table)) found.push(`a table is cut: ${table.innerText.slice(0, 40)}`);
+    for (const cell of table.querySelectorAll('th, td')) if (cut(cell)) found.push(`a cell is cut: ${cell.innerText}`);
+  }
+  for (const grid of document.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller'))
+    if (cut(grid)) found.push(`a table's columns run past its edge: ${grid.scrollWidth - grid.clientWidth} px`);
+  for (const text of document.querySelectorAll('button p, [data-testid=stMetricValue] div, [data-testid=stTab] p'))
+    if (cut(text)) found.push(`a label is cut: ${text.innerText}`);
+  return found;
+})()"""
+"""What a visitor could not read on the painted page: content wider than the screen, tabs behind a scroll arrow, a
+table's cell, columns or a button's or tab's label cut short. An open st.dataframe draws its cells on a canvas, so
+it is checked as a whole: its columns fit when its scroller does not scroll sideways."""
+
+
+def problems_on(page, name: str, tabs_may_scroll: bool = False) -> list[str]:
+    """What is wrong with the painted page: an exception shown, or something cut (`CUT`; on a phone the tab strip
+    may scroll). Collected rather than asserted at once, so that every page is still drawn and looked at."""
     found = []
     if page.get_by_test_id("stException").count():
         found.append(f"{name}: an exception is shown")
-    overflow = page.evaluate(
-        "(() => { const main = document.querySelector('[data-testid=stMain]');"
-        " return main.scrollWidth - main.clientWidth; })()"
-    )
-    if overflow > 1:
-        found.append(f"{name}: {overflow} px wider than the screen")
+    for problem in page.evaluate(CUT):
+        if not (tabs_may_scroll and problem.startswith("tabs need a scroll arrow")):
+            found.append(f"{name}: {problem}")
     return found
 
 
-@pytest.mark.parametrize("viewport", [PROJECTOR, PHONE], ids=["projector-1280x720", "phone-390x844"])
-def test_every_page_at_projector_and_phone_size(server, chromium, screenshots, viewport):
+@VIEWPORTS
+def test_every_page_and_tab_at_projector_and_phone_size_shows_nothing_cut(server, chromium, screenshots, viewport):
+    """At 1024×768 (a classroom projector) and 390×844 (a phone): no exception, nothing wider than the screen, no
+    table column, cell, button or tab label cut short, and at 1024 px every tab in view without a scroll arrow."""
     url, _ = server
     size = f"{viewport['width']}x{viewport['height']}"
+    phone = viewport is PHONE
     page = new_page(chromium, viewport)
     problems = []
     try:
@@ -369,19 +393,82 @@ def test_every_page_at_projector_and_phone_size(server, chromium, screenshots, v
             page.goto(f"{url}/{path}")
             page.get_by_role("heading", name=heading).first.wait_for()
             wait_until_rendered(page)
-            problems += problems_on(page, title)
+            problems += problems_on(page, title, tabs_may_scroll=phone)
             screenshot(page, screenshots / f"{size}-{title.lower().replace(' ', '-')}.png")
+            tabs = page.get_by_test_id("stTab")
+            for index in range(1, tabs.count()):
+                name = tabs.nth(index).inner_text().strip()
+                tabs.nth(index).click()
+                page.wait_for_function(bench.TAB_RENDERED, timeout=SECONDS_TO_WAIT)
+                problems += problems_on(page, f"{title} → {name}", tabs_may_scroll=phone)
+                screenshot(page, screenshots / f"{size}-{title.lower().replace(' ', '-')}-{index + 1}.png")
         # A result on Classify: one click on an example.
         page.goto(f"{url}/classify")
         page.get_by_test_id("stRadio").get_by_text("Try an example", exact=True).click()
         page.get_by_role("button", name="Kevin MacLeod: Vibe Ace").click()
         assert top_genre(page) in GENRES
         wait_until_rendered(page)
-        problems += problems_on(page, "Classify with an example's result")
+        problems += problems_on(page, "Classify with an example's result", tabs_may_scroll=phone)
         screenshot(page, screenshots / f"{size}-classify-example.png")
     finally:
         page.context.close()
     assert not problems, problems
+
+
+def answer_box(page):
+    """The answer's headline ("Top genre", "Closest genre" or "Not sure" and its value) once it is drawn."""
+    answer = page.get_by_test_id("stMetric").filter(has_text=bench.ANSWER_LABELS).first
+    answer.wait_for()
+    return answer
+
+
+def assert_in_view_within_a_second(page, element, what: str) -> None:
+    """The element's whole box lies inside the window within a second of its appearing."""
+    size = page.viewport_size
+    box = None
+    for _ in range(10):
+        box = element.bounding_box()
+        inside = box and box["x"] >= 0 and box["x"] + box["width"] <= size["width"]
+        if inside and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{what}: the answer is at {box}, outside the {size['width']}×{size['height']} window")
+
+
+@VIEWPORTS
+def test_the_answer_comes_into_view_after_an_example_click_an_upload_and_home_s_try_it(
+    server, chromium, screenshots, viewport, tmp_path
+):
+    """The answer is drawn below the picker, the source choice and the gallery (at y ≈ 900–1,850 px): within a second
+    of its appearing it is scrolled into the window, so a class watching the projector sees it."""
+    from mgc.data.examples import EXAMPLES
+
+    url, _ = server
+    size = f"{viewport['width']}x{viewport['height']}"
+    page = new_page(chromium, viewport)
+    try:
+        page.goto(url)  # Home's "Try it": a link that opens Classify on the first example
+        page.get_by_role("heading", name=bench.PAGES["Home"][1]).first.wait_for()
+        page.get_by_role("link", name=EXAMPLES[0].name).first.click()
+        assert_in_view_within_a_second(page, answer_box(page), "Home's Try it")
+        page.screenshot(path=screenshots / f"{size}-answer-in-view-try-it.png")
+
+        page.goto(f"{url}/classify")  # a new session: the gallery's second button
+        page.get_by_role("heading", name="Classify").first.wait_for()
+        page.get_by_test_id("stRadio").get_by_text("Try an example", exact=True).click()
+        page.get_by_role("button", name=EXAMPLES[1].name).click()
+        assert_in_view_within_a_second(page, answer_box(page), "the gallery")
+        page.screenshot(path=screenshots / f"{size}-answer-in-view-gallery.png")
+
+        clip = tmp_path / "clip.wav"
+        clip.write_bytes(encode(music(8.0)))
+        page.goto(f"{url}/classify")
+        page.get_by_role("heading", name="Classify").first.wait_for()
+        page.locator("input[type=file]").set_input_files(clip)
+        assert_in_view_within_a_second(page, answer_box(page), "an upload")
+        page.screenshot(path=screenshots / f"{size}-answer-in-view-upload.png")
+    finally:
+        page.context.close()
 
 
 def chosen(page, index: int) -> str:
@@ -407,7 +494,7 @@ def server_without_dataset(tmp_path_factory):
             os.environ["MGC_DATA"] = saved
 
 
-@pytest.mark.parametrize("viewport", [PROJECTOR, PHONE], ids=["projector-1280x720", "phone-390x844"])
+@VIEWPORTS
 def test_without_the_dataset_an_example_click_classifies_and_a_link_restores_the_view(
     server_without_dataset, chromium, screenshots, viewport
 ):
@@ -425,6 +512,7 @@ def test_without_the_dataset_an_example_click_classifies_and_a_link_restores_the
         page.get_by_role("button", name="Brahms: Hungarian Dance No. 5").click()
         genre = top_genre(page)
         assert genre in GENRES
+        assert_in_view_within_a_second(page, answer_box(page), "the gallery, without the dataset")
         wait_until_rendered(page)
         screenshot(page, screenshots / f"{size}-hosted-classify-example.png")
         assert not problems_on(page, "Classify"), problems_on(page, "Classify")

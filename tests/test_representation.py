@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from mgc.bench import librosa_picture
 from mgc.data.audio import load_audio
 from mgc.errors import AudioError
 from mgc.frontends.picture import (
@@ -16,6 +15,7 @@ from mgc.frontends.picture import (
     render_audio,
 )
 from tests.conftest import SR, sine_chord
+from tests.reference.seed_style import librosa_picture
 
 
 def test_the_stored_mel_basis_is_librosas():

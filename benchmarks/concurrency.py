@@ -1,0 +1,217 @@
+"""`python -m benchmarks.concurrency`: a classroom of long uploads at once, and the server's memory during and after.
+
+    python -m benchmarks.concurrency [--sessions 16] [--minutes 10] [--settle 60] [--timeout 1500] [--out FILE.json]
+
+Starts `streamlit run app.py` on 127.0.0.1 only (`benchmarks.harness.app_server`), lets one visitor classify a
+30-s clip (torch and the default model loaded: the level a served app idles at), then drives `sessions` browser
+sessions at once (`harness.concurrent_sessions`), each uploading a different `minutes`-long MP3 made here at run
+time with ffmpeg from GTZAN clips (or the shipped examples where the dataset is absent; nothing is kept). The
+files differ only in a short ID3 tag, so each is decoded and classified on its own (the app's caches key on the
+bytes). Reported: errors, answers checked against `mgc.classify` of the same bytes, the peak resident memory of
+the server and its children (ffmpeg decoders) sampled every 0.2 s, the server's own peak (VmHWM), and its RSS
+every 5 s for `settle` seconds after the last session closed. The budget is issue 28's: the hosted page's
+~690 MB plus the models' own memory (the served level minus the idle level). Every wait is bounded (the
+harness's per-step timeout, `--timeout` for the whole run), and the server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.harness import app_server, browser_ready, concurrent_sessions, rss_mb, settle
+
+HOSTED_MB = 690.0
+"""The hosted page's memory (issue 28)."""
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants now, in MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            total += rss_mb(current)
+        todo.extend(children.get(current, []))
+    return total
+
+
+class PeakSampler:
+    """The largest `tree_rss_mb(pid)` seen, sampled every `every` seconds on a thread until stopped."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        self.pid, self.every, self.peak = pid, every, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def music_sources(count: int) -> list[Path]:
+    """Up to `count` music files: GTZAN clips of every genre in turn, else the shipped examples."""
+    from mgc.data.gtzan import default_data_dir
+
+    root = default_data_dir()
+    clips = sorted((root / "genres_original").glob("*/*.*")) if root is not None else []
+    if clips:
+        by_genre: dict[str, list[Path]] = {}
+        for clip in clips:
+            by_genre.setdefault(clip.parent.name, []).append(clip)
+        mixed = [clip for group in zip(*by_genre.values()) for clip in group]
+        return mixed[:count]
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    return sorted(p for p in examples.glob("*") if p.suffix in {".ogg", ".mp3", ".flac", ".wav"})[:count]
+
+
+def long_mp3(folder: Path, minutes: float) -> Path:
+    """One `minutes`-long 128-kbit/s MP3 of music, concatenated from `music_sources` by ffmpeg (run-time only)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        raise SystemExit("needs ffmpeg on the PATH")
+    sources = music_sources(40)
+    if not sources:
+        raise SystemExit("no music to build the upload from (neither the GTZAN folder nor examples/)")
+    listing = folder / "list.txt"
+    listing.write_text("".join(f"file '{p.resolve()}'\n" for p in sources))
+    out = folder / "long.mp3"
+    command = [ffmpeg, "-v", "error", "-nostdin", "-y", "-stream_loop", "-1", "-f", "concat", "-safe", "0"]
+    command += ["-i", str(listing), "-t", str(minutes * 60), "-ac", "2", "-ar", "44100", "-b:a", "128k", str(out)]
+    subprocess.run(command, check=True, timeout=600)
+    return out
+
+
+def variants(mp3: Path, count: int, folder: Path) -> list[Path]:
+    """`count` copies of `mp3` that differ in a short ID3 tag: different bytes (and digests), the same music."""
+    music = mp3.read_bytes()
+    files = []
+    for number in range(count):
+        text = f"session {number}".encode()
+        frame = b"TIT2" + (len(text) + 1).to_bytes(4, "big") + b"\x00\x00" + b"\x00" + text
+        tag = b"ID3\x03\x00\x00" + bytes((len(frame) >> s) & 0x7F for s in (21, 14, 7, 0)) + frame
+        path = folder / f"long-{number:02d}.mp3"
+        path.write_bytes(tag + music)
+        files.append(path)
+    return files
+
+
+def measure(sessions: int, minutes: float, settle_s: float, env: dict[str, str] | None = None) -> dict:
+    """The measurement described in the module's docstring, as plain data."""
+    if why := browser_ready():
+        return {"skipped": why}
+    with tempfile.TemporaryDirectory(prefix="mgc-concurrency-") as folder:
+        folder = Path(folder)
+        started = time.perf_counter()
+        upload = long_mp3(folder, minutes)
+        files = variants(upload, sessions, folder)
+        first = folder / "first.mp3"
+        subprocess.run(
+            [shutil.which("ffmpeg"), "-v", "error", "-nostdin", "-y", "-i", str(upload), "-t", "30", str(first)],
+            check=True,
+            timeout=120,
+        )
+        result = {
+            "sessions": sessions,
+            "upload_mb": upload.stat().st_size / 1e6,
+            "upload_minutes": minutes,
+            "slots": os.environ.get("MGC_SLOTS") or os.cpu_count(),
+            "made_in_s": time.perf_counter() - started,
+        }
+        with app_server(env=env) as (url, process, _):
+            pid = process.pid
+            result["server_rss_mb_idle"] = rss_mb(pid)
+            one = concurrent_sessions(url, pid, [first])
+            time.sleep(5.0)
+            result["server_rss_mb_served"] = rss_mb(pid)
+            result["first_errors"] = one["errors"]
+            with PeakSampler(pid) as sampler:
+                load = concurrent_sessions(url, pid, files)
+            result["peak_mb_server_and_children"] = sampler.peak
+            result["peak_mb_server_vmhwm"] = rss_mb(pid, "VmHWM")
+            result.update({key: load[key] for key in ("wall_s", "errors", "all_match")})
+            result["seconds_per_session"] = sorted(r.get("seconds", float("nan")) for r in load["results"])
+            result["failures"] = [r for r in load["results"] if r.get("error") or r.get("errors")]
+            result["settle"] = settle(pid, settle_s)
+            result["server_rss_mb_after_settle"] = result["settle"][-1][1]
+    models = max(0.0, result["server_rss_mb_served"] - result["server_rss_mb_idle"])
+    result["budget_mb"] = HOSTED_MB + models
+    result["within_budget"] = result["peak_mb_server_and_children"] <= result["budget_mb"]
+    return result
+
+
+def report(result: dict) -> None:
+    if "skipped" in result:
+        print(f"skipped: {result['skipped']}")
+        return
+    print(
+        f"{result['sessions']} sessions at once, each a {result['upload_minutes']:g}-minute MP3 "
+        f"({result['upload_mb']:.1f} MB), {result['slots']} slots"
+    )
+    print(f"errors: {result['errors']} (first visitor: {result['first_errors']}); answers match: {result['all_match']}")
+    print(
+        f"wall: {result['wall_s']:.0f} s; per session {min(result['seconds_per_session']):.0f}–"
+        f"{max(result['seconds_per_session']):.0f} s"
+    )
+    print(
+        f"server RSS: idle {result['server_rss_mb_idle']:.0f} MB, served {result['server_rss_mb_served']:.0f} MB, "
+        f"peak {result['peak_mb_server_and_children']:.0f} MB with children "
+        f"({result['peak_mb_server_vmhwm']:.0f} MB server VmHWM), "
+        f"{result['settle'][-1][0]:.0f} s after: {result['server_rss_mb_after_settle']:.0f} MB"
+    )
+    print(
+        f"budget: {HOSTED_MB:.0f} MB + models {result['budget_mb'] - HOSTED_MB:.0f} MB = {result['budget_mb']:.0f} MB: "
+        + ("within" if result["within_budget"] else "OVER")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.concurrency", description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=16)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--settle", type=float, default=60.0, help="seconds watched after the load")
+    parser.add_argument("--timeout", type=int, default=1500, help="seconds for the whole run, then it stops")
+    parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+
+    def too_long(*_) -> None:
+        raise TimeoutError(f"the benchmark ran past --timeout {args.timeout} s and was stopped")
+
+    signal.signal(signal.SIGALRM, too_long)  # the server is stopped on the way out (app_server's finally)
+    signal.alarm(args.timeout)
+    result = measure(args.sessions, args.minutes, args.settle)
+    signal.alarm(0)
+    report(result)
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2))
+    return 0 if not result.get("errors") else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
