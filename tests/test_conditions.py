@@ -140,14 +140,9 @@ def test_random_conditions_come_at_the_rate_asked_and_keep_pictures_in_range():
 def test_the_phone_speaker_imitation_is_closer_to_the_truth_than_the_clean_picture(real_data):
     """On real clips, the picture-domain phone speaker (its response measured through the audio condition)
     is within 8 colour indices of the rendered degraded audio on average over the clips, and closer than the
-    clean picture on every clip (tools/validate_picture_conditions.py measures every condition)."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-    from validate_picture_conditions import measured_gain_db
-
+    clean picture on every clip (docs/real-world.md has every condition, measured at commit d35658b)."""
     from mgc import load_audio
+    from tests.reference.filter_response import measured_gain_db
 
     gain = measured_gain_db(conditions.phone_speaker)
     imitation, baseline = [], []
@@ -159,23 +154,13 @@ def test_the_phone_speaker_imitation_is_closer_to_the_truth_than_the_clean_pictu
     assert np.mean(imitation) < 8.0 and all(i < b for i, b in zip(imitation, baseline))
 
 
-def test_the_classroom_oracles_chain_is_the_benchmarks_classroom_with_other_noise():
-    """tools/classroom_oracle.py trains on the benchmark's classroom chain with babble and hum drawn from its
-    generator: given the benchmark's own noise seeds it gives `conditions.classroom` sample for sample, and other
-    draws change the noise only (the same level of music, not the same samples)."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-    from classroom_oracle import classroom_with_other_noise
-
-    class BenchmarkSeeds:
-        def integers(self, low, high, size):
-            return np.array([conditions.SEED + 1, conditions.SEED + 2])
-
+def test_the_classroom_chain_with_other_noise_seeds_changes_the_noise_only():
+    """`conditions.classroom`'s babble and hum seeds default to the benchmark's: given them explicitly it is the
+    benchmark's chain sample for sample, and other seeds change the noise only (the same level of music, not the
+    same samples) — what a fine-tuning on renders of the chain with fresh noise each time needs."""
     music = sine_chord(2.0)
     benchmark = conditions.classroom(music)
-    np.testing.assert_array_equal(classroom_with_other_noise(music, BenchmarkSeeds()), benchmark)
-    other = classroom_with_other_noise(music, np.random.default_rng(1))
+    np.testing.assert_array_equal(conditions.classroom(music, conditions.SEED + 1, conditions.SEED + 2), benchmark)
+    other = conditions.classroom(music, 1_234_567, 7_654_321)
     assert other.shape == benchmark.shape and not np.array_equal(other, benchmark)
     assert abs(rms_db(other) - rms_db(benchmark)) < 1.5
