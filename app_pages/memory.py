@@ -3,7 +3,7 @@
 glibc's allocator keeps what Python, numpy and torch free in its heaps for reuse, one heap (arena) per busy
 thread, and Streamlit runs every page run in a thread of its own: after 24 visitors at once the server held
 ~130 MB of free memory that nothing would use again. `malloc_trim(0)` hands the free pages of every arena
-back (`python -m mgc bench --parts load`; figures in the README's reliability paragraph). `MALLOC_ARENA_MAX=2`
+back (`python -m benchmarks.app --parts load`; figures in docs/performance.md, Memory). `MALLOC_ARENA_MAX=2`
 must be set before the server starts, which Community Cloud does not let us do; `mallopt` from here, at run
 time, was measured and did not lower the peak.
 """
