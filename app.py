@@ -23,6 +23,34 @@ navigation = st.navigation(
         st.Page("app_pages/dataset.py", title="Dataset", icon=":material/library_music:"),
     ]
 )
+# Projector and phone: captions at the body's contrast (Streamlit draws them at 60 % opacity: #707070, faint on a
+# washed-out projector); narrower side margins below 1280 px (the wide layout's 5 rem left 540 px for a page at
+# 1024 px, and Evaluation's tabs needed a scroll arrow); on a phone, the sidebar closes once a page is chosen
+# (open, it covers 82 % of the screen). The script is installed once per browser tab.
+st.html(
+    """<style>
+[data-testid="stCaptionContainer"] { opacity: 1; color: #3d3d3d; }
+@media (max-width: 1279px) {
+  [data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem; }
+}
+</style>
+<script>
+if (!window.mgcClosesSidebar) {
+  window.mgcClosesSidebar = true;
+  document.addEventListener("click", (event) => {
+    if (window.innerWidth >= 768 || !event.target.closest('[data-testid="stSidebarNavLink"]')) return;
+    setTimeout(() => {
+      const sidebar = document.querySelector('[data-testid="stSidebar"]');
+      if (sidebar && sidebar.getAttribute("data-collapsed") === "false") {
+        sidebar.querySelector('[data-testid="stSidebarCollapseButton"] button, button[aria-label="Collapse sidebar"]')
+          ?.click();
+      }
+    }, 50);
+  });
+}
+</script>""",
+    unsafe_allow_javascript=True,
+)
 import_soon("sklearn.metrics")
 give_back_freed_memory()
 try:

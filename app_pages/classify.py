@@ -16,6 +16,7 @@ from audio_recorder_streamlit import audio_recorder
 
 import mgc
 from app_pages.cached import all_robustness, cached_embedding_map, dataset, picture_model, run_label, split_parts
+from app_pages.in_view import keep_in_view
 from app_pages.picker import arrived, from_url, link_note, pick_run, select_model, to_url
 from app_pages.plot import plot
 from app_pages.recorder import ask_for_music
@@ -177,6 +178,10 @@ def shipped_gallery(chosen: str | None) -> None:
                     key=f"example_{shipped.id}",
                     icon=ICONS[kind],
                     type="primary" if chosen == shipped.id else "secondary",
+    st.caption(
+        "GTZAN's ten genres were chosen around 2000: music made since, or music that mixes styles, often gets a "
+        "“not sure” answer — that is the model being honest, not broken."
+    )
                     on_click=choose_example,
                     args=(shipped.id,),
                     help=shipped.credit,
@@ -191,7 +196,7 @@ def gtzan_picker(audio: dict, model: str, split: str, chosen: str | None) -> Non
         "a *test track* is music this model never heard, a *training track* one it learnt from."
     )
     genres = [genre for genre in GENRES if any(genre_of(track) == genre for track in audio)]
-    left, middle, right = st.columns([1, 2, 1], vertical_alignment="bottom")
+    left, middle = st.columns([1, 2], vertical_alignment="bottom")
     genre = left.selectbox("Genre", genres, key="gtzan_genre")
     order = ("test", "valid", "train", None)
     tracks = sorted((t for t in audio if genre_of(t) == genre), key=lambda t: (order.index(parts.get(t)), t))
@@ -204,7 +209,7 @@ def gtzan_picker(audio: dict, model: str, split: str, chosen: str | None) -> Non
         format_func=lambda t: f"{t} · {part_label(parts.get(t))}",
         help="\n\n".join(f"**{label}**: {GLOSSARY[label]}" for label in PART_LABELS.values()),
     )
-    right.button(
+    st.button(  # on a line of its own: beside the clip's name, a narrow column cut its label at 1024 px
         "Classify this clip",
         key="gtzan_go",
         icon=":material/play_arrow:",
@@ -269,7 +274,8 @@ def show_result(given: Given, model: str, split: str, recorded: bool = False) ->
     st.audio(given.data, format=mimetypes.guess_type(given.name)[0] or "audio/wav")
     if given.about:
         st.caption(given.about)
-    genre_column, confidence_column, time_column = st.columns(3)
+    answer = st.container(key="answer")  # scrolled into view once per new answer (keep_in_view, below)
+    genre_column, confidence_column, time_column = answer.columns(3)
     if prediction.verdict == "unsure":
         genre_column.metric(
             "Not sure", f"{prediction.genre} or {prediction.runner_up}", help=words.GLOSSARY["not sure"]
@@ -279,9 +285,11 @@ def show_result(given: Given, model: str, split: str, recorded: bool = False) ->
         genre_column.metric(label, prediction.genre)
     confidence_column.metric("Confidence", f"{prediction.confidence:.0%}")
     time_column.metric(
-        "Classified in",
-        f"{decoded.seconds + prediction.elapsed:.2f} s",
-        help=f"{prediction.seconds:.1f} s of audio, decoding included",
+        "Answered in",
+        f"{time.perf_counter() - PAGE_STARTED:.1f} s",
+        help=f"From the moment this server started on your click to the answer ({prediction.seconds:.1f} s of audio): "
+        f"reading the file took {decoded.seconds:.2f} s, the model {prediction.elapsed:.2f} s (0 when the answer was "
+        "already known). Sending a recording to the server and drawing the page come on top.",
     )
     if not prediction.is_music:
         st.warning(
@@ -292,6 +300,7 @@ def show_result(given: Given, model: str, split: str, recorded: bool = False) ->
         )
     elif prediction.verdict == "unsure":
         st.info(
+    keep_in_view("answer", f"{digest}:{model}:{split}")
             f"**Not sure: {prediction.genre} or {prediction.runner_up}.** The two are "
             f"{prediction.confidence - prediction.top(2)[1][1]:.0%} apart; on the tracks this model was checked on, "
             f"its top genre is right less than half the time when they are closer than "
@@ -350,7 +359,9 @@ def suggest_for_recordings(model: str, split: str) -> None:
         f"**Playing music to the microphone through a speaker?** Through our classroom chain (a phone speaker, a "
         f"room, a talking class, a laptop microphone, a 32-kbit/s MP3) **{suggestion.model}** gets "
         f"{suggestion.correct} of {suggestion.clips} test clips right, {model} {suggestion.current_correct} "
-        f"(McNemar p = {suggestion.p_value:.2f} on the same clips; see Evaluation → Real-world conditions).",
+        "— on the very same clips, a difference unlikely to be luck"
+        + (f" (McNemar p = {suggestion.p_value:.2f})" if st.session_state.get("classify_all_models") else "")
+        + ". See Evaluation → Real-world conditions.",
         icon=":material/campaign:",
     )
     st.button(
@@ -412,7 +423,8 @@ def show_embedding_map(prediction: mgc.Prediction, model: str, split: str) -> No
     test_map = cached_embedding_map(model, split)
     if test_map is None:
         st.caption(
-            f"This run has no embedding map yet: `python -m mgc evaluate --model {model} --split {split}` draws it."
+            "This model has no map of the test tracks yet.",
+            help=f"`python -m mgc evaluate --model {model} --split {split}` draws it.",
         )
         return
     if len(test_map.mean) != len(prediction.embedding):
@@ -421,8 +433,9 @@ def show_embedding_map(prediction: mgc.Prediction, model: str, split: str) -> No
     figure = charts.embedding_map_figure(test_map.points, test_map.project(prediction.embedding))
     plot(figure, key="embedding_map")
     st.caption(
-        f"Each dot is a GTZAN test track; nearby dots sound alike to the model. The two axes keep "
-        f"{sum(test_map.explained):.0%} of the embeddings' variance."
+        "Each dot is a GTZAN test track; nearby dots sound alike to the model, and the star is your audio.",
+        help=f"The model's embeddings, flattened to two axes by PCA; the axes keep {sum(test_map.explained):.0%} of "
+        "their variance.",
     )
 
 
@@ -435,6 +448,7 @@ if wanted is not None:
     if example(wanted) is not None or (gtzan is not None and wanted in gtzan.audio):
         st.session_state["source"] = EXAMPLE
         choose_example(wanted)
+PAGE_STARTED = time.perf_counter()  # this run began: the "Answered in" time is what the visitor waited here
         if example(wanted) is None:
             st.session_state["gtzan_genre"], st.session_state["gtzan_track"] = genre_of(wanted), wanted
     else:

@@ -26,17 +26,10 @@ if run is not None:
     f1.metric("Macro F1", f"{scores['macro_f1']:.3f}", help=GLOSSARY["f1"])
     auc.metric("Macro ROC AUC", f"{scores['macro_roc_auc']:.3f}", help=GLOSSARY["auc"])
 
-    # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
+    # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast. Short names:
+    # all seven fit beside each other at 1024 px, with no scroll arrow hiding the last ones.
     confusion, roc, precision_recall, report, wrong_tracks, real_world, honesty = st.tabs(
-        [
-            "Confusion matrix",
-            "ROC curves",
-            "Precision-recall curves",
-            "Classification report",
-            "Misclassified tracks",
-            "Real-world conditions",
-            "Calibration",
-        ],
+        ["Confusions", "ROC", "Precision-recall", "Per genre", "Mistakes", "Real world", "Confidence"],
         key="evaluation_tab",
         on_change="rerun",
     )
@@ -54,13 +47,24 @@ if run is not None:
         plot(charts.precision_recall_figure(table), key="precision_recall", where=precision_recall)
         precision_recall.caption(GLOSSARY["ap"])
     if report.open:
-        report.dataframe(
-            charts.classification_report(scores).style.format(precision=3, na_rep=MISSING),
+        full = charts.classification_report(scores)
+        # For a class: four short columns that fit a phone; AUC and AP with the expert table below.
+        shown = full[["precision", "recall", "f1", "support"]].rename(columns={"f1": "F1", "support": "tracks"})
+        report.table(
+            shown.style.format({"precision": "{:.2f}", "recall": "{:.2f}", "F1": "{:.2f}", "tracks": "{:.0f}"})
+        )
+        report.caption(
+            "Precision: of the tracks it called this genre, the share that were. Recall: of this genre's tracks, the "
+            f"share it found. {GLOSSARY['f1']}"
+        )
+        experts = report.expander("With ROC AUC and AP, for experts")
+        experts.dataframe(
+            full.style.format(precision=3, na_rep=MISSING),
             key="report",
             height="content",
             placeholder=MISSING,
         )
-        report.caption(f"{GLOSSARY['f1']} roc_auc: {GLOSSARY['auc']} average_precision: {GLOSSARY['ap']}")
+        experts.caption(f"ROC AUC: {GLOSSARY['auc']} AP: {GLOSSARY['ap']}")
     if wrong_tracks.open:
         with wrong_tracks:
             wrong = charts.misclassified(table)
@@ -90,36 +94,43 @@ if run is not None:
             record = robustness(model, split)
             if record is None:
                 st.caption(
-                    f"Not measured yet: `python -m mgc robustness --model {model} --split {split}` plays the test "
-                    "clips that have audio through each listening condition."
+                    "Not measured yet for this model.",
+                    help=f"`python -m mgc robustness --model {model} --split {split}` plays the test clips that have "
+                    "audio through each listening condition.",
                 )
             else:
                 plot(charts.robustness_figure(record), key="robustness")
                 st.caption(
                     f"The same {record['clips']} test clips with audio (of {len(table)} test tracks), clean and as a "
-                    "classroom would hear them: a phone speaker, rooms, noise, a laptop microphone, codecs, pitch and "
-                    "tempo changes — and all of them in a row (the classroom chain). Bars show the accuracy, whiskers "
-                    "its 95 % interval (Wilson): with this few clips, differences of a few points are noise. "
-                    f"Training recipe: {record.get('recipe', 'clean')}."
+                    "classroom would hear them: a phone speaker, rooms, noise, a laptop microphone, compressed "
+                    "files, pitch and tempo changes — and all of them in a row (the classroom chain). Bars show how "
+                    "often the model is right, the whiskers the range the true figure lies in: with this few clips, "
+                    "differences of a few points are luck.",
+                    help=f"Whiskers: Wilson 95 % intervals. Training recipe: {record.get('recipe', 'clean')}.",
                 )
     if honesty.open:
         with honesty:
             calibration = scores.get("calibration")
             if calibration is None:
                 st.caption(
-                    f"Not calibrated yet: `python -m mgc evaluate --model {model} --split {split}` fits its "
-                    "temperature on the validation tracks and measures it here."
+                    "Not checked yet for this model.",
+                    help=f"`python -m mgc evaluate --model {model} --split {split}` fits its temperature on the "
+                    "validation tracks and measures it here.",
                 )
             else:
                 plot(charts.reliability_figure(calibration), key="reliability")
                 before, after = st.columns(2)
-                before.metric("ECE as trained", f"{calibration['ece_uncalibrated']:.3f}", help=GLOSSARY["ece"])
+                before.metric(
+                    "Over- or under-confident, as trained",
+                    f"{calibration['ece_uncalibrated']:.0%}",
+                    help="ECE (expected calibration error). " + GLOSSARY["ece"],
+                )
                 after.metric(
-                    "ECE calibrated",
-                    f"{calibration['ece']:.3f}",
-                    delta=f"{calibration['ece'] - calibration['ece_uncalibrated']:+.3f}",
+                    "… after adjusting",
+                    f"{calibration['ece']:.0%}",
+                    delta=f"{100 * (calibration['ece'] - calibration['ece_uncalibrated']):+.0f} points",
                     delta_color="inverse",
-                    help=GLOSSARY["ece"],
+                    help="ECE after temperature scaling. " + GLOSSARY["ece"],
                 )
                 st.caption(
                     f"{GLOSSARY['calibration']} This model's temperature is {calibration['temperature']:.2f} "
@@ -130,7 +141,9 @@ if run is not None:
                 honest = calibration.get("ece_of_an_honest_model")
                 if honest:
                     st.caption(
-                        f"On {len(table)} tracks even a perfectly calibrated model with these confidences would "
-                        f"show an ECE of about {honest['median']:.3f} (95 % of the time below {honest['p95']:.3f}): "
-                        "the bins hold few tracks each, so part of any measured ECE is chance."
+                        f"On only {len(table)} tracks even a perfectly honest model would seem about "
+                        f"{honest['median']:.0%} off, by chance alone.",
+                        help=f"The ECE of a perfectly calibrated model with these confidences: median "
+                        f"{honest['median']:.3f}, 95 % of the time below {honest['p95']:.3f}; the bins hold "
+                        "few tracks.",
                     )

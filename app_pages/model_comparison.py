@@ -36,10 +36,20 @@ if not runs:
     st.warning("No trained models yet: checkpoints/ holds no run with a metrics.json.")
 else:
     robust = all_robustness()
+    # For a class: the accuracy on each split with its interval, three short columns that fit a phone. Everything
+    # else (F1, AUC, calibration, the classroom chain, size and speed) in the expert table below it.
+    st.table(charts.accuracy_table(runs))
+    st.caption(
+        "How often each model names the right genre on test music it never heard: 200 tracks of the random split, "
+        "290 of the fault-filtered one. In brackets, the range the true figure lies in with 95 % certainty — "
+        "two models whose ranges overlap may not really differ. A model marked “on 33 clips” was tried on fewer "
+        "tracks, so its number is much less certain."
+    )
     table = charts.comparison_table(runs, robust)
     number = st.column_config.NumberColumn
     words = {"accuracy": GLOSSARY["accuracy"], "macro F1": GLOSSARY["f1"], "macro AUC": GLOSSARY["auc"]}
-    st.dataframe(
+    experts = st.expander("All the numbers, for experts", icon=":material/table:")
+    experts.dataframe(
         table,
         key="comparison",
         placeholder=MISSING,
@@ -60,12 +70,12 @@ else:
             "ms per clip": number(format="%.1f"),
         },
     )
-    st.caption(
+    experts.caption(
         "Accuracy, macro F1 and macro ROC AUC on each split's test tracks — how many, and the accuracy's 95 % "
         "interval, beside it (the musicnn head is scored on the few test clips whose audio is here); the accuracy "
         "through the whole classroom chain (phone speaker, room, noise, laptop microphone, codec) on the test clips "
         "that have audio (see the Real-world conditions tab); parameters, training time and milliseconds per 30-s "
-        "clip (CPU) of the random-split run."
+        "clip (CPU) of the random-split run; ECE is the calibration error after temperature scaling."
     )
     with st.expander("What each model is"):
         st.markdown("\n".join(f"- **{model}** — {describe_model(model)}" for model in table.index))
@@ -82,15 +92,9 @@ else:
         )
 
     # Lazy tabs (on_change="rerun"): only the open tab is computed and drawn, so the page opens fast.
+    # Short names: all six fit beside each other at 1024 px, with no scroll arrow hiding the last ones.
     scores, radar, curves, ensembles, recurrent, real_world = st.tabs(
-        [
-            "Scores",
-            "Per-genre F1",
-            "Training curves",
-            "What ensembling gains",
-            "What the recurrent layer adds",
-            "Real-world conditions",
-        ],
+        ["Scores", "Per genre", "Training", "Ensembles", "Recurrent layer", "Real world"],
         key="comparison_tab",
         on_change="rerun",
     )
@@ -140,6 +144,11 @@ else:
                     charts.training_curves_figure({label: history(*labels[label]) for label in chosen}),
                     key="training_curves",
                 )
+                st.caption(
+                    "Why is training accuracy below validation? Training clips are made harder on purpose — mixed "
+                    "with each other, masked, shifted, played through simulated rooms — so the model cannot learn "
+                    "them by heart; the validation clips are heard as they are."
+                )
 
     if ensembles.open:
         with ensembles:
@@ -151,13 +160,29 @@ else:
                     members[run] = list(names)
             if members:
                 gains = charts.ensemble_gain_table(runs, members)
-                st.dataframe(
-                    gains.style.format({"accuracy": "{:.1%}", "best member accuracy": "{:.1%}", "gain": "{:+.1%}"}),
-                    hide_index=True,
-                    key="ensemble_gain",
-                    placeholder=MISSING,
+                shown = pd.DataFrame(
+                    {
+                        "split": [SPLIT_LABELS.get(s, s).removesuffix(" split") for s in gains["split"]],
+                        "accuracy": [f"{a:.1%}" for a in gains["accuracy"]],
+                        "its best member": [
+                            f"{m} ({a:.1%})" for m, a in zip(gains["best member"], gains["best member accuracy"])
+                        ],
+                        "gain": [f"{g:+.1%}" for g in gains["gain"]],
+                    },
+                    index=pd.Index(gains["ensemble"], name="ensemble"),
                 )
-                st.caption("Gain is the ensemble's test accuracy minus that of its best member on the same split.")
+                st.table(shown)
+                st.caption(
+                    "An ensemble lets several models vote. Gain is its test accuracy minus that of its best member "
+                    "on the same split: how much the vote adds over simply using that one model."
+                )
+                with st.expander("Members of each ensemble"):
+                    st.dataframe(
+                        gains.style.format({"accuracy": "{:.1%}", "best member accuracy": "{:.1%}", "gain": "{:+.1%}"}),
+                        hide_index=True,
+                        key="ensemble_gain",
+                        placeholder=MISSING,
+                    )
                 left_out = charts.ensemble_left_out({run: training_record(*run) for run in members})
                 if left_out:
                     st.caption(
@@ -165,42 +190,89 @@ else:
                         f"a model of audio that reads fewer is not made a member. {left_out}"
                     )
             else:
-                st.caption("No ensemble in checkpoints/ yet: `python -m mgc train --model ensemble-sum` builds one.")
+                st.caption(
+                    "No ensemble has been trained yet.",
+                    help="`python -m mgc train --model ensemble-sum` builds one.",
+                )
 
     if real_world.open:
         with real_world:
             if robust:
-                st.dataframe(
-                    charts.robustness_table(robust).style.format(
-                        {"clean": "{:.0%}", "classroom chain": "{:.0%}", "worst accuracy": "{:.0%}"}, na_rep=MISSING
-                    ),
-                    hide_index=True,
-                    key="robustness_table",
-                    placeholder=MISSING,
+                full = charts.robustness_table(robust)
+                percent = lambda v: MISSING if pd.isna(v) else f"{v:.0%}"  # noqa: E731
+                shown = pd.DataFrame(
+                    {
+                        "split": [s.removesuffix(" split") for s in full["split"]],
+                        "as recorded": [percent(v) for v in full["clean"]],
+                        "in a classroom": [percent(v) for v in full["classroom chain"]],
+                        "hardest case": [
+                            MISSING if pd.isna(a) else f"{c}: {a:.0%}"
+                            for c, a in zip(full["worst condition"], full["worst accuracy"])
+                        ],
+                    },
+                    index=pd.Index(full["model"], name="model"),
                 )
+                st.table(shown)
                 st.caption(
-                    "Accuracy on the test clips that have audio, clean and under listening conditions "
-                    "(`python -m mgc robustness --all --split both`). The recipe says whether a run was trained on "
-                    "clean pictures only or also through simulated speakers, rooms, noise and microphones."
+                    "How often each model is right on the test clips we have audio for: as recorded, and as a "
+                    "classroom hears them — through a phone speaker, a room, a talking class and a laptop "
+                    "microphone. The hardest case is the one listening condition it does worst in."
                 )
+                with st.expander("Details, for experts"):
+                    st.dataframe(
+                        full.style.format(
+                            {"clean": "{:.0%}", "classroom chain": "{:.0%}", "worst accuracy": "{:.0%}"},
+                            na_rep=MISSING,
+                        ),
+                        hide_index=True,
+                        key="robustness_table",
+                        placeholder=MISSING,
+                    )
+                    st.caption(
+                        "Measured by `python -m mgc robustness --all --split both`. The recipe says whether a run "
+                        "was trained on clean pictures only or also through simulated speakers, rooms, noise and "
+                        "microphones."
+                    )
             else:
-                st.caption("No run has been measured yet: `python -m mgc robustness --all --split both`.")
+                st.caption(
+                    "No model has been measured this way yet.",
+                    help="`python -m mgc robustness --all --split both` measures them.",
+                )
 
     if recurrent.open:
         with recurrent:
             layers = {run: predictions(*run) for run in runs if run[0] in charts.RECURRENT_LAYERS}
             if layers:
-                shown = charts.recurrent_layer_table(layers)
+                full = charts.recurrent_layer_table(layers)
+                against = full.reindex(columns=["vs CNN", "McNemar p"])  # absent where no CNN run was compared
+                plain = pd.DataFrame(
+                    {
+                        "split": [s.removesuffix(" split") for s in full["split"]],
+                        "accuracy": [f"{a:.1%} ({i})" for a, i in zip(full["accuracy"], full["95 % interval"])],
+                        "vs the CNN": [MISSING if pd.isna(v) else f"{v:+.1%}" for v in against["vs CNN"]],
+                        "could be chance?": [
+                            MISSING if pd.isna(p) else ("yes" if p >= 0.05 else "no") for p in against["McNemar p"]
+                        ],
+                    },
+                    index=pd.Index(full["recurrent layer"], name="recurrent layer"),
+                )
+                st.table(plain)
+                shown = full
                 # As text, to format each column its own way; a missing value as MISSING.
                 for column, pattern in (("accuracy", "{:.1%}"), ("vs CNN", "{:+.1%}"), ("McNemar p", "{:.3f}")):
                     if column in shown:
                         shown[column] = [(MISSING if pd.isna(v) else pattern.format(v)) for v in shown[column]]
-                st.dataframe(shown, hide_index=True, key="recurrent_layers", placeholder=MISSING)
-            st.caption(
-                "The same convolutional blocks, then no recurrent layer (cnn: mean and max over time), two LSTM "
-                "layers (cnn-lstm) or two GRU layers (crnn), trained with the same recipe. McNemar's test looks only "
-                "at the test tracks where the two models disagree: a p-value above 0.05 means the difference could "
-                "well be chance. A seed reported 79.9 / 87.6 / 91.3 % for CNN / CNN-LSTM / CNN-GRU on a split by "
-                "3-s chunks, which puts chunks of one song on both sides (see Splits in the README): those figures "
-                "measure recognising a song already heard, and are not comparable with these."
-            )
+                st.caption(
+                    "The same convolutional blocks, then no recurrent layer (cnn), two LSTM layers (cnn-lstm) or two "
+                    "GRU layers (crnn), trained the same way. “Could be chance?” looks only at the test tracks where "
+                    "the model and the CNN disagree: “yes” means the difference is small enough to be luck."
+                )
+                with st.expander("Details, for experts"):
+                    st.dataframe(shown, hide_index=True, key="recurrent_layers", placeholder=MISSING)
+                    st.caption(
+                        "cnn pools with mean and max over time. McNemar's exact test on the tracks where the two "
+                        "disagree; p ≥ 0.05 reads “could be chance”. A seed reported 79.9 / 87.6 / 91.3 % for CNN / "
+                        "CNN-LSTM / CNN-GRU on a split by 3-s chunks, which puts chunks of one song on both sides "
+                        "(see Splits in the README): those figures measure recognising a song already heard, and are "
+                        "not comparable with these."
+                    )

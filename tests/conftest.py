@@ -13,6 +13,43 @@ from mgc.data.gtzan import GENRES, GTZAN, default_data_dir
 
 SR = 22050
 
+# --- the unit tier: `python -m pytest -m unit`, about a minute on 2 cores, for someone changing code ----------------
+SLOW_FILES = {
+    "test_app.py",  # drives every page through Streamlit's AppTest, loading the shipped models
+    "test_browser.py",  # a real server and chromium
+    "test_shipped.py",  # every shipped run held to its predictions
+    "test_bad_input.py",  # crafted uploads through the decoder and the app, each with its time budget
+    "test_ensembles.py",  # trains small members on the synthetic folder
+    "test_robustness.py",  # renders rooms, speakers and codecs
+    "test_conditions.py",
+    "test_gate.py",  # fits and checks the not-music gate on real recordings
+    "test_musicnn.py",  # the pretrained musicnn network
+    "test_musicnn_head.py",
+    "test_musicnn_gru.py",
+    "test_taggram.py",
+    "test_microphone.py",
+    "test_train_loop.py",  # whole training runs
+    "test_hybrid.py",
+    "test_seed_frontend.py",
+}
+"""Test files left out of the unit tier: each test in them takes seconds (a trained or pretrained network, training,
+audio rendering, the app or a browser). Measured with `python -m pytest --durations=0`."""
+SLOW_FIXTURES = {"real_data", "small_model", "synthetic_data", "trained_crnn", "checkpoints_copy", "no_dataset"}
+"""A test that asks for one of these (the dataset, a model trained for it, the shipped runs) is not a unit test."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark as `unit` every test that needs no dataset, no trained model, no app and no browser, and is not in one of
+    the slow files: `python -m pytest -m unit` runs them alone; `python -m pytest` (CI) still runs everything."""
+    for item in items:
+        slow = (
+            item.path.name in SLOW_FILES
+            or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or any(item.get_closest_marker(name) for name in ("real_data", "browser", "slow"))
+        )
+        if not slow:
+            item.add_marker(pytest.mark.unit)
+
 
 def sine_chord(seconds: float, freqs=(220.0, 277.2, 329.6), sr: int = SR, seed: int = 0) -> np.ndarray:
     """A steady chord with a little noise: deterministic, clearly not silence."""

@@ -129,7 +129,7 @@ def test_uploading_a_real_clip_shows_its_top_genre_and_the_charts(real_data, tra
     charts = plotly_charts(app)
     assert {"top_genres", "timeline", "waveform", "picture", "saliency"} <= set(charts)
     assert len(charts["timeline"]["data"]) == len(mgc.GENRES)
-    assert metric(app, "Classified in").endswith(" s")
+    assert metric(app, "Answered in").endswith(" s")
 
 
 @pytest.mark.parametrize("model", ["mlp", "ensemble-best", "hybrid"])
@@ -444,11 +444,11 @@ def test_the_musicnn_run_is_evaluated_on_its_clips_with_every_tab_drawn(split):
     assert accuracy.value == f"{scores['accuracy']:.1%}"
     assert f"On {scores['test_tracks']} test tracks; 95 % interval" in accuracy.help
     for tab in (
-        "ROC curves",
-        "Precision-recall curves",
-        "Classification report",
-        "Misclassified tracks",
-        "Calibration",
+        "ROC",
+        "Precision-recall",
+        "Per genre",
+        "Mistakes",
+        "Confidence",
     ):
         open_tab(app, "evaluation_tab", tab)
 
@@ -465,11 +465,11 @@ def test_the_confusion_toggle_switches_counts_to_fractions(trained_crnn):
 def test_evaluation_tabs_draw_only_what_is_open(trained_crnn):
     app = open_app("app_pages/evaluation.py")
     assert set(plotly_charts(app)) == {"confusion"} and not app.dataframe
-    assert set(plotly_charts(open_tab(app, "evaluation_tab", "ROC curves"))) == {"roc"}
-    assert set(plotly_charts(open_tab(app, "evaluation_tab", "Precision-recall curves"))) == {"precision_recall"}
-    report = open_tab(app, "evaluation_tab", "Classification report").dataframe[0].value
+    assert set(plotly_charts(open_tab(app, "evaluation_tab", "ROC"))) == {"roc"}
+    assert set(plotly_charts(open_tab(app, "evaluation_tab", "Precision-recall"))) == {"precision_recall"}
+    report = open_tab(app, "evaluation_tab", "Per genre").dataframe[0].value
     assert list(report.index)[: len(mgc.GENRES)] == list(mgc.GENRES) and not plotly_charts(app)
-    wrong = open_tab(app, "evaluation_tab", "Misclassified tracks").dataframe[0].value
+    wrong = open_tab(app, "evaluation_tab", "Mistakes").dataframe[0].value
     table = pd.read_csv(mgc.runs.checkpoints.run_dir("crnn", "random") / "predictions.csv")
     assert len(wrong) == (table["genre"] != table["predicted"]).sum()
 
@@ -481,9 +481,9 @@ def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn
     assert app.dataframe[0].proto.placeholder == "—"  # a split a run lacks reads "—", not "None"
     assert any("fault-filtered split lower" in m.value for m in app.markdown)
     assert set(plotly_charts(app)) == {"bars"}
-    assert set(plotly_charts(open_tab(app, "comparison_tab", "Per-genre F1"))) == {"radar"}
-    assert set(plotly_charts(open_tab(app, "comparison_tab", "Training curves"))) == {"training_curves"}
-    ensembles_tab = open_tab(app, "comparison_tab", "What ensembling gains")
+    assert set(plotly_charts(open_tab(app, "comparison_tab", "Per genre"))) == {"radar"}
+    assert set(plotly_charts(open_tab(app, "comparison_tab", "Training"))) == {"training_curves"}
+    ensembles_tab = open_tab(app, "comparison_tab", "Ensembles")
     gains = ensembles_tab.dataframe[1].value
     left_out = set()
     for row in gains.itertuples():  # each split's own members
@@ -495,7 +495,7 @@ def test_model_comparison_shows_every_run_and_the_split_explanation(trained_crnn
 
 
 def test_the_recurrent_layer_table_writes_a_dash_not_none_where_the_cnn_has_nothing_to_compare(trained_crnn):
-    app = open_tab(open_app("app_pages/model_comparison.py"), "comparison_tab", "What the recurrent layer adds")
+    app = open_tab(open_app("app_pages/model_comparison.py"), "comparison_tab", "Recurrent layer")
     (table,) = [d.value for d in app.dataframe if "recurrent layer" in d.value.columns]
     cnn = table[table["model"] == "cnn"]
     assert len(cnn) == 2 and (cnn[["vs CNN", "right only here / only CNN", "McNemar p"]] == "—").all().all()
@@ -587,19 +587,19 @@ def test_the_real_world_tab_shows_each_condition_with_its_interval_or_how_to_mea
 
     folder = checkpoints_copy / "crnn" / "random"
     (folder / robustness.ROBUSTNESS_FILE).unlink(missing_ok=True)
-    app = open_tab(open_app("app_pages/evaluation.py"), "evaluation_tab", "Real-world conditions")
-    assert not plotly_charts(app) and any("mgc robustness --model crnn" in c.value for c in app.caption)
+    app = open_tab(open_app("app_pages/evaluation.py"), "evaluation_tab", "Real world")
+    assert not plotly_charts(app) and any("mgc robustness --model crnn" in c.proto.help for c in app.caption)
 
     clips = ["blues.00001", "rock.00002", "jazz.00003"]
     answers = {"clean": ["blues", "rock", "jazz"], "classroom": ["blues", "pop", "pop"]}
     mgc.runs.write_json(folder / robustness.ROBUSTNESS_FILE, robustness.record("crnn", "random", clips, answers))
     st.cache_data.clear()
-    app = open_tab(open_app("app_pages/evaluation.py"), "evaluation_tab", "Real-world conditions")
+    app = open_tab(open_app("app_pages/evaluation.py"), "evaluation_tab", "Real world")
     bars = plotly_charts(app)["robustness"]["data"][0]
     assert bars["y"] == ["classroom chain"] and bars["x"] == [pytest.approx(1 / 3)]
     assert bars["error_x"]["array"][0] > 0 and any("same 3 test clips" in c.value for c in app.caption)
 
-    table = open_tab(open_app("app_pages/model_comparison.py"), "comparison_tab", "Real-world conditions")
+    table = open_tab(open_app("app_pages/model_comparison.py"), "comparison_tab", "Real world")
     rows = table.dataframe[1].value
     assert ("crnn", 3) in set(zip(rows["model"], rows["clips"]))
     assert table.dataframe[0].value.loc["crnn", "classroom chain (random)"] == pytest.approx(1 / 3)

@@ -251,13 +251,18 @@ def test_features_charts_read_kaggle_columns():
             "length": [1, 1, 1, 1],
             "tempo": [120.0, 90.0, 100.0, 140.0],
             "rms_mean": [0.1, 0.2, 0.3, 0.4],
+            "rms_var": [0.3, 0.1, 0.2, 0.4],
             "zero_crossing_rate_mean": [0.4, 0.3, 0.2, 0.1],
             "label": ["blues", "blues", "rock", "rock"],
         }
     )
-    correlation = charts.feature_correlation_figure(features).data[0]
-    assert list(correlation.x) == ["tempo", "rms_mean", "zero_crossing_rate_mean"]  # length is left out
+    figure = charts.feature_correlation_figure(features)
+    correlation = figure.data[0]
+    # the averages (and the tempo), named without "_mean"; length and the variances left out
+    assert list(correlation.x) == ["tempo", "rms", "zero_crossing_rate"]
     assert correlation.z[1][2] == pytest.approx(-1.0)
+    assert list(figure.layout.xaxis.tickvals) == list(correlation.x)  # every label drawn, none skipped
+    assert figure.layout.xaxis.tickfont.size >= 12 and figure.layout.yaxis.tickfont.size >= 12
     boxes = charts.tempo_figure(features).data
     assert {trace.name for trace in boxes} == {"blues", "rock"}
 
@@ -284,3 +289,69 @@ def test_the_candidates_ensembles_left_out_are_said_once_per_member_and_split():
     }
     assert charts.ensemble_left_out(records) == f"musicnn (random split): {why}."
     assert charts.ensemble_left_out({("ensemble-sum", "filtered"): {"left_out": {}}}) is None
+
+
+def _relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of an sRGB hex colour."""
+    channels = np.array([int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]) / 255
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two hex colours (1 to 21)."""
+    high, low = sorted((_relative_luminance(a), _relative_luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# Machado, Oliveira & Fernandes (2009): linear-RGB matrices simulating full protanopia, deuteranopia, tritanopia.
+COLOUR_VISION = {
+    "normal": np.eye(3),
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.01182, 0.04294, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.3039]],
+}
+
+
+def cielab_as_seen(colours: list[str], vision: str) -> np.ndarray:
+    """CIELAB (D65) of sRGB hex colours as a viewer with `vision` sees them."""
+    rgb = np.array([[int(c.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)] for c in colours]) / 255
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    linear = np.clip(linear @ np.asarray(COLOUR_VISION[vision]).T, 0, 1)
+    xyz = linear @ np.array([[0.4124, 0.2126, 0.0193], [0.3576, 0.7152, 0.1192], [0.1805, 0.0722, 0.9505]])
+    f = xyz / [0.95047, 1.0, 1.08883]
+    f = np.where(f > 0.008856, np.cbrt(f), 7.787 * f + 16 / 116)
+    return np.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], axis=1)
+
+
+def test_contrast_ratio_matches_wcag_examples():
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)  # WCAG's lightest AA grey
+
+
+@pytest.mark.parametrize("genre", GENRES)
+def test_every_genre_colour_stands_out_from_the_white_page_on_a_projector(genre):
+    """WCAG's 3:1 for graphics, against the page and the charts' white (the old classical #88CCEE was 1.76:1)."""
+    assert contrast_ratio(charts.GENRE_COLOURS[genre], "#ffffff") >= 3.0
+
+
+@pytest.mark.parametrize("vision", list(COLOUR_VISION))
+def test_every_two_genre_colours_stay_apart_for_colour_blind_viewers(vision):
+    """Every pair at least 20 CIELAB units apart as seen with each kind of colour vision (the old muted palette had
+    metal and rock 6 apart for deuteranopes): a legend's colour finds its line."""
+    lab = cielab_as_seen(list(charts.GENRE_COLOURS.values()), vision)
+    distances = np.linalg.norm(lab[:, None] - lab[None], axis=-1) + np.diag([np.inf] * len(lab))
+    assert set(charts.GENRE_COLOURS) == set(GENRES) and distances.min() >= 20
+
+
+def test_the_students_accuracy_table_gives_each_split_with_its_interval_and_flags_a_partial_test():
+    runs = {
+        ("crnn", "random"): metrics_for(0.775, test_tracks=200),
+        ("crnn", "filtered"): metrics_for(0.579, test_tracks=290),
+        ("musicnn", "random"): metrics_for(0.97, test_tracks=33, test_tracks_missing=["blues.00001"]),
+    }
+    table = charts.accuracy_table(runs)
+    assert list(table.columns) == ["random split", "fault-filtered split"] and list(table.index) == ["crnn", "musicnn"]
+    assert table.loc["crnn", "random split"] == f"78 % ({charts.accuracy_interval(runs[('crnn', 'random')])})"
+    assert table.loc["musicnn", "random split"].startswith("97 % on 33 clips (")
+    assert table.loc["musicnn", "fault-filtered split"] == charts.MISSING
