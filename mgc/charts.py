@@ -7,6 +7,7 @@ from one chart to the next.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -588,6 +589,21 @@ def recurrent_layer_table(predictions: dict[tuple[str, str], pd.DataFrame]) -> p
     return pd.DataFrame(rows)
 
 
+_PLAIN_CONDITION = (
+    (re.compile(r"\(RT60 ([\d.]+) s\)"), r"(its echo fades in \1 s)"),
+    (re.compile(r", (\d+) dB SNR"), r", \1 dB below the music"),
+    (re.compile(r"^quiet \(.*dBFS\)$"), "very quiet"),
+    (re.compile(r"^clipped \(.*\)$"), "too loud (clipped)"),
+)
+
+
+def plain_condition(label: str) -> str:
+    """A listening condition's label (robustness.json) in a student's words: no RT60, SNR or dBFS."""
+    for pattern, words in _PLAIN_CONDITION:
+        label = pattern.sub(words, label)
+    return label
+
+
 def robustness_figure(record: dict) -> go.Figure:
     """A run's accuracy under each listening condition (robustness.json), with Wilson 95 % intervals, and the
     clean accuracy on the same clips as a dashed line: how much each condition costs."""
@@ -596,7 +612,8 @@ def robustness_figure(record: dict) -> go.Figure:
     accuracy = [conditions[n]["accuracy"] for n in names]
     figure = go.Figure(
         go.Bar(
-            y=[conditions[n]["label"] for n in names],
+            y=[plain_condition(conditions[n]["label"]) for n in names],
+            customdata=[conditions[n]["label"] for n in names],
             x=accuracy,
             orientation="h",
             marker_color=["#c2185b" if n == "classroom" else "#4c78a8" for n in names],
@@ -610,7 +627,7 @@ def robustness_figure(record: dict) -> go.Figure:
             text=[f"{a:.0%}" for a in accuracy],
             textposition="inside",
             insidetextanchor="start",  # at the bar's start, clear of the interval's whisker at its end
-            hovertemplate="%{y}: %{x:.0%}<extra></extra>",
+            hovertemplate="%{customdata}: %{x:.0%}<extra></extra>",
         )
     )
     if "clean" in conditions:
@@ -646,7 +663,7 @@ def reliability_figure(calibration: dict) -> go.Figure:
                 x=[r["confidence"] for r in rows],
                 y=[r["accuracy"] for r in rows],
                 mode="lines+markers",
-                name=f"{name} (ECE {calibration[ece]:.3f})",
+                name=f"{name} (off by {calibration[ece]:.0%} on average)",
                 line=dict(color=colour, width=3),
                 marker=dict(size=[6 + 3 * np.sqrt(r["tracks"]) for r in rows], color=colour),
                 customdata=[[r["tracks"], r["low"], r["high"]] for r in rows],
@@ -676,7 +693,7 @@ def robustness_table(records: dict[tuple[str, str], dict]) -> pd.DataFrame:
                 "clips": record["clips"],
                 "clean": conditions.get("clean", {}).get("accuracy"),
                 "classroom chain": conditions.get("classroom", {}).get("accuracy"),
-                "worst condition": worst["label"] if worst else None,
+                "worst condition": plain_condition(worst["label"]) if worst else None,
                 "worst accuracy": worst["accuracy"] if worst else None,
             }
         )

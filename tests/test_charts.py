@@ -355,3 +355,18 @@ def test_the_students_accuracy_table_gives_each_split_with_its_interval_and_flag
     assert table.loc["crnn", "random split"] == f"78 % ({charts.accuracy_interval(runs[('crnn', 'random')])})"
     assert table.loc["musicnn", "random split"].startswith("97 % on 33 clips (")
     assert table.loc["musicnn", "fault-filtered split"] == charts.MISSING
+
+
+def test_listening_conditions_are_named_without_rt60_snr_or_dbfs():
+    labels = ["small room (RT60 0.3 s)", "pink noise, 20 dB SNR", "quiet (−35 dBFS)", "clipped (+18 dB)", "tempo +5 %"]
+    plain = [charts.plain_condition(label) for label in labels]
+    assert plain[-1] == "tempo +5 %" and not any(word in " ".join(plain) for word in ("RT60", "SNR", "dBFS"))
+    record = {
+        "clips": 3,
+        "conditions": {
+            "clean": {"label": "clean", "accuracy": 1.0, "ci_low": 0.4, "ci_high": 1.0},
+            "room": {"label": labels[0], "accuracy": 0.5, "ci_low": 0.1, "ci_high": 0.9},
+        },
+    }
+    bars = charts.robustness_figure(record).data[0]
+    assert list(bars.y) == [plain[0]] and list(bars.customdata) == [labels[0]]  # the exact label on hover

@@ -22,7 +22,7 @@ GLOSSARY: dict[str, str] = {
     ),
     "accuracy": "The share of test tracks whose top genre is the right one. Guessing gives 10 %.",
     "interval": (
-        "The 95 % interval of an accuracy (Wilson's): the range the model's true accuracy most likely lies in, "
+        "The 95 % interval of an accuracy: the range the model's true accuracy most likely lies in, "
         "given how many test tracks it was measured on. 33 clips leave it wide; 200 narrow it."
     ),
     "f1": (
