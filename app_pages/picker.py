@@ -77,12 +77,13 @@ def select_model(key: str, model: str) -> None:
     st.session_state[f"{key}_all_models"] = True
 
 
-def pick_run(key: str, container=st) -> tuple[str, str] | None:
+def pick_run(key: str, container=st, default: str | None = None) -> tuple[str, str] | None:
     """Model and split selectboxes over the runs in checkpoints/, read from and written to the address.
 
     By default three models for a class (`mgc.explain.words.student_models`: the rows of `mgc.runs.table` with a
     place in the short picker — the CRNN, the best ensemble on the split, one feature model), each described in a
-    line; the "All models" switch offers every run.
+    line; the "All models" switch offers every run. `default`: the model chosen when the visitor has chosen none
+    (Classify's, by measurement: `mgc.evaluate.robustness.classify_default`); else the first offered.
     """
     runs = available_runs()
     if not runs:
@@ -93,6 +94,8 @@ def pick_run(key: str, container=st) -> tuple[str, str] | None:
         return None
     model_key, split_key, all_key = f"{key}_model", f"{key}_split", f"{key}_all_models"
     fresh = arrived(key)
+    if default is not None and model_key not in st.session_state and any(m == default for m, _ in runs):
+        st.session_state[model_key] = default
     wanted_model, wanted_split = from_url(key, "model", fresh), from_url(key, "split", fresh)
     notes = []
     if wanted_model is not None:

@@ -9,14 +9,26 @@ compression, pitch and tempo come from Spotify's `pedalboard`, simulated rooms f
 
 `CONDITIONS` lists them with a line each for people; `python -m mgc robustness` measures every model under
 each (`mgc.evaluate.robustness`).
+
+Real rooms and real noise come from the sounds folder (`default_sounds_dir`: `$MGC_SOUNDS`, else
+../shared/sounds): measured impulse responses in `ir/` and background beds in `noise/`, each file's origin in
+`SOURCES.csv`. They are split by source (`RealSounds`): the sources in `HELD_OUT_SOURCES` are only ever heard
+by the benchmark's `real_rooms` and `real_noise_10db` conditions, the others only by training chains
+(`random_chain(…, sounds=)`), so the benchmark measures rooms and noise that training never used. Without the
+folder, training chains keep to simulated rooms and noise and those two conditions are left out
+(`available_conditions`).
 """
 
 from __future__ import annotations
 
+import csv
 import io
+import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -32,6 +44,8 @@ class Condition:
     description: str
     """One sentence for people: what it simulates and how."""
     apply: Callable[[np.ndarray], np.ndarray]
+    needs_sounds: bool = False
+    """It plays real rooms or noise from the sounds folder (`real_sounds`): left out where the folder is absent."""
 
 
 def _rms(x: np.ndarray) -> float:
@@ -188,6 +202,148 @@ def add_noise(samples: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarr
     return _peak_safe(samples + scale * noise[: len(samples)])
 
 
+# --- real rooms and noise ------------------------------------------------------------------------
+
+
+HELD_OUT_SOURCES = ("QVbDev/quantumVerb", "gheja/doggy-daycare")
+"""Sources (`SOURCES.csv`'s `source_repo`) that only the benchmark hears: four measured rooms (St Andrew's Church,
+Terry's Typing Room, the Tyndall Bruce Monument, the Spokane Woman's Club; OpenAIR) and three noise beds (a city,
+a restaurant, a room's tone). Training chains hear the other sources' rooms (a seminar room, an auditorium, a
+studio, a hall, a church; a radio's and two loudspeakers' responses) and beds (a city, a café, rain, crickets, a
+train, waves, wind, dishes, two room noises)."""
+SOUND_KINDS = ("ir", "noise")
+
+
+def default_sounds_dir() -> Path | None:
+    """`$MGC_SOUNDS`, else `../shared/sounds` beside the repository when it exists, else None (like the GTZAN folder's
+    `mgc.data.gtzan.default_data_dir`)."""
+    from .data.gtzan import REPO_ROOT
+
+    if os.environ.get("MGC_SOUNDS"):
+        return Path(os.environ["MGC_SOUNDS"])
+    candidate = REPO_ROOT.parent / "shared" / "sounds"
+    return candidate if candidate.is_dir() else None
+
+
+@dataclass(frozen=True)
+class RealSounds:
+    """Measured impulse responses and noise beds of one part of the sounds folder, mono float32 at 22050 Hz."""
+
+    impulse_responses: tuple[np.ndarray, ...]
+    """Each starts 1 ms before its loudest sample (the direct sound) and peaks at 1."""
+    noises: tuple[np.ndarray, ...]
+    """Each at RMS 1."""
+    names: tuple[str, ...]
+    """The files, impulse responses first."""
+
+
+def sound_sources(folder: Path) -> dict[str, str]:
+    """File (relative to the sounds folder, e.g. "ir/x.flac") → its source, from `SOURCES.csv`; a file it does not list
+    is its own source's by the prefix before the first underscore of its name."""
+    sources = {}
+    listing = Path(folder) / "SOURCES.csv"
+    if listing.is_file():
+        with open(listing, newline="", encoding="utf-8") as f:
+            sources = {row["file"]: row["source_repo"] for row in csv.DictReader(f)}
+    files = [p for kind in SOUND_KINDS for p in sorted((Path(folder) / kind).glob("*")) if p.is_file()]
+    return {f"{p.parent.name}/{p.name}": sources.get(f"{p.parent.name}/{p.name}", p.name.split("_")[0]) for p in files}
+
+
+def _read_sound(path: Path) -> np.ndarray:
+    """A sound file of the folder as mono float32 at 22050 Hz (soundfile, soxr). Not `load_audio`: an impulse
+    response is far shorter than the second of music that the loader asks of an upload."""
+    import soundfile
+    import soxr
+
+    samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    mono = samples.mean(axis=1)
+    return (mono if rate == SAMPLE_RATE else soxr.resample(mono, rate, SAMPLE_RATE, quality="HQ")).astype(np.float32)
+
+
+def _impulse_response(samples: np.ndarray) -> np.ndarray:
+    start = max(0, int(np.argmax(np.abs(samples))) - SAMPLE_RATE // 1000)
+    ir = samples[start:].astype(np.float64)
+    return (ir / max(float(np.max(np.abs(ir))), 1e-12)).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _real_sounds(part: str, folder: str) -> RealSounds | None:
+    wanted = [
+        name
+        for name, source in sound_sources(Path(folder)).items()
+        if (source in HELD_OUT_SOURCES) == (part == "held_out")
+    ]
+    irs, noises, names = [], [], []
+    for name in sorted(wanted, key=lambda n: (SOUND_KINDS.index(n.split("/")[0]), n)):
+        samples = _read_sound(Path(folder) / name)
+        if _rms(samples) < 1e-6:
+            continue
+        if name.startswith("ir/"):
+            irs.append(_impulse_response(samples))
+        else:
+            noises.append((samples / _rms(samples)).astype(np.float32))
+        names.append(name)
+    if not irs and not noises:
+        return None
+    return RealSounds(tuple(irs), tuple(noises), tuple(names))
+
+
+def real_sounds(part: str = "train", folder: str | Path | None = None) -> RealSounds | None:
+    """The sounds folder's (`default_sounds_dir`) measured rooms and noise beds for "train" (sources training may
+    hear) or "held_out" (`HELD_OUT_SOURCES`, for the benchmark), loaded once; None without the folder or sounds."""
+    if part not in ("train", "held_out"):
+        raise ValueError(f"unknown part {part!r}; use train or held_out")
+    folder = folder or default_sounds_dir()
+    if folder is None or not Path(folder).is_dir():
+        return None
+    return _real_sounds(part, str(Path(folder).resolve()))
+
+
+def convolved(samples: np.ndarray, impulse_response: np.ndarray) -> np.ndarray:
+    """`samples` through a room or device with `impulse_response`, at the same loudness (RMS)."""
+    from scipy.signal import fftconvolve
+
+    out = fftconvolve(samples, impulse_response)[: len(samples)]
+    return _peak_safe(out * (_rms(samples) / max(_rms(out), 1e-9)))
+
+
+def noise_bed(bed: np.ndarray, length: int, start: int) -> np.ndarray:
+    """`length` samples of a noise bed from sample `start` on, the bed repeated as often as needed."""
+    return np.take(bed, np.arange(start, start + length), mode="wrap").astype(np.float32)
+
+
+def _content_seed(samples: np.ndarray) -> int:
+    """A seed from the samples themselves: a clip always meets the same room or bed, different clips different ones."""
+    return zlib.crc32(np.ascontiguousarray(samples, dtype=np.float32).tobytes())
+
+
+def _held_out() -> RealSounds:
+    sounds = real_sounds("held_out")
+    if sounds is None:
+        from .errors import DatasetError
+
+        raise DatasetError(
+            "the real rooms and noise need the sounds folder (ir/ and noise/): set MGC_SOUNDS or put it at "
+            "../shared/sounds"
+        )
+    return sounds
+
+
+def real_rooms(samples: np.ndarray) -> np.ndarray:
+    """The sound in one of the held-out measured rooms (`HELD_OUT_SOURCES`), chosen by the clip's content."""
+    rooms = _held_out().impulse_responses
+    return convolved(samples, rooms[_content_seed(samples) % len(rooms)])
+
+
+def real_noise(samples: np.ndarray, snr_db: float = 10.0) -> np.ndarray:
+    """One of the held-out real noise beds (`HELD_OUT_SOURCES`) under the music at `snr_db`, the bed and where in it
+    chosen by the clip's content."""
+    rng = np.random.default_rng(_content_seed(samples))
+    beds = _held_out().noises
+    bed = beds[int(rng.integers(len(beds)))]
+    return add_noise(samples, noise_bed(bed, len(samples), int(rng.integers(len(bed)))), snr_db)
+
+
 # --- playing it differently ----------------------------------------------------------------------
 
 
@@ -275,10 +431,34 @@ CONDITIONS: dict[str, Condition] = {
         Condition("tempo_down", "tempo −5 %", "5 % slower, same pitch.", lambda x: tempo(x, 0.95)),
         Condition("quiet", "quiet (−35 dBFS)", "Played quietly: −35 dBFS RMS.", lambda x: level(x, -35.0)),
         Condition("clipped", "clipped (+18 dB)", "Recorded 18 dB too loud and clipped.", clipped),
+        Condition(
+            "real_rooms",
+            "real rooms (held out)",
+            "One of four measured rooms (two halls, a church, a monument; OpenAIR) that training never heard.",
+            real_rooms,
+            needs_sounds=True,
+        ),
+        Condition(
+            "real_noise_10db",
+            "real noise, 10 dB SNR (held out)",
+            "A real city, restaurant or room-tone recording that training never heard, at 10 dB SNR.",
+            real_noise,
+            needs_sounds=True,
+        ),
         Condition("classroom", "classroom chain", classroom.__doc__.split(":")[1].strip().rstrip("."), classroom),
     )
 }
 """Every condition by name; "clean" first, the whole classroom chain last."""
+
+
+def available_conditions() -> list[str]:
+    """The names of `CONDITIONS` that can be measured here: those needing the sounds folder only where it is."""
+    held_out = real_sounds("held_out")
+    return [
+        name
+        for name, c in CONDITIONS.items()
+        if not c.needs_sounds or (held_out is not None and held_out.impulse_responses and held_out.noises)
+    ]
 
 
 def apply(name: str, samples: np.ndarray) -> np.ndarray:
@@ -291,11 +471,12 @@ def apply(name: str, samples: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def random_chain(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def random_chain(samples: np.ndarray, rng: np.random.Generator, sounds: RealSounds | None = None) -> np.ndarray:
     """A random listening chain, for training on truly degraded audio: a speaker or microphone (random
     high-pass, low-pass and resonances), then with some probability a random room, noise (pink or babble,
     5–30 dB SNR), automatic gain and a codec (MP3 at 32–128 kbit/s). The benchmark's fixed conditions are
-    single points of this distribution; their noise seeds are not used here."""
+    single points of this distribution; their noise seeds are not used here. With `sounds` (`real_sounds("train")`),
+    half the rooms are measured ones and a third of the noise real beds; without, the draws are those of before."""
     from pedalboard import Compressor, HighpassFilter, LowpassFilter, PeakFilter
 
     plugins = [HighpassFilter(float(rng.uniform(80, 400))) for _ in range(int(rng.integers(0, 4)))]
@@ -313,15 +494,9 @@ def random_chain(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = _run(_board(*plugins), samples) if plugins else np.asarray(samples, dtype=np.float32)
     out = out * (_rms(samples) / max(_rms(out), 1e-9))
     if rng.random() < 0.5:
-        size = (float(rng.uniform(3, 12)), float(rng.uniform(3, 10)), float(rng.uniform(2.4, 4)))
-        out = room(out, float(np.round(rng.uniform(0.2, 1.2), 1)), tuple(np.round(size, 1)))
+        out = _random_room(out, rng, sounds)
     if rng.random() < 0.5:
-        noise = (
-            pink_noise(len(out), seed=int(rng.integers(1000, 10**6)))
-            if rng.random() < 0.5
-            else babble(len(out), seed=int(rng.integers(1000, 10**6)))
-        )
-        out = add_noise(out, noise, float(rng.uniform(5, 30)))
+        out = add_noise(out, _random_noise(len(out), rng, sounds), float(rng.uniform(5, 30)))
     if rng.random() < 0.3:
         out = _run(_board(Compressor(threshold_db=float(rng.uniform(-40, -20)), ratio=float(rng.uniform(2, 6)))), out)
     if rng.random() < 0.4:
@@ -329,9 +504,86 @@ def random_chain(samples: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return _peak_safe(np.asarray(out, dtype=np.float32))
 
 
-def degraded_versions(samples: np.ndarray, track: str, count: int, seed: int = 0) -> list[np.ndarray]:
-    """`count` versions of a training track's audio through random listening chains (`random_chain`), drawn from a
-    generator seeded by `seed` and the track's name: every trainer that learns from degraded audio (the picture
-    models' renders, the musicnn head) hears the same versions of a track."""
+def _random_room(samples: np.ndarray, rng: np.random.Generator, sounds: RealSounds | None) -> np.ndarray:
+    """A simulated shoebox room (RT60 0.2–1.2 s, 3–12 × 3–10 × 2.4–4 m), or, half the time with `sounds`, one of
+    its measured rooms."""
+    if sounds is not None and sounds.impulse_responses and rng.random() < 0.5:
+        return convolved(samples, sounds.impulse_responses[int(rng.integers(len(sounds.impulse_responses)))])
+    size = (float(rng.uniform(3, 12)), float(rng.uniform(3, 10)), float(rng.uniform(2.4, 4)))
+    return room(samples, float(np.round(rng.uniform(0.2, 1.2), 1)), tuple(np.round(size, 1)))
+
+
+def _random_noise(length: int, rng: np.random.Generator, sounds: RealSounds | None) -> np.ndarray:
+    """Pink noise or babble of a random seed, or, a third of the time with `sounds`, a stretch of one of its beds."""
+    if sounds is not None and sounds.noises and rng.random() < 1 / 3:
+        bed = sounds.noises[int(rng.integers(len(sounds.noises)))]
+        return noise_bed(bed, length, int(rng.integers(len(bed))))
+    if rng.random() < 0.5:
+        return pink_noise(length, seed=int(rng.integers(1000, 10**6)))
+    return babble(length, seed=int(rng.integers(1000, 10**6)))
+
+
+def recording_chain(samples: np.ndarray, rng: np.random.Generator, sounds: RealSounds | None = None) -> np.ndarray:
+    """A random recording of music played in a room, for training: always a small loudspeaker (random high-passes at
+    120–400 Hz, low-passes at 3–9 kHz, resonances, sometimes saturation), then mostly a room (`_random_room`) and
+    people or noise (two sources of `_random_noise` at 5–25 dB SNR), always a microphone (a high-pass at 80–250 Hz,
+    mostly automatic gain) and often a codec (MP3 at 32–128 kbit/s). The benchmark's classroom chain is one point of
+    this distribution; its noise seeds and its held-out rooms and beds are never drawn here."""
+    from pedalboard import Compressor, Distortion, Gain, HighpassFilter, LowpassFilter, PeakFilter
+
+    speaker = [HighpassFilter(float(rng.uniform(120, 400))) for _ in range(int(rng.integers(1, 4)))]
+    speaker += [
+        LowpassFilter(float(np.exp(rng.uniform(np.log(3000), np.log(9000))))) for _ in range(int(rng.integers(1, 3)))
+    ]
+    speaker += [
+        PeakFilter(
+            float(np.exp(rng.uniform(np.log(500), np.log(5000)))), float(rng.uniform(0, 8)), float(rng.uniform(1, 3))
+        )
+        for _ in range(int(rng.integers(0, 3)))
+    ]
+    if rng.random() < 0.4:
+        speaker.append(Distortion(drive_db=float(rng.uniform(2, 10))))
+    out = _run(_board(*speaker), samples)
+    out = _peak_safe(out * (_rms(samples) / max(_rms(out), 1e-9)))
+    if rng.random() < 0.8:
+        out = _random_room(out, rng, sounds)
+    if rng.random() < 0.8:
+        noise = _random_noise(len(out), rng, sounds) + float(rng.uniform(0.3, 1.0)) * _random_noise(
+            len(out), rng, sounds
+        )
+        out = add_noise(out, noise, float(rng.uniform(5, 25)))
+    microphone = [HighpassFilter(float(rng.uniform(80, 250))) for _ in range(int(rng.integers(1, 3)))]
+    if rng.random() < 0.7:
+        microphone += [
+            Compressor(
+                threshold_db=float(rng.uniform(-40, -20)),
+                ratio=float(rng.uniform(2, 8)),
+                attack_ms=float(rng.uniform(2, 20)),
+                release_ms=float(rng.uniform(50, 300)),
+            ),
+            Gain(float(rng.uniform(0, 15))),
+        ]
+    out = _peak_safe(_run(_board(*microphone), out))
+    if rng.random() < 0.6:
+        out = mp3(out, int(rng.choice([32, 48, 64, 96, 128])))
+    return _peak_safe(np.asarray(out, dtype=np.float32))
+
+
+CHAINS = {"random": random_chain, "recording": recording_chain}
+"""The random chains a trainer can draw degraded versions from (`degraded_versions`)."""
+
+
+def degraded_versions(
+    samples: np.ndarray,
+    track: str,
+    count: int,
+    seed: int = 0,
+    sounds: RealSounds | None = None,
+    chain: str = "random",
+) -> list[np.ndarray]:
+    """`count` versions of a training track's audio through random listening chains (`CHAINS[chain]`: `random_chain`
+    by default, `recording_chain`), drawn from a generator seeded by `seed` and the track's name: every trainer that
+    learns from degraded audio (the picture models' renders, the musicnn head) hears the same versions of a track.
+    `sounds` (`real_sounds("train")`) adds measured rooms and real noise beds to the chains."""
     rng = np.random.default_rng([seed, *map(ord, track)])
-    return [random_chain(samples, rng) for _ in range(count)]
+    return [CHAINS[chain](samples, rng, sounds) for _ in range(count)]

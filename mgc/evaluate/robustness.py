@@ -10,6 +10,7 @@ very same sounds.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,11 @@ from tqdm.auto import tqdm
 from .. import conditions as listening
 from ..data.audio import Audio, load_audio
 from ..data.gtzan import GENRES, GTZAN, genre_of
-from ..errors import DatasetError
+from ..errors import CheckpointError, DatasetError
 from ..frontends import InputsOf
-from ..runs.checkpoints import ROBUSTNESS_FILE, TRAINING_FILE, read_json, run_dir, write_json
+from ..runs.checkpoints import ROBUSTNESS_FILE, TRAINING_FILE, read_json, run_digest, run_dir, write_json
 from ..runs.outputs import audio_outputs
+from ..runs.table import default_run, names
 from .metrics import mcnemar, wilson_interval
 
 
@@ -40,11 +42,21 @@ def measure(
     part: str = "test",
 ) -> dict:
     """Run `models` (of `split`) on every clip with audio of its `part` (the test part; "valid" to choose between
-    runs, never written), clean and under each condition in `names` (default: all of `mgc.conditions.CONDITIONS`);
-    returns {model: record} and, with `out`, writes each test record to the run's robustness.json (see `record`)."""
+    runs, never written), clean and under each condition in `names` (default: every one of `mgc.conditions.CONDITIONS`
+    that can be measured here: `available_conditions`); returns {model: record} and, with `out`, writes each test
+    record to the run's robustness.json (see `record`), keeping the conditions it held for the same weights and
+    clips that were not measured again (a new condition is measured alone)."""
     if out and part != "test":
         raise ValueError("robustness.json holds the test part; measure another part with out=False")
-    names = list(names or listening.CONDITIONS)
+    available = listening.available_conditions()
+    names = list(names or available)
+    unknown = [n for n in names if n not in listening.CONDITIONS]
+    if unknown:
+        raise DatasetError(f"unknown condition {unknown[0]!r}; known: {', '.join(listening.CONDITIONS)}")
+    skipped = [n for n in names if n not in available]
+    if skipped:
+        print(f"left out (they need the sounds folder, ir/ and noise/; set MGC_SOUNDS): {', '.join(skipped)}")
+        names = [n for n in names if n in available]
     if "clean" not in names:
         names.insert(0, "clean")
     dataset = GTZAN(data)
@@ -63,15 +75,29 @@ def measure(
     records = {model: record(model, split, clips, answers[model]) for model in models}
     if out:
         for model, rec in records.items():
-            write_json(run_dir(model, split) / ROBUSTNESS_FILE, rec)
+            write_json(run_dir(model, split) / ROBUSTNESS_FILE, merged(load(model, split), rec))
     return records
+
+
+def merged(before: dict | None, new: dict) -> dict:
+    """`new` with the conditions of `before` (the run's robustness.json) it did not measure, when both are of the
+    same weights (`weights`) on the same clips; `new` alone otherwise. Order: clean first, then as `CONDITIONS`."""
+    if not before or before.get("weights") != new.get("weights") or before.get("tracks") != new.get("tracks"):
+        return new
+    conditions = {**before["conditions"], **new["conditions"]}
+    order = [n for n in listening.CONDITIONS if n in conditions] + [
+        n for n in conditions if n not in listening.CONDITIONS
+    ]
+    return {**new, "conditions": {n: conditions[n] for n in order}}
 
 
 def record(model: str, split: str, clips: list[str], answers: dict[str, list[str]]) -> dict:
     """robustness.json: per condition the clips right, the accuracy and its Wilson 95 % interval, and each
-    clip's answer (so two runs can be compared clip by clip)."""
+    clip's answer (so two runs can be compared clip by clip); `weights`, the digest of the weights measured."""
     truth = [genre_of(t) for t in clips]
     result = {"model": model, "split": split, "clips": len(clips), "tracks": clips, "conditions": {}}
+    with suppress(CheckpointError):  # an ensemble has no weights of its own
+        result["weights"] = run_digest(model, split)
     training = run_dir(model, split) / TRAINING_FILE
     if training.is_file():
         result["recipe"] = read_json(training).get("recipe", "clean")
@@ -141,6 +167,135 @@ def better_for_recordings(records: dict[tuple[str, str], dict], model: str, spli
     if theirs.sum() <= ours.sum() or test["p_value"] >= 0.05 or 2 * theirs.sum() < len(truth):
         return None
     return Suggestion(best, int(theirs.sum()), int(ours.sum()), len(truth), test["p_value"])
+
+
+LISTENING_CONDITIONS = ("classroom", "laptop_microphone")
+"""What the default for uploads and recordings must hear better than the picture CRNN: the whole classroom chain and a
+laptop's microphone."""
+SIGNIFICANCE = 0.05
+
+
+def _right(record: dict, condition: str) -> np.ndarray:
+    truth = [genre_of(t) for t in record["tracks"]]
+    return np.array([a == t for a, t in zip(record["conditions"][condition]["answers"], truth)])
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two runs under one condition on the same clips: each one's clips right, and McNemar's exact p."""
+
+    condition: str
+    correct: int
+    reference_correct: int
+    p_value: float
+
+    @property
+    def better(self) -> bool:
+        return self.correct > self.reference_correct and self.p_value < SIGNIFICANCE
+
+    @property
+    def worse(self) -> bool:
+        return self.correct < self.reference_correct and self.p_value < SIGNIFICANCE
+
+
+def compare(record: dict, reference: dict, condition: str) -> Comparison:
+    """`record` against `reference` (robustness.json records of the same clips) under `condition`."""
+    ours, theirs = _right(record, condition), _right(reference, condition)
+    return Comparison(condition, int(ours.sum()), int(theirs.sum()), mcnemar(ours, theirs)["p_value"])
+
+
+@dataclass(frozen=True)
+class ListeningDefault:
+    """The run Classify uses by default for uploads, examples and recordings, and the measurements that chose it."""
+
+    model: str
+    reference: str
+    """The picture CRNN: the app's model otherwise (`mgc.runs.table.default_run`)."""
+    clips: int
+    comparisons: tuple[Comparison, ...] = ()
+    """Clean first, then `LISTENING_CONDITIONS`; empty when no candidate qualified (`model` is the reference)."""
+    best_other: tuple[str, int] | None = None
+    """A run of the split right on more clips under the classroom chain than `model` (name, clips right), if any."""
+
+    @property
+    def measured(self) -> bool:
+        return self.model != self.reference
+
+    def reason(self) -> str:
+        """One plain line: why this run hears recordings best (or why the picture CRNN stays)."""
+        if not self.measured:
+            return (
+                f"{self.model} is the default: no other run was measured to hear a classroom and a laptop microphone "
+                f"better without being worse on the clean clips."
+            )
+        clean, *heard = self.comparisons
+        parts = [
+            f"{c.correct} of {self.clips} clips through {_words(c.condition)} ({self.reference}: {c.reference_correct})"
+            for c in heard
+        ]
+        line = (
+            f"{self.model} hears recordings best: it gets {' and '.join(parts)}, and {clean.correct} clean "
+            f"({self.reference}: {clean.reference_correct}) — same test clips, McNemar p < {SIGNIFICANCE}."
+        )
+        if self.best_other is not None:
+            other, correct = self.best_other
+            line += f" ({other} gets {correct} through a classroom: more, but within chance.)"
+        return line
+
+
+def _words(condition: str) -> str:
+    return {"classroom": "a classroom", "laptop_microphone": "a laptop microphone"}.get(
+        condition, listening.CONDITIONS[condition].label
+    )
+
+
+def listening_default(
+    records: dict[tuple[str, str], dict], split: str, candidates: tuple[str, ...], reference: str
+) -> ListeningDefault:
+    """The default run for uploads, examples and recordings of `split`, by measurement: the first of `candidates` (in
+    order of preference) whose robustness.json (`records`: (model, split) → record) covers the same clips as
+    `reference`'s and that is (a) not measurably worse than `reference` on them clean and (b) measurably better under
+    each of `LISTENING_CONDITIONS` (McNemar's exact test, p < 0.05); `reference` when none is."""
+    base = records.get((reference, split))
+    needed = ("clean", *LISTENING_CONDITIONS)
+    if base is None or any(n not in base["conditions"] for n in needed):
+        return ListeningDefault(reference, reference, 0)
+    for model in candidates:
+        record = records.get((model, split))
+        if model == reference or record is None or record["tracks"] != base["tracks"]:
+            continue
+        if any(n not in record["conditions"] for n in needed):
+            continue
+        comparisons = tuple(compare(record, base, n) for n in needed)
+        clean, *heard = comparisons
+        if clean.worse or not all(c.better for c in heard):
+            continue
+        rivals = [
+            (other, r)
+            for (other, other_split), r in records.items()
+            if other_split == split
+            and other not in (model, reference)
+            and r["tracks"] == base["tracks"]
+            and RECORDING_CONDITION in r["conditions"]
+        ]
+        best_other = None
+        if rivals:
+            other, rival = max(rivals, key=lambda o: (int(_right(o[1], RECORDING_CONDITION).sum()), o[0]))
+            against = compare(record, rival, RECORDING_CONDITION)
+            if against.worse:  # a run measurably better in a classroom: the next candidate, if any, gets its chance
+                continue
+            if against.reference_correct > against.correct:
+                best_other = (other, against.reference_correct)
+        return ListeningDefault(model, reference, len(base["tracks"]), comparisons, best_other)
+    return ListeningDefault(reference, reference, len(base["tracks"]))
+
+
+def classify_default(records: dict[tuple[str, str], dict], split: str) -> ListeningDefault:
+    """`listening_default` over the run table: the reference is its default run (`default_run`, the picture CRNN), the
+    candidates the other runs it marks for uploads and recordings, in the table's order."""
+    reference = default_run("uploads")
+    candidates = tuple(n for n in names(for_uploads=True, for_recordings=True) if n != reference)
+    return listening_default(records, split, candidates, reference)
 
 
 def table(records: dict[str, dict]) -> str:

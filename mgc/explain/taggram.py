@@ -20,6 +20,7 @@ import torch
 from ..data.audio import Audio, load_audio
 from ..frontends import MUSICNN_INPUT
 from ..models.musicnn import load_musicnn
+from ..models.musicnn_pass import PASS_MODEL, MusicnnPass
 
 TAGGRAM_MODEL = "MSD_musicnn"
 """The Million Song Dataset's network: its tags (genres, moods, eras) read more widely than MagnaTagATune's."""
@@ -42,19 +43,26 @@ class Taggram:
         return self.timeline[self.tags].mean().sort_values(ascending=False, kind="stable").head(count)
 
 
-def taggram(source, model: str = TAGGRAM_MODEL) -> Taggram:
+def taggram(source, model: str = TAGGRAM_MODEL, musicnn: MusicnnPass | None = None) -> Taggram:
     """musicnn's taggram of audio (an `mgc.Audio`, or a path, bytes or binary file as `mgc.load_audio` reads it).
 
     `model` is "MSD_musicnn" (the default) or "MTT_musicnn" (MagnaTagATune's 50 tags: instruments, moods).
     The network is loaded on first use and then shared. Raises `AudioError` for input that cannot be decoded.
+    `musicnn`: the pass of the default network over this same audio when the caller made one already
+    (`mgc.models.musicnn_pass`, a `Prediction`'s `musicnn`): its tags are read instead of running musicnn again.
     """
     audio = source if isinstance(source, Audio) else load_audio(source)
-    network = load_musicnn(model)
-    patches = MUSICNN_INPUT.from_audio(audio)
-    with torch.inference_mode():
-        probabilities = torch.cat([network(*batch)["taggram"] for batch in MUSICNN_INPUT.batches(patches)]).numpy()
-    starts, ends = MUSICNN_INPUT.window_times(patches, audio.seconds)
-    timeline = pd.DataFrame(probabilities, columns=list(network.tags))
+    if musicnn is not None and model == PASS_MODEL:
+        probabilities, tags = musicnn.taggram, musicnn.tags
+        starts, ends = MUSICNN_INPUT.window_times(musicnn.taggram, audio.seconds)
+    else:
+        network = load_musicnn(model)
+        patches = MUSICNN_INPUT.from_audio(audio)
+        with torch.inference_mode():
+            probabilities = torch.cat([network(*batch)["taggram"] for batch in MUSICNN_INPUT.batches(patches)]).numpy()
+        starts, ends = MUSICNN_INPUT.window_times(patches, audio.seconds)
+        tags = network.tags
+    timeline = pd.DataFrame(probabilities, columns=list(tags))
     timeline.insert(0, "end", ends)
     timeline.insert(0, "start", starts)
     return Taggram(model=model, timeline=timeline)

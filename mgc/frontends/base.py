@@ -109,6 +109,15 @@ class InputsOf:
             self._results[key] = compute()
         return self._results[key]
 
+    def provide(self, frontend: FrontEnd, model_input) -> None:
+        """Give `frontend`'s input of this audio, computed elsewhere from the same audio (a page that ran musicnn once
+        for the gate, the taggram and the model: `mgc.serve.prediction.classify(…, musicnn=)`)."""
+        self._inputs[frontend.version] = model_input
+
+    def computed(self, frontend: FrontEnd):
+        """`frontend`'s input of this audio if it was computed or provided already, else None (nothing is computed)."""
+        return self._inputs.get(frontend.version)
+
     def __call__(self, frontend: FrontEnd):
         if frontend.parts:
             return tuple(self(part) for part in frontend.parts)

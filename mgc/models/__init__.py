@@ -22,7 +22,9 @@ from .hybrid import Hybrid
 from .logreg import SoftmaxRegression
 from .lstm import LSTM
 from .mlp import MLP
+from .musicnn_gru import MusicnnGRU
 from .musicnn_head import MusicnnHead
+from .musicnn_pass import MUSICNN_PASS
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class Family:
     frontend: FrontEnd
     trainer: str
     """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular", "hybrid", "audio" (a head on
-    a frozen pretrained network, from audio) or "audio-network" (a whole network on its front end's input of audio)."""
+    a frozen pretrained network, from audio), "audio-network" (a whole network on its front end's input of audio) or
+    "audio-sequence" (a GRU over a frozen pretrained network's patch embeddings of audio: `musicnn-gru`)."""
     defaults: tuple[tuple[str, object], ...] = ()
     """Config values that make this family out of a shared network class (the CNN-LSTM is the CRNN with LSTMs)."""
     reads_run: bool = False
@@ -54,6 +57,7 @@ FAMILIES: dict[str, Family] = {
         Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid", reads_run=True),
         Family("musicnn", MusicnnHead, MUSICNN_INPUT, "audio"),
         Family("crnn-seed", CRNN, SEED_INPUT, "audio-network", defaults=(("bands", 96),)),
+        Family("musicnn-gru", MusicnnGRU, MUSICNN_PASS, "audio-sequence"),
     )
 }
 

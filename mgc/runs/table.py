@@ -141,6 +141,16 @@ RUNS: tuple[Row, ...] = (
         candidate=True,
     ),
     Row(
+        "musicnn-gru",
+        "musicnn-gru",
+        "A network pretrained on ~200,000 songs (musicnn) hears each 3 seconds; a memory layer (a GRU) trained here "
+        "follows what it hears through the piece. Trained on recordings through speakers, real rooms, people and "
+        "microphones, so it hears a classroom best.",
+        picker=4,
+        for_uploads=True,
+        for_recordings=True,
+    ),
+    Row(
         "crnn-seed",
         "crnn-seed",
         "The CRNN trained here on its own spectrogram of the sound (96 bands at 12 kHz, as the seed "

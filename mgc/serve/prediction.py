@@ -18,7 +18,9 @@ import pandas as pd
 from ..data.audio import Audio, load_audio
 from ..data.gtzan import GENRES
 from ..errors import AudioError
+from ..frontends import InputsOf
 from ..gate import GateResult, check
+from ..models.musicnn_pass import MUSICNN_PASS, MusicnnPass
 from ..runs.outputs import run_outputs
 from ..runs.run import resolve
 from ..runs.table import default_run
@@ -60,6 +62,9 @@ class Prediction:
     """The not-music gate's verdict on the input (`mgc.gate`): is it music, and if not, what it sounds like."""
     unsure_margin: float = 0.0
     """The run's top-two margin under which its answer is "not sure" (`mgc.runs.calibration`)."""
+    musicnn: MusicnnPass | None = None
+    """musicnn's pass over the input (each 3-s patch's embedding and tags) when one was made or given for this
+    request: the taggram reads it (`mgc.explain.taggram(…, musicnn=)`) instead of running musicnn again."""
 
     def __post_init__(self):
         # No page, table or download can be asked to rank NaN: a Prediction only exists with finite numbers.
@@ -168,7 +173,11 @@ def _cut_notice(seconds: float, source_seconds: float) -> str:
 
 
 def classify(
-    source, model: str = default_run("uploads"), split: str = "random", gate: GateResult | None = None
+    source,
+    model: str = default_run("uploads"),
+    split: str = "random",
+    gate: GateResult | None = None,
+    musicnn: MusicnnPass | None = None,
 ) -> Prediction:
     """Classify audio (a path, bytes or binary file; wav, flac, ogg, opus, mp3, m4a with ffmpeg).
 
@@ -176,14 +185,22 @@ def classify(
     calibrated (`mgc.runs.calibration`) and the input goes through the not-music gate (`mgc.gate.check`; pass
     `gate` when the same audio was checked already). Raises `AudioError` for input that cannot be classified,
     with a message for the person.
+
+    musicnn runs at most once per request: `musicnn` (`mgc.models.musicnn_pass.MUSICNN_PASS` of this same audio,
+    when the caller made it already) or the pass made for a model that reads it (`musicnn-gru`) feeds the model, the
+    gate (its `embeddings`) and the Prediction (`musicnn`, for the taggram).
     """
     started = time.perf_counter()
     run = resolve(model, split)  # resolved once; a missing or stale checkpoint is reported before the audio is decoded
     audio = source if isinstance(source, Audio) else load_audio(source)
-    outputs = run_outputs(run, audio)
+    inputs = InputsOf(audio)
+    if musicnn is not None:
+        inputs.provide(MUSICNN_PASS, musicnn)
+    outputs = run_outputs(run, inputs)
     if not (np.isfinite(outputs.probabilities).all() and np.isfinite(outputs.window_probabilities).all()):
         raise _not_finite(model)  # before a Prediction exists: no page or table ever ranks NaN
-    gate = gate or check(audio.samples, audio.sample_rate)
+    musicnn = inputs.computed(MUSICNN_PASS)
+    gate = gate or check(audio.samples, audio.sample_rate, embeddings=None if musicnn is None else musicnn.embedding)
     notices = list(audio.notices)
     if audio.truncated:
         notices.append(_cut_notice(audio.seconds, audio.source_seconds))
@@ -198,4 +215,5 @@ def classify(
         notices=notices,
         gate=gate,
         unsure_margin=outputs.unsure_margin,
+        musicnn=musicnn,
     )

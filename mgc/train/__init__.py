@@ -21,6 +21,7 @@ from ..runs.table import row
 from .audio_network import train_audio_network
 from .ensembles import build_ensemble
 from .hybrid import train_hybrid
+from .musicnn_gru import train_musicnn_gru
 from .musicnn_head import train_musicnn_head
 from .pictures import TrainConfig, robust_fine_tuning, train_picture_model
 from .tabular import train_tabular
@@ -58,12 +59,17 @@ def _train_audio_network(name, split, **options) -> Path:
     return train_audio_network(name, split, **options)
 
 
+def _train_audio_sequence(name, split, **options) -> Path:
+    return train_musicnn_gru(name, split, **options)
+
+
 TRAINERS = {
     "pictures": _train_pictures,
     "tabular": _train_tabular,
     "hybrid": _train_hybrid,
     "audio": _train_audio,
     "audio-network": _train_audio_network,
+    "audio-sequence": _train_audio_sequence,
 }
 """A family's `trainer` name → the function that trains its runs: (name, split, data=, epochs=, device=,
 out_dir=), and for pictures also config=, model_config=, recipe=, fine_tune_only=."""
