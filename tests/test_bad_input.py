@@ -735,19 +735,23 @@ def test_a_decoder_flood_is_counted_and_summed_up_in_one_line_whatever_the_conta
     done = subprocess.run(
         [sys.executable, "-c", CHATTER, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
-    counted = [int(line) for line in done.stdout.split()]
-    assert len(counted) == 2 and min(counted) > 1000, done.stdout  # it did print
     lines = done.stderr.splitlines()
-    assert len(lines) <= 4, done.stderr[:2000]  # per decode: the refusal and one summary
+    assert len(lines) <= 4, f"{len(lines)} lines: {done.stderr[:1000]}"  # per decode: the refusal and one summary
     assert sum("native audio decoders printed" in line for line in lines) == 2
+    counted = [int(line) for line in done.stdout.split()]
+    assert len(counted) == 2 and min(counted) > 1000, done.stdout  # the decoder did print, and it was counted
 
 
-def test_python_output_is_not_swallowed_while_a_decoder_is_captured(capfd):
-    from mgc.data.audio import _native_stderr_captured
-
-    with _native_stderr_captured("x"):
-        print("still here", file=sys.stderr, flush=True)
-    assert "still here" in capfd.readouterr().err
+def test_python_output_is_not_swallowed_while_a_decoder_is_captured():
+    """The capture takes the C library's stderr stream, not fd 2: the server's log and the command line's notes,
+    written by Python to fd 2 while another thread decodes, still reach the terminal."""
+    script = (
+        "import sys; from mgc.data.audio import _native_stderr_captured\n"
+        "with _native_stderr_captured('x'):\n"
+        "    print('still here', file=sys.stderr, flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "still here" in done.stderr, done.stderr
 
 
 def test_predict_keeps_every_file_whatever_bytes_its_name_holds(tmp_path, monkeypatch, trained_crnn):
