@@ -31,7 +31,7 @@ from mgc.explain.words import GLOSSARY
 from mgc.gate import GateResult
 from mgc.gate import check as check_music
 from mgc.models.musicnn_pass import MUSICNN_PASS, MusicnnPass
-from mgc.serve.admission import admission
+from mgc.serve.admission import admission, recent_decodes
 from mgc.serve.microphone import microphone_refusal
 
 UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "opus", "m4a"]
@@ -65,10 +65,15 @@ class Decoded(NamedTuple):
 
 # Keyed by a digest the page computes once (the bytes are not hashed again, `_data`), shared by every
 # model and session, and failures are kept too: a crafted upload costs its decoding budget once, not
-# once per rerun or retry. Four entries, each kept at most 10 minutes after decoding: 10 minutes of audio is
-# 53 MB; an Audio is never modified.
-@st.cache_resource(show_spinner="Decoding…", max_entries=4, ttl=600)
-def _decoded(digest: str, _data: bytes) -> Decoded:
+# once per rerun or retry. As many entries as slots, each dropped 60 s after the page last used it, by a clock
+# (`mgc.serve.admission.recent_decodes`; Streamlit's ttl waits for the next lookup): 10 minutes of audio is
+# 53 MB, kept no longer than a page shows it; an Audio is never modified.
+def _decoded(digest: str, data: bytes) -> Decoded:
+    with st.spinner("Decoding…"):
+        return recent_decodes().get(digest, lambda: _decode_now(data))
+
+
+def _decode_now(_data: bytes) -> Decoded:
     started = time.perf_counter()
     try:
         with admission().slot():  # the server-wide limit (held already when `admitted` drew the waiting)

@@ -106,3 +106,22 @@ def test_the_default_is_one_slot_per_core_unless_told(monkeypatch):
     assert default_slots() == 3
     monkeypatch.setenv("MGC_SLOTS", "zero")
     assert default_slots() >= 1
+
+
+def test_recent_values_are_dropped_on_time_without_a_lookup():
+    from mgc.serve.admission import Recent
+
+    kept, made = Recent(entries=2, ttl=0.2, every=0.05), []
+
+    def make(value):
+        made.append(value)
+        return value
+
+    assert kept.get("a", lambda: make(1)) == 1
+    assert kept.get("a", lambda: make(2)) == 1  # kept: not made again
+    kept.get("b", lambda: make(3))
+    kept.get("c", lambda: make(4))  # past two entries: the oldest goes
+    assert len(kept) == 2 and kept.get("b", lambda: make(5)) == 3
+    time.sleep(0.5)  # nobody looks: the clock drops them
+    assert len(kept) == 0
+    assert made == [1, 3, 4]

@@ -120,3 +120,67 @@ def admission() -> Admission:
         if _admission is None:
             _admission = Admission(default_slots())
         return _admission
+
+
+class Recent:
+    """A few values by key, each dropped `ttl` seconds after it was last used, by a clock of its own.
+
+    For what a page needs while a person looks at it and not after (an upload's decoded audio: 53 MB for 10
+    minutes): Streamlit's caches drop an expired entry only when the next call looks it up, so on a quiet server
+    the last uploads stay in memory for their whole ttl. Here a daemon thread drops them on time.
+    """
+
+    def __init__(self, entries: int, ttl: float, every: float = 5.0):
+        self.entries, self.ttl, self.every = entries, ttl, every
+        self._values: dict[object, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+        self._sweeper: threading.Thread | None = None
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, key, make: Callable[[], object]):
+        """The value kept for `key` (its clock restarts), or `make()`'s, kept (the oldest dropped past `entries`)."""
+        with self._lock:
+            if key in self._values:
+                value = self._values.pop(key)[1]
+                self._values[key] = (time.monotonic(), value)
+                return value
+        value = make()  # outside the lock: decoding takes seconds, other keys need not wait
+        with self._lock:
+            self._values.pop(key, None)
+            self._values[key] = (time.monotonic(), value)
+            while len(self._values) > self.entries:
+                self._values.pop(next(iter(self._values)))
+            if self._sweeper is None:
+                self._sweeper = threading.Thread(target=self._sweep, name="mgc-recent", daemon=True)
+                self._sweeper.start()
+        return value
+
+    def drop_expired(self) -> None:
+        """Drop every value unused for `ttl` seconds."""
+        now = time.monotonic()
+        with self._lock:
+            for key in [key for key, (used, _) in self._values.items() if now - used >= self.ttl]:
+                del self._values[key]
+
+    def _sweep(self) -> None:
+        while True:
+            time.sleep(self.every)
+            self.drop_expired()
+
+
+DECODED_KEPT_SECONDS = 60.0
+"""How long an upload's decoded audio is kept after the page last used it (a rerun, the taggram): a page that
+comes back later decodes it again (a few seconds, within a slot)."""
+
+_decoded: Recent | None = None
+
+
+def recent_decodes() -> Recent:
+    """The process's store of decoded uploads: as many as there are slots, each kept `DECODED_KEPT_SECONDS`."""
+    global _decoded
+    with _lock:
+        if _decoded is None:
+            _decoded = Recent(max(2, default_slots()), DECODED_KEPT_SECONDS)
+        return _decoded
