@@ -83,12 +83,13 @@ REMAINING = {
     # Owned by others, moved to the table by them (issue 27): each count may only go down.
     "mgc/bench.py": 9,  # the benchmark's default runs, and the pretrained musicnn (a network, also a run's name)
     "mgc/charts.py": 5,  # RECURRENT_LAYERS, per picture run
+    "mgc/gate/fit.py": 3,  # the pretrained musicnn's embedding as the gate's feature (a network, also a run's name)
     "mgc/models/crnn.py": 1,  # the cell type "lstm", not a run
     "mgc/models/hybrid.py": 1,  # the hybrid's default picture run
     "mgc/train/__init__.py": 1,  # the trainer "hybrid" (`Family.trainer`), not a run
     "mgc/train/hybrid.py": 5,
     "mgc/train/musicnn_head.py": 4,
-    "mgc/train/musicnn_gru.py": 3,
+    "mgc/train/musicnn_gru.py": 1,  # the pretrained musicnn
     "mgc/train/tabular.py": 14,  # MLP_VARIANTS (also in the table: the test above holds them equal)
 }
 """Files that still write a run's name, and how many times: a new one, or one more, fails the test."""
@@ -144,3 +145,88 @@ def test_no_run_is_named_outside_the_table_and_the_family_registry():
         "a run's name written as a string (read it from mgc.runs.table: row(), names(), default_run(), "
         f"is_ensemble_name(), reads_run() …): {found}"
     )
+
+
+# --- a run's files are named in one place ---------------------------------------------------------------------------
+
+FILES_NAMED_IN = Path("mgc/runs/checkpoints.py")
+FILES_REMAINING = {
+    # Owned by others (issue 27): each count may only go down.
+    "mgc/bench.py": 1,
+    "mgc/train/common.py": 3,
+    "mgc/train/ensembles.py": 1,
+    "mgc/train/pictures.py": 1,
+    "mgc/train/tabular.py": 6,
+}
+
+
+def test_a_runs_files_are_named_only_in_checkpoints_and_read_through_the_run():
+    from mgc.runs import checkpoints
+    from mgc.runs.run import FILES
+
+    names = {value for key, value in vars(checkpoints).items() if key.endswith("_FILE") and isinstance(value, str)}
+    assert set(FILES.values()) <= names
+    found = {}
+    for path in sorted([*REPO.glob("mgc/**/*.py"), *REPO.glob("app_pages/**/*.py")]):
+        relative = path.relative_to(REPO)
+        if relative == FILES_NAMED_IN:
+            continue
+        hits = run_name_literals(path.read_text(encoding="utf-8"), names)
+        if len(hits) > FILES_REMAINING.get(str(relative), 0):
+            found[str(relative)] = hits
+    assert not found, f"a run file named outside mgc/runs/checkpoints.py (use its *_FILE or mgc.runs.run.Run): {found}"
+
+
+# --- a run resolved once ----------------------------------------------------------------------------------------
+
+
+def _wav(samples, rate: int = 22050) -> bytes:
+    import io
+
+    import soundfile
+
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, rate, format="WAV")
+    return buffer.getvalue()
+
+
+def test_classify_reads_an_ensembles_recipe_once_and_hands_the_resolved_run_on(monkeypatch):
+    import numpy as np
+
+    import mgc
+    from mgc.runs import available_runs, ensembles
+    from mgc.runs.checkpoints import read_json
+
+    if ("ensemble-best", "random") not in available_runs():
+        pytest.skip("no ensemble-best for the random split")
+    reads = []
+
+    def counted(path):
+        reads.append(Path(path).name)
+        return read_json(path)
+
+    monkeypatch.setattr(ensembles, "read_json", counted)
+    t = np.arange(22050 * 4) / 22050
+    audio = mgc.load_audio(_wav(0.3 * np.sin(2 * np.pi * 220 * t)))
+    prediction = mgc.classify(audio, model="ensemble-best", split="random")
+    assert reads == [ensembles.ENSEMBLE_FILE] and prediction.model == "ensemble-best"
+
+
+def test_a_run_reads_its_own_files_and_names_a_damaged_one(tmp_path):
+    from mgc.errors import CheckpointError
+    from mgc.runs import available_runs, locate
+
+    if ("crnn", "random") not in available_runs():
+        pytest.skip("no trained crnn for the random split")
+    shipped = locate("crnn", "random")
+    assert shipped.metrics()["model"] == "crnn" and len(shipped.predictions()) == shipped.metrics()["test_tracks"]
+    assert shipped.history() is not None and shipped.training()
+    copy = locate("crnn", "random", tmp_path)
+    copy.folder.mkdir(parents=True)
+    assert copy.robustness() is None and copy.history() is None and copy.training() == {}
+    with pytest.raises(CheckpointError):
+        copy.metrics()
+    lines = shipped.path("predictions").read_text().splitlines()
+    copy.path("predictions").write_text("\n".join([*lines[:-1], lines[-1][:12]]) + "\n")  # cut short
+    with pytest.raises(CheckpointError, match="cut short"):
+        copy.predictions()

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..data.gtzan import GTZAN, labels_of
 from ..runs.calibration import CALIBRATION_FILE, calibrate
-from ..runs.checkpoints import METRICS_FILE, PREDICTIONS_FILE, TRAINING_FILE, read_json, run_dir, write_json
+from ..runs.checkpoints import METRICS_FILE, PREDICTIONS_FILE, TRAINING_FILE, read_json, write_json
 from ..runs.outputs import audio_outputs, dataset_outputs, ensemble_outputs
 from .calibration import calibration_metrics, fit_calibration
 from .embedding_map import EmbeddingMap
@@ -35,21 +35,21 @@ def evaluate(model: str, split: str, data: str | Path | None = None) -> dict:
     classify a decoded 30-s clip (`clip_timing`).
     """
     from ..models import parameter_count
-    from ..runs import ensembles
-    from ..runs.checkpoints import load_model
+    from ..runs.run import locate
 
     dataset = GTZAN(data)
     parts = dataset.split(split)
-    out = run_dir(model, split)
-    if ensembles.is_ensemble(model, split):
-        ensemble = ensembles.load_ensemble(model, split)
+    run = locate(model, split)
+    out = run.folder
+    if run.ensemble is not None:
+        ensemble = run.ensemble
 
         def outputs(tracks):
             return ensemble_outputs(ensemble, split, dataset, tracks)
 
         facts = {"parameters": ensemble.parameters(split), "members": list(ensemble.members), "rule": ensemble.rule}
     else:
-        network, saved = load_model(model, split)
+        network, saved = run.load()
 
         def outputs(tracks):
             return dataset_outputs(network, saved["family"], dataset, tracks)

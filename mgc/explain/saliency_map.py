@@ -7,7 +7,7 @@ import numpy as np
 
 from ..data.gtzan import GENRES
 from ..frontends.picture import WINDOW_COLUMNS, WINDOW_HOP, window_starts
-from ..runs import is_ensemble, load_ensemble, load_model
+from ..runs.run import locate
 from ..runs.table import reads_picture, reads_run
 
 
@@ -15,10 +15,11 @@ def saliency_model(model: str, split: str) -> str | None:
     """The run whose picture model explains `model`'s answers: the model itself when it reads the mel
     picture, the picture run a hybrid reads, an ensemble's first of those, None for a model of tabular
     features."""
-    for member in load_ensemble(model, split).members if is_ensemble(model, split) else (model,):
-        network, saved = load_model(member, split)
+    run = locate(model, split)
+    for member in run.members or (run,):
+        network, saved = member.load()
         if reads_picture(saved["family"]):
-            return member
+            return member.name
         if reads_run(saved["family"]):  # it reads the embedding of a picture run
             return network.config.picture_model
     return None

@@ -10,7 +10,7 @@ import re
 
 from ..frontends import FrontEnd
 from ..models import FAMILIES, family
-from ..runs import is_ensemble, load_ensemble, load_model
+from ..runs.run import locate
 from ..runs.table import RUNS, TABLE
 
 GLOSSARY: dict[str, str] = {
@@ -111,8 +111,8 @@ def input_kind(family_name: str) -> str:
 def run_frontends(model: str, split: str) -> dict[str, FrontEnd]:
     """Each single model of a run (an ensemble's members, else the run itself) → its front end, checked to say
     what it reads (`input_kind`)."""
-    members = load_ensemble(model, split).members if is_ensemble(model, split) else (model,)
-    families = {member: load_model(member, split)[1]["family"] for member in members}
+    run = locate(model, split)
+    families = {single.name: single.load()[1]["family"] for single in run.members or (run,)}
     for name in families.values():
         input_kind(name)
     return {member: family(name).frontend for member, name in families.items()}

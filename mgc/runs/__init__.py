@@ -16,12 +16,14 @@ from .checkpoints import (
     write_json,
 )
 from .ensembles import is_ensemble, load_ensemble
+from .run import Run, locate, resolve
 from .table import RUNS, TABLE, Row, default_run, is_ensemble_name
 
 __all__ = [
     "RUNS",
     "TABLE",
     "Row",
+    "Run",
     "available_runs",
     "checkpoints_root",
     "default_run",
@@ -30,7 +32,9 @@ __all__ = [
     "load_ensemble",
     "load_model",
     "load_picture_model",
+    "locate",
     "read_json",
+    "resolve",
     "run_dir",
     "trained_models",
     "write_json",
