@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import mgc
 import mgc.runs
+from mgc.charts import SPLIT_LABELS
 from mgc.data.examples import EXAMPLES, example
 from mgc.evaluate import robustness
 from mgc.runs.checkpoints import available_runs
@@ -511,10 +512,26 @@ def test_dataset_page_draws_balance_splits_tempo_and_correlation(real_data):
     assert drawn == {"balance", "splits", "tempo", "correlation"}
 
 
-def test_dataset_page_explains_its_absence(no_dataset):
+@pytest.mark.parametrize("folder", ["absent", "empty"])
+def test_dataset_page_explains_its_absence_and_shows_only_the_committed_runs_test_tracks(folder, monkeypatch, tmp_path):
+    """Without the recordings (no folder, or an empty one as MGC_DATA): a plain sentence, no chart of an empty
+    folder, no server path; the test tracks per genre that the shipped runs' predictions name."""
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("MGC_DATA", str(tmp_path / folder))
+    st.cache_resource.clear()
     app = open_app("app_pages/dataset.py")
+    st.cache_resource.clear()
+    assert_no_exception(app)
     assert any("not available on this server" in i.value for i in app.info)
-    assert not plotly_charts(app)
+    drawn = plotly_charts(app)
+    assert set(drawn) == {"tested"}
+    tested = {trace["name"]: sum(trace["y"]) for trace in drawn["tested"]["data"]}
+    for split, label in SPLIT_LABELS.items():
+        if ("crnn", split) in available_runs():
+            tracks = len(pd.read_csv(mgc.runs.run_dir("crnn", split) / "predictions.csv"))
+            assert tested[f"{label}: {tracks} test tracks"] == tracks
+    shown = " ".join(str(e.value) for e in [*app.caption, *app.info, *app.markdown])
+    assert str(tmp_path) not in shown and "images_original" not in shown
 
 
 @pytest.fixture

@@ -370,3 +370,10 @@ def test_listening_conditions_are_named_without_rt60_snr_or_dbfs():
     }
     bars = charts.robustness_figure(record).data[0]
     assert list(bars.y) == [plain[0]] and list(bars.customdata) == [labels[0]]  # the exact label on hover
+
+
+def test_a_long_chart_title_is_broken_into_lines_a_phone_can_show_whole():
+    figure = charts.saliency_figure(np.zeros((4, 4)), "classical")  # "Where the model heard “classical” (red: …)"
+    lines = figure.layout.title.text.split("<br>")
+    assert len(lines) > 1 and all(len(line) <= charts.TITLE_CHARACTERS for line in lines)
+    assert figure.layout.margin.t > charts.confusion_figure(np.eye(len(GENRES))).layout.margin.t  # room for them
