@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 
 import mgc
+from mgc.data.audio import load_audio
 from mgc.data.gtzan import GENRES
 from mgc.frontends import PICTURE
 from mgc.models import family
 from mgc.runs import is_ensemble
 from mgc.runs.checkpoints import read_json, run_dir, trained_models
+from mgc.runs.outputs import audio_outputs
 
 pytestmark = pytest.mark.real_data
 SPLITS = ["random", "filtered"]
@@ -96,6 +98,35 @@ def test_audio_predictions_equal_picture_predictions_and_score_like_the_metrics(
     # metrics.json within four binomial standard errors.
     p = metrics["accuracy"]
     assert abs(accuracy - p) <= 4 * math.sqrt(p * (1 - p) / n) + 1 / n
+
+
+# The runs that read audio (the musicnn head, crnn-seed) made their predictions.csv from the test clips' audio, as
+# classify hears an upload: re-run on every one of those clips they must give the same probabilities.
+AUDIO_RUNS = [
+    (m, s)
+    for m, s in SHIPPED
+    if not is_ensemble(m, s) and family(mgc.runs.load_model(m, s)[1]["family"]).frontend.describes == "audio"
+]
+
+
+@pytest.mark.parametrize("model,split", AUDIO_RUNS)
+def test_audio_runs_give_their_cached_predictions_on_every_test_clip(real_data, model, split):
+    """Pins each shipped run of audio to its predictions.csv on all its test clips at the picture runs' 2e-3, and
+    its accuracy on them to metrics.json's: a change in its weights, head or front end (two genres swapped inside
+    the musicnn head, say) moves some clip's probabilities. Each clip is decoded and heard once, without the
+    not-music gate that `mgc.classify` adds (the gate does not change the probabilities)."""
+    _, metrics, predictions = shipped(model, split)
+    tracks = list(predictions.index)
+    assert set(tracks) <= set(real_data.audio) and len(tracks) >= 20
+    heard = np.stack([audio_outputs(model, split, load_audio(real_data.audio[t])).probabilities for t in tracks])
+    cached = predictions.loc[tracks, list(GENRES)].to_numpy(dtype=float)
+    worst = np.abs(heard - cached).max(axis=1)
+    assert (worst <= 2e-3).all(), (
+        f"{int((worst > 2e-3).sum())} of {len(tracks)} clips differ from predictions.csv by more than 2e-3, "
+        f"most {tracks[int(worst.argmax())]} (by {worst.max():.4f})"
+    )
+    right = np.array(GENRES)[heard.argmax(axis=1)] == predictions.loc[tracks, "genre"].to_numpy()
+    assert right.mean() == pytest.approx(metrics["accuracy"])
 
 
 def test_random_split_crnn_beats_the_seeds_77_percent():
