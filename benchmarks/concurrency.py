@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.harness import app_server, browser_ready, concurrent_sessions, rss_mb, settle
+from benchmarks.harness import _sessions, app_server, browser_ready, concurrent_sessions, rss_mb, run_async, settle
 
 HOSTED_MB = 690.0
 """The hosted page's memory (issue 28)."""
@@ -152,12 +152,24 @@ def measure(sessions: int, minutes: float, settle_s: float, env: dict[str, str] 
             result["server_rss_mb_served"] = rss_mb(pid)
             result["first_errors"] = one["errors"]
             with PeakSampler(pid) as sampler:
-                load = concurrent_sessions(url, pid, files)
+                began = time.perf_counter()
+                # The harness's sessions without its check against mgc.classify in this process: the 16 files hold
+                # the same music, so the answers are checked against each other and the first visitor's clip is not
+                # needed; a 10-minute decode here would also compete with the server it measures.
+                answers = run_async(_sessions(url, files))
+                result["wall_s"] = time.perf_counter() - began
             result["peak_mb_server_and_children"] = sampler.peak
             result["peak_mb_server_vmhwm"] = rss_mb(pid, "VmHWM")
-            result.update({key: load[key] for key in ("wall_s", "errors", "all_match")})
-            result["seconds_per_session"] = sorted(r.get("seconds", float("nan")) for r in load["results"])
-            result["failures"] = [r for r in load["results"] if r.get("error") or r.get("errors")]
+            results = [
+                {"file": f.name, "error": f"{type(a).__name__}: {a}"} if isinstance(a, BaseException) else a
+                for f, a in zip(files, answers)
+            ]
+            result["failures"] = [r for r in results if r.get("error") or r.get("errors")]
+            result["errors"] = len(result["failures"])
+            shown = {(r["genre"], r["confidence"]) for r in results if "genre" in r}
+            result["answers"] = sorted(f"{genre} {confidence}" for genre, confidence in shown)
+            result["all_match"] = len(shown) == 1 and not result["failures"]
+            result["seconds_per_session"] = sorted(r["seconds"] for r in results if "seconds" in r)
             result["settle"] = settle(pid, settle_s)
             result["server_rss_mb_after_settle"] = result["settle"][-1][1]
     models = max(0.0, result["server_rss_mb_served"] - result["server_rss_mb_idle"])
@@ -175,10 +187,9 @@ def report(result: dict) -> None:
         f"({result['upload_mb']:.1f} MB), {result['slots']} slots"
     )
     print(f"errors: {result['errors']} (first visitor: {result['first_errors']}); answers match: {result['all_match']}")
-    print(
-        f"wall: {result['wall_s']:.0f} s; per session {min(result['seconds_per_session']):.0f}–"
-        f"{max(result['seconds_per_session']):.0f} s"
-    )
+    times = result["seconds_per_session"] or [float("nan")]
+    print(f"wall: {result['wall_s']:.0f} s; per session {min(times):.0f}–{max(times):.0f} s")
+    print(f"shown: {result['answers']}")
     print(
         f"server RSS: idle {result['server_rss_mb_idle']:.0f} MB, served {result['server_rss_mb_served']:.0f} MB, "
         f"peak {result['peak_mb_server_and_children']:.0f} MB with children "
@@ -207,9 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.alarm(args.timeout)
     result = measure(args.sessions, args.minutes, args.settle)
     signal.alarm(0)
-    report(result)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
+    report(result)
     return 0 if not result.get("errors") else 1
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Each crafted upload of tests/bad_audio.py (`CRAFTED`) through `load_audio` alone in a fresh Python:
-wall seconds, the loader's and the largest ffmpeg child's peak memory, and what the person is told.
+"""Each crafted upload of tests/bad_audio.py (`CRAFTED`, then issue 28's `SECOND_ROUND`) through `load_audio`
+alone in a fresh Python: wall seconds, the loader's and the largest ffmpeg child's peak memory, and what the
+person is told.
 
     python tools/crafted_uploads.py
 
@@ -18,14 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.test_bad_input import CRAFTED_CORPUS, DECODE_IN_A_FRESH_PROCESS  # noqa: E402
+from tests.test_bad_input import CRAFTED_CORPUS, DECODE_IN_A_FRESH_PROCESS, SECOND  # noqa: E402
 
 
 def main() -> None:
     print("| crafted upload | bytes | seconds | loader peak, MB | ffmpeg peak, MB | told |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     with tempfile.TemporaryDirectory() as folder:
-        for case in CRAFTED_CORPUS:
+        for case in CRAFTED_CORPUS + SECOND:  # the crafted uploads, then issue 28's second round
             path = Path(folder) / case.filename
             path.write_bytes(case.data)
             done = subprocess.run(
