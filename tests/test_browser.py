@@ -360,11 +360,22 @@ CUT = """(() => {
     if (cut(grid)) found.push(`a table's columns run past its edge: ${grid.scrollWidth - grid.clientWidth} px`);
   for (const text of document.querySelectorAll('button p, [data-testid=stMetricValue] div, [data-testid=stTab] p'))
     if (cut(text)) found.push(`a label is cut: ${text.innerText}`);
+  const linear = (c) => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+  const luminance = (rgb) => rgb.map(linear).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  for (const caption of document.querySelectorAll('[data-testid=stCaptionContainer]')) {
+    const style = getComputedStyle(caption);
+    const [r, g, b] = style.color.match(/[\\d.]+/g).map(Number);
+    const alpha = Number(style.opacity);  // drawn over white: the colour mixed with the page by its opacity
+    const seen = [r, g, b].map((c) => alpha * c + (1 - alpha) * 255);
+    const ratio = 1.05 / (luminance(seen) + 0.05);
+    if (ratio < 7) found.push(`a caption at ${ratio.toFixed(2)}:1: ${caption.innerText.slice(0, 40)}`);
+  }
   return found;
 })()"""
 """What a visitor could not read on the painted page: content wider than the screen, tabs behind a scroll arrow, a
-table's cell, columns or a button's or tab's label cut short. An open st.dataframe draws its cells on a canvas, so
-it is checked as a whole: its columns fit when its scroller does not scroll sideways."""
+table's cell, columns or a button's or tab's label cut short, a caption under 7:1 (WCAG AAA; Streamlit's own
+captions, 4.95:1, wash out on a projector). An open st.dataframe draws its cells on a canvas, so it is checked as a
+whole: its columns fit when its scroller does not scroll sideways."""
 
 
 def problems_on(page, name: str, tabs_may_scroll: bool = False) -> list[str]:
@@ -533,5 +544,26 @@ def test_without_the_dataset_an_example_click_classifies_and_a_link_restores_the
             wait_until_rendered(page)
             screenshot(page, screenshots / f"{size}-hosted-link-restores-view.png")
             assert (chosen(page, 0), chosen(page, 1)) == ("mlp", "fault-filtered split")
+    finally:
+        page.context.close()
+
+
+def test_on_a_phone_the_sidebar_closes_once_a_page_is_chosen(server, chromium, screenshots):
+    """Open, the sidebar covers 82 % of a phone's screen: choosing a page in it closes it."""
+    url, _ = server
+    page = new_page(chromium, PHONE)
+    try:
+        page.goto(url)
+        page.get_by_role("heading", name=bench.PAGES["Home"][1]).first.wait_for()
+        sidebar = page.get_by_test_id("stSidebar")
+        assert sidebar.get_attribute("data-collapsed") == "true"  # a phone starts with it closed
+        page.get_by_test_id("stExpandSidebarButton").click()
+        page.wait_for_function("document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'false'")
+        page.get_by_test_id("stSidebarNav").get_by_text("Evaluation", exact=True).click()
+        page.get_by_role("heading", name="Evaluation").first.wait_for()
+        page.wait_for_function(
+            "document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'", timeout=5000
+        )
+        page.screenshot(path=screenshots / "390x844-sidebar-closed-after-choosing-a-page.png")
     finally:
         page.context.close()
