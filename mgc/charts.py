@@ -600,8 +600,8 @@ def recurrent_layer_table(predictions: dict[tuple[str, str], pd.DataFrame]) -> p
 
 
 _PLAIN_CONDITION = (
-    (re.compile(r"\(RT60 ([\d.]+) s\)"), r"(its echo fades in \1 s)"),
-    (re.compile(r", (\d+) dB SNR"), r", \1 dB below the music"),
+    (re.compile(r"\(RT60 ([\d.]+) s\)"), r"(echo lasts \1 s)"),
+    (re.compile(r", (\d+) dB SNR"), r", \1 dB under the music"),
     (re.compile(r"^quiet \(.*dBFS\)$"), "very quiet"),
     (re.compile(r"^clipped \(.*\)$"), "too loud (clipped)"),
 )
