@@ -193,7 +193,9 @@ def is_ensemble_name(name: str) -> bool:
 
 
 def default_run(use: str = "uploads") -> str:
-    """The run used when none is named: for "uploads" (files and the CLI) or "recordings" (the microphone)."""
+    """The run used when none is named: for "uploads" (files and the CLI) or "recordings" (the microphone) — the
+    first row with that flag; the later ones are candidates a measured rule may prefer on the page
+    (`mgc.evaluate.robustness.classify_default`)."""
     flag = {"uploads": "for_uploads", "recordings": "for_recordings"}[use]
     return next(r.name for r in RUNS if getattr(r, flag))
 
