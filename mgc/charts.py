@@ -73,6 +73,10 @@ def _styled(figure: go.Figure, title: str, **layout) -> go.Figure:
     margin = dict(styled["margin"])
     margin["t"] = margin.get("t", 50) + 24 * (len(lines) - 1)  # room for the title's extra lines
     figure.update_layout(title="<br>".join(lines), **{**styled, "margin": margin})
+    # Tick labels grow the margins instead of being cut: on a phone the genres under a bar chart turn upright and
+    # ran off the bottom ("classic", "countr").
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(automargin=True)
     return figure
 
 
