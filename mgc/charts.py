@@ -834,14 +834,22 @@ def ensemble_left_out(records: dict[tuple[str, str], dict]) -> str | None:
 
 def genre_balance_figure(tracks: dict[str, list[str]], title: str = "Clips per genre") -> go.Figure:
     """Clips per genre for each labelled collection of track ids (e.g. pictures, audio, features)."""
+    # Horizontal bars: the genre names stay level (upright under a phone's narrow columns they were cut).
     figure = go.Figure(
         [
-            go.Bar(x=list(GENRES), y=[sum(genre_of(t) == g for t in ids) for g in GENRES], name=label)
+            go.Bar(y=list(GENRES), x=[sum(genre_of(t) == g for t in ids) for g in GENRES], name=label, orientation="h")
             for label, ids in tracks.items()
         ]
     )
-    figure.update_yaxes(title="clips")
-    return _styled(figure, title, barmode="group", height=400)
+    figure.update_xaxes(title="clips")
+    figure.update_yaxes(autorange="reversed")
+    return _styled(
+        figure,
+        title,
+        barmode="group",
+        height=200 + 22 * len(GENRES) * len(tracks),
+        legend=dict(_LAYOUT["legend"], y=-0.15),
+    )
 
 
 def split_composition_figure(splits: dict) -> go.Figure:

@@ -233,7 +233,7 @@ def test_ensemble_gain_is_accuracy_over_the_best_member_of_the_same_split():
 
 def test_genre_balance_counts_clips_per_genre_for_each_collection():
     figure = charts.genre_balance_figure({"audio": ["blues.00001", "blues.00002", "rock.00001"]})
-    counts = dict(zip(figure.data[0].x, figure.data[0].y))
+    counts = dict(zip(figure.data[0].y, figure.data[0].x))  # horizontal bars: genres on the y axis
     assert counts["blues"] == 2 and counts["rock"] == 1 and counts["jazz"] == 0
 
 
