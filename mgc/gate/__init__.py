@@ -1,14 +1,18 @@
 """The not-music gate: is this music at all, and if not, does it sound like speech or like something else?
 
 A genre classifier always answers with one of its ten genres, even for a reading or a vacuum cleaner. The gate
-measures the sound (`measure`: Silero VAD's share of speech, pauses, flatness, beat, …) and weighs the
-measurements with a small model fitted on a labelled set that the project builds by a recipe (`labelled_set`):
-a multinomial logistic regression over the standardised measurements and their pairwise products, three
-classes (music, speech, other). The input is music when P(music) reaches the gate's threshold. Weights,
-threshold and how they were chosen are in `checkpoints/gate/gate.json`, written by
-`python -m mgc check-gate --fit`; `python -m mgc check-gate` reports how often each kind is flagged (`fit`).
+reads two things of the sound: musicnn's embedding of a few 3-s patches (`mgc.gate.embedding`: the pretrained
+network heard ~200,000 songs, so its penultimate layer tells a song from a reading or a dog) and a few
+measurements (`measure`: Silero VAD's share of speech, pauses, flatness, beat, …). A small model fitted on a
+labelled set of real and synthesised sound (`labelled_set`, split by source) weighs them: a multinomial logistic
+regression over each patch's embedding beside the measurements, three classes (music, speech, other), the
+input's logits the mean of its patches'. The input is music when P(music) reaches the gate's threshold. Which
+features, the weights, the threshold and how they were chosen are in `checkpoints/gate/gate.json`, written by
+`python -m mgc check-gate --fit`; `python -m mgc check-gate` reports how often each kind is flagged, per held-out
+source and listening condition (`fit`).
 
-Every model goes through the same gate: it reads the audio, not a model's answer.
+Every model goes through the same gate: it reads the audio, not a model's answer. A caller that ran musicnn on
+the audio already passes its embeddings (`check(…, embeddings=…)`), so a request needs one musicnn pass.
 """
 
 from __future__ import annotations
@@ -67,6 +71,13 @@ class Gate:
     embedding_mean: np.ndarray | None = None
     embedding_scale: np.ndarray | None = None
     pairs: bool = True
+    least_change: float = 0.0
+    """A sound whose spectral change (`Measurements.spectral_change`) is below this is never music: half the least
+    of any music the gate was fitted on. A pure tone, DC or a square wave changes ~1e-5 dB a frame, music ≥ 0.1."""
+
+    def music(self, p_music, spectral_change) -> np.ndarray:
+        """Whether inputs with these P(music) and spectral changes are music."""
+        return (np.asarray(p_music) >= self.threshold) & (np.asarray(spectral_change) >= self.least_change)
 
     @property
     def reads_embedding(self) -> bool:
@@ -108,6 +119,7 @@ class Gate:
             "coefficients": self.coefficients.tolist(),
             "intercepts": self.intercepts.tolist(),
             "threshold": self.threshold,
+            "least_spectral_change": self.least_change,
         }
         if self.reads_embedding:
             saved["musicnn_embedding"] = {
@@ -141,6 +153,7 @@ class Gate:
             np.asarray(embedding["mean"]) if embedding else None,
             np.asarray(embedding["scale"]) if embedding else None,
             bool(saved.get("pairs", True)),
+            float(saved.get("least_spectral_change", 0.0)),
         )
 
 
@@ -214,8 +227,9 @@ def check(
         read = [checked_embeddings(embeddings) if embeddings is not None else patch_embeddings(samples, sample_rate)]
     p = gate.probabilities(measured.vector()[None], read)[0]
     probabilities = dict(zip(CLASSES, map(float, p)))
-    is_music = probabilities["music"] >= gate.threshold
-    kind = "music" if is_music else max(CLASSES[1:], key=probabilities.get)
+    is_music = bool(gate.music(probabilities["music"], measured.spectral_change))
+    steady = measured.spectral_change < gate.least_change
+    kind = "music" if is_music else "other" if steady else max(CLASSES[1:], key=probabilities.get)
     return GateResult(is_music, kind, probabilities, measured, () if is_music else reasons_for(kind, measured))
 
 
