@@ -31,9 +31,21 @@ SLOW_FILES = {
     "test_train_loop.py",  # whole training runs
     "test_hybrid.py",
     "test_seed_frontend.py",
+    "test_tabular.py",  # trains every MLP recipe (24–119 s each at load 30)
+    "test_checkpoints.py",  # child processes that load models
+    "test_calibration.py",  # fits temperatures over many simulated runs
 }
 """Test files left out of the unit tier: each test in them takes seconds (a trained or pretrained network, training,
 audio rendering, the app or a browser). Measured with `python -m pytest --durations=0`."""
+SLOW_TESTS = (
+    "test_ten_minutes_take_about_the_memory",  # decodes ten minutes in a child process
+    "test_bench_times_a_training_step",
+    "test_every_feature_equals_librosas_own_calls",
+    "test_extracting_features_never_imports_librosa",  # a fresh interpreter
+    "test_classify_reads_an_ensembles_recipe_once",  # loads the shipped ensemble's members
+)
+"""Tests (name prefixes) in otherwise fast files that took 20–120 s each in `python -m pytest -m unit --durations=25`
+at load 30: left out of the unit tier."""
 SLOW_FIXTURES = {"real_data", "small_model", "synthetic_data", "trained_crnn", "checkpoints_copy", "no_dataset"}
 """A test that asks for one of these (the dataset, a model trained for it, the shipped runs) is not a unit test."""
 
@@ -45,6 +57,7 @@ def pytest_collection_modifyitems(config, items):
         slow = (
             item.path.name in SLOW_FILES
             or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or item.name.startswith(SLOW_TESTS)
             or any(item.get_closest_marker(name) for name in ("real_data", "browser", "slow"))
         )
         if not slow:
