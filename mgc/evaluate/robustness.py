@@ -235,7 +235,8 @@ class ListeningDefault:
         ]
         line = (
             f"{self.model} hears recordings best: it gets {' and '.join(parts)}, and {clean.correct} clean "
-            f"({self.reference}: {clean.reference_correct}) — same test clips, McNemar p < {SIGNIFICANCE}."
+            f"({self.reference}: {clean.reference_correct}) of the same test clips; the first two differences are "
+            f"beyond chance (McNemar p < {SIGNIFICANCE})."
         )
         if self.best_other is not None:
             other, correct = self.best_other
