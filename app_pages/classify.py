@@ -183,6 +183,10 @@ def part_label(part: str | None) -> str:
 def shipped_gallery(chosen: str | None) -> None:
     """The recordings that ship with the app, as named buttons by kind; a click classifies one."""
     st.markdown("Recordings that ship with the app (none is from GTZAN). Click one to hear and classify it.")
+    st.caption(
+        "GTZAN's ten genres were chosen around 2000: music made since, or music that mixes styles, often gets a "
+        "“not sure” answer — that is the model being honest, not broken."
+    )
     for kind, heading in KINDS.items():
         st.markdown(f"**{heading}**")
         with st.container(horizontal=True):
@@ -192,10 +196,6 @@ def shipped_gallery(chosen: str | None) -> None:
                     key=f"example_{shipped.id}",
                     icon=ICONS[kind],
                     type="primary" if chosen == shipped.id else "secondary",
-    st.caption(
-        "GTZAN's ten genres were chosen around 2000: music made since, or music that mixes styles, often gets a "
-        "“not sure” answer — that is the model being honest, not broken."
-    )
                     on_click=choose_example,
                     args=(shipped.id,),
                     help=shipped.credit,
@@ -305,6 +305,7 @@ def show_result(given: Given, model: str, split: str, recorded: bool = False) ->
         f"reading the file took {decoded.seconds:.2f} s, the model {prediction.elapsed:.2f} s (0 when the answer was "
         "already known). Sending a recording to the server and drawing the page come on top.",
     )
+    keep_in_view("answer", f"{digest}:{model}:{split}")
     if not prediction.is_music:
         st.warning(
             "**This does not sound like music** — " + "; ".join(prediction.gate.reasons) + ". The model always "
@@ -314,7 +315,6 @@ def show_result(given: Given, model: str, split: str, recorded: bool = False) ->
         )
     elif prediction.verdict == "unsure":
         st.info(
-    keep_in_view("answer", f"{digest}:{model}:{split}")
             f"**Not sure: {prediction.genre} or {prediction.runner_up}.** The two are "
             f"{prediction.confidence - prediction.top(2)[1][1]:.0%} apart; on the tracks this model was checked on, "
             f"its top genre is right less than half the time when they are closer than "
@@ -453,6 +453,7 @@ def show_embedding_map(prediction: mgc.Prediction, model: str, split: str) -> No
     )
 
 
+PAGE_STARTED = time.perf_counter()  # this run began: the "Answered in" time is what the visitor waited here
 st.title("Classify")
 fresh = arrived("classify")
 default = classify_default(all_robustness(), "random")  # the measured rule: mgc.evaluate.robustness.listening_default
@@ -465,7 +466,6 @@ if wanted is not None:
     if example(wanted) is not None or (gtzan is not None and wanted in gtzan.audio):
         st.session_state["source"] = EXAMPLE
         choose_example(wanted)
-PAGE_STARTED = time.perf_counter()  # this run began: the "Answered in" time is what the visitor waited here
         if example(wanted) is None:
             st.session_state["gtzan_genre"], st.session_state["gtzan_track"] = genre_of(wanted), wanted
     else:
