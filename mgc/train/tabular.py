@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +24,11 @@ from torch import nn
 
 from ..data.gtzan import GTZAN, labels_of
 from ..frontends.features import FEATURES, table_features
-from ..models import build_model
+from ..models import build_model, family
+from ..models.logreg import SoftmaxRegression
 from ..runs.checkpoints import read_json, run_dir, write_json
 from ..runs.outputs import window_outputs
+from ..runs.table import RUNS, TABLE, Row
 from .common import save_run, seed_everything
 from .loop import Job, MinibatchRecipe, fit
 
@@ -44,15 +46,18 @@ class TabularTrainConfig:
     seed: int = 0
 
 
+TABULAR_RUNS: tuple[str, ...] = tuple(r.name for r in RUNS if r.frontend is FEATURES)
+"""The runs of the feature families (`mgc.runs.table`), in the table's order."""
 MLP_VARIANTS: dict[str, tuple[dict, TabularTrainConfig]] = {
-    "mlp-256": ({"hidden": (256, 128, 64)}, TabularTrainConfig("adam", 1e-3)),
-    "mlp-512-adam": ({"hidden": (512, 256, 128, 64)}, TabularTrainConfig("adam", 1e-3)),
-    # Keras's plain SGD crawls; momentum 0.9 lets it converge within the epoch budget.
-    "mlp-512-sgd": ({"hidden": (512, 256, 128, 64)}, TabularTrainConfig("sgd", 1e-2, momentum=0.9)),
-    "mlp-1024-rmsprop": ({"hidden": (1024, 512, 256, 128, 64)}, TabularTrainConfig("rmsprop", 1e-3)),
+    r.name: (dict(r.overrides), replace(TabularTrainConfig(), **dict(r.training)))
+    for r in RUNS
+    if r.frontend is FEATURES and r.overrides
 }
-"""Run name → (MLP config, training recipe): the four MLPs of the tabular seed."""
-TABULAR_RUNS: tuple[str, ...] = ("mlp", *MLP_VARIANTS, "logreg")
+"""Run name → (MLP config, training recipe): the four MLPs of the tabular seed, from their rows of the table."""
+LOGREG: Row = next(
+    r for r in RUNS if r.frontend is FEATURES and issubclass(family(r.family).network, SoftmaxRegression)
+)
+"""The scikit-learn baseline's row: the feature run whose network is `SoftmaxRegression` (fitted, not trained)."""
 LOGREG_C = 1.0  # scikit-learn's default regularisation
 LOGREG_MAX_ITER = 5000
 
@@ -89,16 +94,17 @@ def train_tabular(name: str, split: str, **job) -> Path:
     written beside it, in `<out_dir>/../../<variant>/<split>`."""
     job = Job(name, split, **job)
     out_dir = Path(job.out_dir or run_dir(name, split))
-    if name == "logreg":
+    if name == LOGREG.name:
         return train_logreg(split, data=job.data, out_dir=out_dir)
     options = dict(data=job.data, epochs=job.epochs, device=job.device)
     if name in MLP_VARIANTS:
         return train_mlp(name, split, out_dir=out_dir, **options)
-    if name == "mlp":
+    # A feature family's own run (`mlp`) ships the best of its variants.
+    variants = [v for v in MLP_VARIANTS if name in TABULAR_RUNS and TABLE[v].family == TABLE[name].family]
+    if variants:
         root = out_dir.parent.parent
         runs = {
-            variant: train_mlp(variant, split, out_dir=run_dir(variant, split, root), **options)
-            for variant in MLP_VARIANTS
+            variant: train_mlp(variant, split, out_dir=run_dir(variant, split, root), **options) for variant in variants
         }
         return ship_best(runs, out_dir)
     raise KeyError(f"unknown tabular model {name!r}; known: {', '.join(TABULAR_RUNS)}")
@@ -120,13 +126,13 @@ class RowsRecipe(MinibatchRecipe):
     """An MLP on one row of features per track (`parts`), by `config`'s optimiser in shuffled mini-batches, validated
     on the valid rows' cross-entropy and accuracy."""
 
-    def __init__(self, model_config: dict, parts: FeatureParts, config: TabularTrainConfig):
+    def __init__(self, family: str, model_config: dict, parts: FeatureParts, config: TabularTrainConfig):
         super().__init__()
-        self.model_config, self.parts, self.config = model_config, parts, config
+        self.family, self.model_config, self.parts, self.config = family, model_config, parts, config
         self.epochs, self.patience, self.batch_size = config.epochs, config.patience, config.batch_size
 
     def build(self) -> nn.Module:
-        model = build_model("mlp", self.model_config)
+        model = build_model(self.family, self.model_config)
         model.normalise.fit(self.parts.train_rows)
         return model
 
@@ -162,9 +168,10 @@ def train_mlp(
     config = job.config(config or recipe_config)
     seed_everything(config.seed)
     parts = feature_parts(GTZAN(job.data), split)
-    fitted = fit(RowsRecipe({**recipe_model, **(model_config or {})}, parts, config), job.device)
+    mlp = TABLE[name].family
+    fitted = fit(RowsRecipe(mlp, {**recipe_model, **(model_config or {})}, parts, config), job.device)
     return job.save(
-        "mlp",
+        mlp,
         fitted,
         asdict(config),
         device=job.device,
@@ -216,7 +223,7 @@ def fit_logreg(train_rows: np.ndarray, train_labels: np.ndarray, C: float = LOGR
 
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=LOGREG_MAX_ITER))
     pipeline.fit(train_rows, train_labels)
-    model = build_model("logreg")
+    model = build_model(LOGREG.family)
     model.load_sklearn(pipeline[0], pipeline[-1])
     return pipeline, model.eval()
 
@@ -230,7 +237,7 @@ def train_logreg(split: str, data: str | Path | None = None, out_dir: Path | Non
     from sklearn.metrics import log_loss
 
     parts = feature_parts(GTZAN(data), split)
-    out_dir = Path(out_dir or run_dir("logreg", split))
+    out_dir = Path(out_dir or run_dir(LOGREG.name, split))
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     pipeline, model = fit_logreg(parts.train_rows, parts.train_labels)
@@ -255,8 +262,8 @@ def train_logreg(split: str, data: str | Path | None = None, out_dir: Path | Non
     }
     save_run(
         out_dir,
-        "logreg",
-        "logreg",
+        LOGREG.name,
+        LOGREG.family,
         model,
         split,
         [row],
