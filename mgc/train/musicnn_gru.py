@@ -252,22 +252,14 @@ def embedded_sequences(
     return Sequences([stored[n] for n in names], labels_of(tracks_of), tracks_of), kinds
 
 
-def train_musicnn_gru(
-    name: str,
-    split: str,
-    data: str | Path | None = None,
-    epochs: int | None = None,
-    device: str = "cpu",
-    out_dir: Path | None = None,
-    config: MusicnnGRUTrainConfig | None = None,
-) -> Path:
-    """Train run `name` (a row of `mgc.runs.table` of the family `musicnn-gru`) on `split` of the GTZAN folder
-    `data`, from the clips that have audio; returns its run folder. The GRU is small: it trains on the CPU whatever
-    `device`."""
-    job = Job(name, split, data, epochs, "cpu", out_dir)
+def train_musicnn_gru(name: str, split: str, config: MusicnnGRUTrainConfig | None = None, **job) -> Path:
+    """Train run `name` (a row of `mgc.runs.table` of the family `musicnn-gru`) on `split`, from the clips that
+    have audio; returns its run folder. `job`: data, epochs, device, out_dir (`mgc.train.loop.Job`). The GRU is
+    small: it trains on the CPU whatever `device`."""
+    job = Job(name, split, **{**job, "device": "cpu"})
     family = row(name).family
     config = job.config(config or MusicnnGRUTrainConfig())
-    dataset = GTZAN(data)
+    dataset = GTZAN(job.data)
     parts = dataset.split(split)
     out_dir = job.folder()
     print(
@@ -285,12 +277,10 @@ def train_musicnn_gru(
 
     candidates = []
     for hidden, dropout, weight_decay in config.candidates:
-        model_config = {
-            "musicnn": PASS_MODEL,
-            "musicnn_digest": weights_file_digest(PASS_MODEL),
-            "hidden": hidden,
-            "dropout": dropout,
-        }
+        # The config's fields by keyword: the pretrained network's weights, their digest, the GRU's size.
+        model_config = dict(
+            musicnn=PASS_MODEL, musicnn_digest=weights_file_digest(PASS_MODEL), hidden=hidden, dropout=dropout
+        )
         with _threads(1):  # steps this small wait on a second thread more than they gain from it (2 shared cores)
             fitted = fit(SequenceRecipe(family, model_config, train, valid, config, weight_decay), seed=config.seed)
         best = fitted.best
