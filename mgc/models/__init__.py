@@ -54,7 +54,7 @@ FAMILIES: dict[str, Family] = {
         Family("lstm", LSTM, PICTURE, "pictures"),
         Family("mlp", MLP, FEATURES, "tabular"),
         Family("logreg", SoftmaxRegression, FEATURES, "tabular"),
-        Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid", reads_run=True),
+        Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid", defaults=(("picture_model", "cnn"),), reads_run=True),
         Family("musicnn", MusicnnHead, MUSICNN_INPUT, "audio"),
         Family("crnn-seed", CRNN, SEED_INPUT, "audio-network", defaults=(("bands", 96),)),
         Family("musicnn-gru", MusicnnGRU, MUSICNN_PASS, "audio-sequence"),

@@ -32,8 +32,8 @@ from .modules import FeatureStandardisation, dense_stack
 
 @dataclass
 class HybridConfig:
-    picture_model: str = "cnn"
-    """The run (of the same split) whose embedding the head reads."""
+    picture_model: str = ""
+    """The run (of the same split) whose embedding the head reads (the family's default: `mgc.models.FAMILIES`)."""
     picture_digest: str = ""
     """`mgc.runs.checkpoints.weights_digest` of that run's weights when the head was trained."""
     embedding_size: int = 256

@@ -39,7 +39,8 @@ class Row:
     overrides: tuple[tuple[str, object], ...] = ()
     """Model config values on top of the family's defaults (an MLP variant's widths)."""
     training: tuple[tuple[str, object], ...] = ()
-    """Training-recipe values on top of the family's recipe (an MLP variant's optimiser and learning rate)."""
+    """Training-recipe values on top of the family's recipe (an MLP variant's optimiser and learning rate; the
+    hybrid's picture runs)."""
     rule: str | None = None
     """An ensemble's rule (`mgc.runs.ensembles.combine`); None for a single model."""
     zoo: bool = False
@@ -130,6 +131,7 @@ RUNS: tuple[Row, ...] = (
         "hybrid",
         "hybrid",
         "Combines the CRNN's summary of the spectrogram with the 57 numbers that sum up the clip.",
+        training=(("picture_models", ("cnn", "crnn")),),  # the picture runs whose embeddings it tries, in order
         zoo=True,
         candidate=True,
     ),

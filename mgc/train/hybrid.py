@@ -31,15 +31,19 @@ from ..frontends import PICTURE, PICTURE_AND_FEATURES
 from ..models import parameter_count
 from ..runs.checkpoints import load_picture_model, run_digest, trained_models
 from ..runs.outputs import window_outputs
+from ..runs.table import RUNS, Row, reads_run
 from .heads import Candidate, Embedded, HeadRecipe, best_head, train_heads
 from .loop import Job
+
+HYBRID: Row = next(r for r in RUNS if r.family is not None and reads_run(r.family))
+"""The hybrid's row of `mgc.runs.table`: the run whose family reads another run's embedding."""
 
 
 @dataclass
 class HybridTrainConfig:
     """The candidates (picture runs × remedies) and the head's recipe: Adam, batch 64, early stopping."""
 
-    picture_models: tuple[str, ...] = ("cnn", "crnn")
+    picture_models: tuple[str, ...] = dict(HYBRID.training)["picture_models"]  # the row's, in order
     remedies: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.5, 0.0), (0.8, 0.0), (0.2, 2.0))
     """(embedding_dropout, embedding_noise) pairs: none, dropout 0.5, dropout 0.8, noise σ 2 (in
     standard deviations of the train embeddings) with dropout 0.2."""
@@ -71,7 +75,7 @@ def embedded_windows(
 def train_hybrid(split: str, config: HybridTrainConfig | None = None, **job) -> Path:
     """Train the hybrid on `split` over the picture runs trained on that split; returns its run folder. `job`: data,
     epochs, device, out_dir (`mgc.train.loop.Job`; default folder `checkpoints/hybrid/<split>`)."""
-    job = Job("hybrid", split, **job)
+    job = Job(HYBRID.name, split, **job)
     config = job.config(config or HybridTrainConfig())
     trained = set(trained_models(split))
     picture_models = [m for m in config.picture_models if m in trained]
@@ -106,7 +110,7 @@ def train_hybrid(split: str, config: HybridTrainConfig | None = None, **job) -> 
             [
                 Candidate(
                     HeadRecipe(
-                        "hybrid",
+                        HYBRID.family,
                         {
                             "picture_model": picture_model,
                             "picture_digest": run_digest(picture_model, split),
@@ -136,7 +140,7 @@ def train_hybrid(split: str, config: HybridTrainConfig | None = None, **job) -> 
 
     chosen = best_head(candidates)
     return job.save(
-        "hybrid",
+        HYBRID.family,
         chosen.fitted,
         asdict(config),
         device=job.device,
