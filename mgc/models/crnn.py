@@ -31,7 +31,8 @@ from torch import nn
 from ..frontends.picture import N_MELS
 from .modules import PictureNormalisation, conv_stack, mean_max_over_time
 
-RECURRENT_CELLS = {"gru": nn.GRU, "lstm": nn.LSTM}
+RECURRENT_CELLS = {cell.__name__.lower(): cell for cell in (nn.GRU, nn.LSTM)}
+"""A config's `cell` → its torch layer, named as torch names it ("gru", "lstm")."""
 
 
 @dataclass

@@ -27,6 +27,7 @@ from ..data.audio import load_audio
 from ..data.gtzan import GTZAN, labels_of
 from ..frontends import MUSICNN_INPUT
 from ..models.musicnn import load_musicnn, weights_file_digest
+from ..runs.table import RUNS, Row
 from .common import audio_counts, refuse_unheard_genres, tracks_with_audio
 from .heads import Candidate, Embedded, HeadRecipe, best_head, train_heads
 from .loop import Job
@@ -85,11 +86,15 @@ def embedded_patches(
     return found, Embedded(np.concatenate(embeddings), np.concatenate(track_index), labels_of(found))
 
 
+HEAD: Row = next(r for r in RUNS if r.frontend is MUSICNN_INPUT)
+"""The musicnn head's row of `mgc.runs.table`: the run that reads musicnn's input patches."""
+
+
 def train_musicnn_head(split: str, config: MusicnnHeadTrainConfig | None = None, **job) -> Path:
     """Train the musicnn head on `split`, from the clips that have audio; returns its run folder. `job`: data, epochs,
     out_dir (`mgc.train.loop.Job`; default folder `checkpoints/musicnn/<split>`). The head is tiny: it trains on the
     CPU whatever `device`."""
-    job = Job("musicnn", split, **job)
+    job = Job(HEAD.name, split, **job)
     config = job.config(config or MusicnnHeadTrainConfig())
     dataset = GTZAN(job.data)
     parts = dataset.split(split)
@@ -118,14 +123,14 @@ def train_musicnn_head(split: str, config: MusicnnHeadTrainConfig | None = None,
     candidates = train_heads(
         Candidate(
             HeadRecipe(
-                "musicnn",
-                {
-                    "musicnn": config.musicnn,
-                    "musicnn_digest": weights_file_digest(config.musicnn),
-                    "embedding_size": patches["train"].embeddings.shape[1],
-                    "hidden": hidden,
-                    "dropout": dropout,
-                },
+                HEAD.family,
+                dict(  # the config's fields by keyword: the pretrained network's weights, their digest, the head
+                    musicnn=config.musicnn,
+                    musicnn_digest=weights_file_digest(config.musicnn),
+                    embedding_size=patches["train"].embeddings.shape[1],
+                    hidden=hidden,
+                    dropout=dropout,
+                ),
                 patches["train"],
                 patches["valid"],
                 config,
@@ -139,7 +144,7 @@ def train_musicnn_head(split: str, config: MusicnnHeadTrainConfig | None = None,
     chosen = best_head(candidates)
     seconds = time.perf_counter() - started
     return job.save(
-        "musicnn",
+        HEAD.family,
         chosen.fitted,
         {**asdict(config), "chosen": {k: chosen.facts[k] for k in ("hidden", "dropout", "weight_decay")}},
         device="cpu",
