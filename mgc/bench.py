@@ -122,10 +122,13 @@ def latency(mp3: bytes, runs: int, warmup: int) -> dict[str, dict]:
     }
 
 
-def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn", feature_model: str = "mlp") -> dict[str, dict]:
+def stages(
+    mp3: bytes, runs: int, warmup: int, model: str | None = None, feature_model: str | None = None
+) -> dict[str, dict]:
     """Where `classify` spends its time: decode, the not-music gate (which every model's answer goes through),
-    the mel picture and a picture model on it, the 57 features (and, inside them, the HPSS's median filters)
-    and a feature model on them."""
+    the mel picture and a picture model on it (`model`; None: the table's first picture run), the 57 features (and,
+    inside them, the HPSS's median filters) and a feature model on them (`feature_model`; None: the table's first
+    feature run)."""
     import torch
 
     from .data.audio import load_audio
@@ -135,7 +138,10 @@ def stages(mp3: bytes, runs: int, warmup: int, model: str = "crnn", feature_mode
     from .gate import check
     from .runs import load_model
     from .runs.outputs import window_outputs
+    from .runs.table import RUNS
 
+    model = model or next(r.name for r in RUNS if r.frontend is PICTURE)
+    feature_model = feature_model or next(r.name for r in RUNS if r.frontend is FEATURES)
     audio = load_audio(mp3)
     picture = render_audio(audio.samples)
     features = extract_features(audio.samples)
@@ -234,9 +240,13 @@ def _run_child(command: list[str], **kwargs) -> tuple[float, float, int, str]:
         return wall, usage.ru_maxrss / 1024, process.returncode, stderr.read().decode(errors="replace")[-2000:]
 
 
-def throughput(folder: Path | None = None, model: str = "crnn") -> dict:
-    """`python -m mgc predict FOLDER` in a child process: clips per second and peak memory."""
+def throughput(folder: Path | None = None, model: str | None = None) -> dict:
+    """`python -m mgc predict FOLDER --model MODEL` in a child process (None: the default run for uploads): clips per
+    second and peak memory."""
+    from .runs.table import default_run
     from .serve import audio_files
+
+    model = model or default_run("uploads")
 
     folder = folder or (default_data_dir() / "genres_original" if default_data_dir() else None)
     files = audio_files(folder) if folder and folder.is_dir() else []
@@ -397,11 +407,11 @@ def report(results: dict) -> None:
             "Where classify's time goes (ms, median)",
             [{"stage": s, "median": t["median_ms"]} for s, t in results.get("stages", {}).items()],
         )
-    if "musicnn" in results:
+    if MUSICNN_PART in results:
         print_table(
             "musicnn on a 30-s clip (ms; median and 90th percentile): naive port / mgc = "
-            f"{results['musicnn']['network, mgc']['naive_ratio']:.1f}×",
-            [{"stage": s, "median": t["median_ms"], "p90": t["p90_ms"]} for s, t in results["musicnn"].items()],
+            f"{results[MUSICNN_PART]['network, mgc']['naive_ratio']:.1f}×",
+            [{"stage": s, "median": t["median_ms"], "p90": t["p90_ms"]} for s, t in results[MUSICNN_PART].items()],
         )
     if "throughput" in results:
         print_table("python -m mgc predict DIR", [results["throughput"]])
@@ -447,7 +457,9 @@ def machine() -> str:
     )
 
 
-PARTS = ("latency", "musicnn", "throughput", "training")
+MUSICNN_PART = "musicnn"
+"""The part that times the pretrained musicnn network itself (the network, not the run of that name)."""
+PARTS = ("latency", MUSICNN_PART, "throughput", "training")
 """What `python -m mgc bench` measures; `--parts` chooses among them."""
 MOVED = {
     "app": "python -m benchmarks.app --parts app",
@@ -475,8 +487,8 @@ def run(parts: list[str], runs: int = 20, warmup: int = 3, out: Path | None = No
         mp3 = download_mp3(music_clips(1)[0][1])
         results["latency"] = latency(mp3, runs, warmup)
         results["stages"] = stages(mp3, runs, warmup)
-    if "musicnn" in parts:
-        results["musicnn"] = musicnn(download_mp3(music_clips(1)[0][1]), runs, warmup)
+    if MUSICNN_PART in parts:
+        results[MUSICNN_PART] = musicnn(download_mp3(music_clips(1)[0][1]), runs, warmup)
     if "throughput" in parts:
         results["throughput"] = throughput()
     if "training" in parts:

@@ -91,7 +91,9 @@ def measure_set(items: list[Item], progress: bool = True, cache: Path | None = N
     return pd.DataFrame(rows)
 
 
-FEATURES = ("musicnn + measurements", "musicnn", "measurements")
+EMBEDDINGS_ONLY = "musicnn"
+"""The features choice that weighs the pretrained musicnn network's patch embeddings alone (the network, not a run)."""
+FEATURES = ("musicnn + measurements", EMBEDDINGS_ONLY, "measurements")
 """What a gate may weigh: musicnn's patch embeddings, the measurements (`NAMES`), or both."""
 
 
@@ -128,7 +130,7 @@ def fit_gate(
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
     measured = (x - mean) / scale
     measured = expanded(measured) if pairs else measured
-    if features == "musicnn":
+    if features == EMBEDDINGS_ONLY:
         measured = np.zeros_like(measured)
     labels = fit.kind.map(CLASSES.index).to_numpy()
     per_class = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
@@ -148,7 +150,7 @@ def fit_gate(
     model = LogisticRegression(C=regularisation, max_iter=5000)
     model.fit(design, labels[rows], sample_weight=weights)
     coefficients = model.coef_.copy()
-    if features == "musicnn":
+    if features == EMBEDDINGS_ONLY:
         coefficients[:, : measured.shape[1]] = 0.0
     least_change = 0.5 * float(fit[fit.kind == "music"].spectral_change.min())
     gate = Gate(mean, scale, coefficients, model.intercept_, 0.5, emb_mean, emb_scale, pairs, least_change)
