@@ -10,12 +10,12 @@ import pandas as pd
 from ..runs.checkpoints import available_runs, checkpoints_root
 from ..runs.run import locate
 from ..runs.table import RUNS
-from .metrics import same_tracks_comparison
+from .metrics import same_tracks_comparison, wilson_interval
 
 
 def results_table(root: Path | None = None) -> pd.DataFrame:
-    """One row per model: test accuracy, macro-F1 and macro ROC-AUC on each split, size and speed. Models come in
-    the order of `mgc.runs.table` (a run the table does not name last, by name)."""
+    """One row per model: test accuracy with its Wilson 95 % interval, macro-F1 and macro ROC-AUC on each split,
+    size and speed. Models come in the order of `mgc.runs.table` (a run the table does not name last, by name)."""
     root = Path(root or checkpoints_root())
     order = {r.name: place for place, r in enumerate(RUNS)}
     rows: dict[str, dict] = {}
@@ -23,6 +23,8 @@ def results_table(root: Path | None = None) -> pd.DataFrame:
         metrics = locate(model, split, root).metrics()
         row = rows.setdefault(model, {"model": model})
         row[f"{split} accuracy"] = metrics["accuracy"]
+        low, high = wilson_interval(round(metrics["accuracy"] * metrics["test_tracks"]), metrics["test_tracks"])
+        row[f"{split} 95 % interval"] = f"{100 * low:.0f}–{100 * high:.0f} %"
         row[f"{split} macro-F1"] = metrics["macro_f1"]
         row[f"{split} macro AUC"] = metrics["macro_roc_auc"]
         row[f"{split} test tracks"] = metrics["test_tracks"]
@@ -32,7 +34,7 @@ def results_table(root: Path | None = None) -> pd.DataFrame:
     table = pd.DataFrame(list(rows.values()))
     order = ["model"] + [
         f"{split} {what}"
-        for what in ("accuracy", "macro-F1", "macro AUC", "test tracks")
+        for what in ("accuracy", "95 % interval", "macro-F1", "macro AUC", "test tracks")
         for split in ("random", "filtered")
     ]
     order += ["parameters", "random train s", "filtered train s", "ms per clip"]
