@@ -571,7 +571,8 @@ def test_dataset_page_explains_its_absence_and_shows_only_the_committed_runs_tes
     assert any("not available on this server" in i.value for i in app.info)
     drawn = plotly_charts(app)
     assert set(drawn) == {"tested"}
-    tested = {trace["name"]: sum(trace["y"]) for trace in drawn["tested"]["data"]}
+    # horizontal bars: the counts are on the x axis
+    tested = {trace["name"]: sum(trace["x"]) for trace in drawn["tested"]["data"]}
     for split, label in SPLIT_LABELS.items():
         if ("crnn", split) in available_runs():
             tracks = len(pd.read_csv(mgc.runs.run_dir("crnn", split) / "predictions.csv"))

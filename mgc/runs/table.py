@@ -83,7 +83,7 @@ RUNS: tuple[Row, ...] = (
         "crnn",
         "crnn",
         "Looks at a picture of the sound (a spectrogram) and follows it through time with a memory layer "
-        "(a CRNN). The app's default.",
+        "(a CRNN). The library's default, and the model of Evaluation and Model comparison.",
         zoo=True,
         candidate=True,
         picker=1,
