@@ -62,6 +62,11 @@ def test_windows_cover_the_whole_picture():
 def test_tiny_training_run_lowers_the_loss_and_writes_a_loadable_checkpoint(
     family, precision, synthetic_data, tmp_path, monkeypatch
 ):
+    if precision == "bf16" and not native_bf16("cpu"):
+        # Training picks bf16 only where the CPU computes it natively (training_precision("auto")); emulated, oneDNN
+        # has no bf16 LSTM primitive on some CPUs (an AMD EPYC without AVX-512 BF16 raised "could not create a
+        # primitive descriptor"), so this case is for the CPUs that would train in it.
+        pytest.skip("this CPU does not compute bfloat16 natively, so training never uses it here")
     monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
     config = TrainConfig(
         epochs=12,
