@@ -227,10 +227,22 @@ async def _sessions(url: str, files: list[Path]) -> list[dict]:
             await browser.close()
 
 
+def page_default_model(split: str = "random") -> str:
+    """The run Classify answers uploads, examples and recordings with: the measured rule the page applies
+    (`mgc.evaluate.robustness.classify_default`) to the shipped runs' robustness records."""
+    from mgc.evaluate import robustness
+    from mgc.runs.checkpoints import available_runs
+
+    records = {run: record for run in available_runs() if (record := robustness.load(*run)) is not None}
+    return robustness.classify_default(records, split).model
+
+
 def concurrent_sessions(url: str, pid: int, files: list[Path]) -> dict:
     """One browser session per file, all at once, each uploading its file on Classify; every answer is
-    checked against `mgc.classify` of the same bytes (the CRNN of the random split, the page's default)."""
+    checked against `mgc.classify` of the same bytes with the page's default model (`page_default_model`)."""
     from mgc.serve import classify
+
+    model = page_default_model()
 
     before = rss_mb(pid)
     started = time.perf_counter()
@@ -238,7 +250,7 @@ def concurrent_sessions(url: str, pid: int, files: list[Path]) -> dict:
     wall = time.perf_counter() - started
     results = []
     for file, answer in zip(files, answers):
-        expected = classify(file.read_bytes())
+        expected = classify(file.read_bytes(), model=model)
         if isinstance(answer, BaseException):
             results.append({"file": file.name, "error": f"{type(answer).__name__}: {answer}", "matches": False})
             continue

@@ -243,7 +243,7 @@ def test_streamlits_recorder_keeps_the_music(server, browser_page, microphone, s
     processing off (the fake microphone runs at 44.1 kHz)."""
     url, _ = server
     page = browser_page
-    expected = mgc.classify(microphone).genre
+    expected = mgc.classify(microphone, model=bench.page_default_model()).genre
     page.goto(f"{url}/classify")
     page.get_by_test_id("stRadio").get_by_text("Record", exact=True).click()
     page.get_by_test_id("stAudioInput").wait_for()
@@ -256,7 +256,9 @@ def test_streamlits_recorder_keeps_the_music(server, browser_page, microphone, s
     played, _ = soundfile.read(microphone, dtype="float32")
     assert follows(played_take(page, url), played) > 0.95
     suggested = better_for_recordings(
-        {run: record for run in available_runs() if (record := robustness.load(*run))}, "crnn", "random"
+        {run: record for run in available_runs() if (record := robustness.load(*run))},
+        bench.page_default_model(),
+        "random",
     )
     if suggested is not None:  # the shipped runs' robustness.json name a run that hears a classroom better
         hint = page.get_by_text("Playing music to the microphone through a speaker?")
@@ -280,7 +282,7 @@ def test_the_other_recorder_keeps_the_music_too(server, browser_page, microphone
     the sound as it is: now its take follows the clip like Streamlit's recorder's and gives the file's genre."""
     url, _ = server
     page = browser_page
-    expected = mgc.classify(microphone).genre
+    expected = mgc.classify(microphone, model=bench.page_default_model()).genre
     page.goto(f"{url}/classify")  # a fresh session
     page.get_by_test_id("stRadio").get_by_text("Record", exact=True).click()
     page.get_by_text("Another recorder").wait_for()
@@ -529,7 +531,7 @@ def test_without_the_dataset_an_example_click_classifies_and_a_link_restores_the
         assert not problems_on(page, "Classify"), problems_on(page, "Classify")
         assert page.get_by_text("Musopen. Public domain.").count() >= 1
         assert page.get_by_text("GTZAN clips").count() == 0, "no dataset clips are offered on the hosted page"
-        assert "example=brahms" in page.url and "model=crnn" in page.url
+        assert "example=brahms" in page.url and f"model={bench.page_default_model()}" in page.url
 
         # The address, opened afresh (a shared link, a reload), shows the same view.
         if ("mlp", "filtered") in available_runs():
