@@ -289,7 +289,8 @@ def show_result(given: Given, model: str, split: str, recorded: bool = False) ->
     if given.about:
         st.caption(given.about)
     answer = st.container(key="answer")  # scrolled into view once per new answer (keep_in_view, below)
-    genre_column, confidence_column, time_column = answer.columns(3)
+    # the genre's column is the widest: "classical or country" (not sure) was cut in a third of 1024 px
+    genre_column, confidence_column, time_column = answer.columns([3, 1, 1])
     if prediction.verdict == "unsure":
         genre_column.metric(
             "Not sure", f"{prediction.genre} or {prediction.runner_up}", help=words.GLOSSARY["not sure"]
