@@ -550,11 +550,6 @@ def test_without_the_dataset_an_example_click_classifies_and_a_link_restores_the
         page.context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known miss (issue 31 item 7): app.py's click handler does not close the phone's sidebar in Chromium "
-    "here — the sidebar stays open after a page is chosen; strict, so a fix makes this test pass and the mark go",
-)
 def test_on_a_phone_the_sidebar_closes_once_a_page_is_chosen(server, chromium, screenshots):
     """Open, the sidebar covers 82 % of a phone's screen: choosing a page in it closes it."""
     url, _ = server
@@ -569,7 +564,9 @@ def test_on_a_phone_the_sidebar_closes_once_a_page_is_chosen(server, chromium, s
         page.get_by_test_id("stSidebarNav").get_by_text("Evaluation", exact=True).click()
         page.get_by_role("heading", name="Evaluation").first.wait_for()
         page.wait_for_function(
-            "document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'", timeout=5000
+            # 20 s: the new page is drawn first, and on a loaded machine that alone took more than 5 s
+            "document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'",
+            timeout=20_000,
         )
         page.screenshot(path=screenshots / "390x844-sidebar-closed-after-choosing-a-page.png")
     finally:
