@@ -19,7 +19,6 @@ of the library itself is `python -m mgc bench`.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -41,7 +40,7 @@ from benchmarks.harness import (
     session_files,
     settle,
 )
-from mgc.bench import machine, print_table
+from mgc.bench import machine, print_table, write_results
 
 PARTS = ("app", "load", "models")
 
@@ -288,10 +287,7 @@ def run(parts: list[str], sessions: int = 8, load_sessions: int = 24, out: Path 
     if "models" in parts:
         results["models"] = every_model()
     report(results)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2, default=float) + "\n")
-        print(f"\nwrote {out}")
+    write_results(results, out)
     return results
 
 

@@ -13,12 +13,11 @@ ran each model on its own). Run from the repository root; nothing here is a test
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
-from mgc.bench import download_mp3, latency, machine, music_clips, print_table, timings
+from mgc.bench import download_mp3, latency, machine, music_clips, print_table, timings, write_results
 from tests.reference.seed_style import seed_style_classify
 
 
@@ -62,10 +61,7 @@ def run(runs: int = 20, warmup: int = 3, out: Path | None = None) -> dict:
             for model, timing in results["latency"].items()
         ],
     )
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=2, default=float) + "\n")
-        print(f"\nwrote {out}")
+    write_results(results, out)
     return results
 
 

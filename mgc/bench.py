@@ -495,8 +495,13 @@ def run(parts: list[str], runs: int = 20, warmup: int = 3, out: Path | None = No
         results["training"] = training_steps(runs, warmup)
         results["zoo_training"] = zoo_training_estimate(results["training"])
     report(results)
+    write_results(results, out)
+    return results
+
+
+def write_results(results: dict, out: Path | None) -> None:
+    """The figures as JSON in `out` (its folder made), said in one line; nothing when `out` is None."""
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2, default=float) + "\n")
         print(f"\nwrote {out}")
-    return results
