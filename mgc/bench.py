@@ -43,6 +43,7 @@ import numpy as np
 
 from .data.gtzan import REPO_ROOT, default_data_dir
 from .errors import MgcError
+from .models import PRETRAINED
 
 SAMPLE_RATE = 22050
 
@@ -457,7 +458,7 @@ def machine() -> str:
     )
 
 
-MUSICNN_PART = "musicnn"
+MUSICNN_PART = PRETRAINED
 """The part that times the pretrained musicnn network itself (the network, not the run of that name)."""
 PARTS = ("latency", MUSICNN_PART, "throughput", "training")
 """What `python -m mgc bench` measures; `--parts` chooses among them."""

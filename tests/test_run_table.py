@@ -94,9 +94,7 @@ ALLOWED = {Path("mgc/runs/table.py"), Path("mgc/models/__init__.py")}
 """The table, and the family registry (a family is named where its network class is)."""
 REMAINING = {
     # Owned by others, moved to the table by them (issue 27): each count may only go down.
-    "mgc/bench.py": 1,  # MUSICNN_PART: the part timing the pretrained musicnn (a network, also a run's name)
     "mgc/charts.py": 5,  # RECURRENT_LAYERS, per picture run
-    "mgc/gate/fit.py": 1,  # EMBEDDINGS_ONLY: the pretrained musicnn's embedding as the gate's feature (a network)
     "mgc/train/__init__.py": 1,  # the trainer "hybrid" (`Family.trainer`), not a run
 }
 """Files that still write a run's name, and how many times: a new one, or one more, fails the test."""

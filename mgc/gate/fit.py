@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..frontends.musicnn_input import PATCH_SECONDS
+from ..models import PRETRAINED
 from ..runs.checkpoints import checkpoints_root, read_json, write_json
 from . import CLASSES, GATE_FILE, Gate, expanded, gate_file, load_gate, transformed
 from .embedding import patch_embeddings
@@ -91,7 +92,7 @@ def measure_set(items: list[Item], progress: bool = True, cache: Path | None = N
     return pd.DataFrame(rows)
 
 
-EMBEDDINGS_ONLY = "musicnn"
+EMBEDDINGS_ONLY = PRETRAINED
 """The features choice that weighs the pretrained musicnn network's patch embeddings alone (the network, not a run)."""
 FEATURES = ("musicnn + measurements", EMBEDDINGS_ONLY, "measurements")
 """What a gate may weigh: musicnn's patch embeddings, the measurements (`NAMES`), or both."""

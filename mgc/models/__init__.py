@@ -62,6 +62,12 @@ FAMILIES: dict[str, Family] = {
 }
 
 
+PRETRAINED = "musicnn"
+"""The pretrained network's name (Pons & Serra's tagger, `mgc.models.musicnn`), which the musicnn head's family
+shares: what is named after the network itself — bench's part that times it, the gate's embedding feature — reads it
+here."""
+
+
 def family(name: str) -> Family:
     """The registered family `name`; KeyError naming the known ones otherwise."""
     if name not in FAMILIES:
