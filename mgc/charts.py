@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from .data.gtzan import GENRES, genre_of
 from .frontends.picture import COLUMN_SECONDS
+from .runs.table import RECURRENT_LAYERS
 
 GENRE_COLOURS: dict[str, str] = {
     "blues": "#2D00FF",
@@ -570,8 +571,9 @@ def f1_radar_figure(metrics: dict[str, dict], highlight: str | None = None) -> g
     return _styled(figure, "F1 per genre", height=520, margin=dict(l=70, r=70, t=70, b=10))
 
 
-RECURRENT_LAYERS = {"cnn": "none (CNN)", "cnn-lstm": "LSTM (CNN-LSTM)", "crnn": "GRU (CNN-GRU, the CRNN)"}
-"""The runs that differ in their recurrent layer alone: the CNN's conv blocks, then nothing, LSTMs or GRUs."""
+RECURRENT_BASELINE = next(iter(RECURRENT_LAYERS))
+"""Of the runs that differ in their recurrent layer alone (`RECURRENT_LAYERS`, from the run table), the one without
+(the CNN), which the others are compared with."""
 
 
 def recurrent_layer_table(predictions: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
@@ -582,7 +584,7 @@ def recurrent_layer_table(predictions: dict[tuple[str, str], pd.DataFrame]) -> p
 
     rows = []
     for split in ("random", "filtered"):
-        base = predictions.get(("cnn", split))
+        base = predictions.get((RECURRENT_BASELINE, split))
         base_correct = None if base is None else (base["genre"] == base["predicted"]).to_numpy()
         for model, layer in RECURRENT_LAYERS.items():
             table = predictions.get((model, split))
@@ -592,7 +594,7 @@ def recurrent_layer_table(predictions: dict[tuple[str, str], pd.DataFrame]) -> p
             low, high = wilson_interval(int(correct.sum()), len(correct))
             row = {"split": SPLIT_LABELS[split], "recurrent layer": layer, "model": model, "tracks": len(correct),
                    "accuracy": correct.mean(), "95 % interval": f"{low:.0%}–{high:.0%}"}  # fmt: skip
-            if model == "cnn":  # the baseline itself: nothing to compare (a dash, not "None", in the table)
+            if model == RECURRENT_BASELINE:  # nothing to compare with itself (a dash, not "None", in the table)
                 row.update({"vs CNN": np.nan, "right only here / only CNN": "—", "McNemar p": np.nan})
             elif base is not None and list(base["track"]) == list(table["track"]):
                 test = mcnemar(correct, base_correct)

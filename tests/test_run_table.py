@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 def test_every_consumer_knows_every_row(monkeypatch):
     import app_pages.picker  # noqa: F401  (the picker reads the table through words and is_ensemble_name)
     import mgc.train
-    from mgc import cli
+    from mgc import charts, cli
     from mgc.explain import words
     from mgc.models import FAMILIES
     from mgc.runs import ensembles
@@ -41,6 +41,9 @@ def test_every_consumer_knows_every_row(monkeypatch):
         assert table.is_ensemble_name(r.name) == r.is_ensemble == (r.name in ensembles.ENSEMBLES), r.name
         assert (r.name in ensembles.DEFAULT_MEMBERS) == r.candidate, r.name
         assert (r.name in cli.ZOO) == r.zoo, r.name
+        assert charts.RECURRENT_LAYERS.get(r.name, "") == r.recurrent_layer and bool(r.recurrent_layer) == bool(
+            r.recurrent_place
+        ), r.name
         if r.picker:  # a place in the short picker: the row, or (a shared place) the best of its rows
             sharing = [other.name for other in RUNS if other.picker == r.picker]
             assert set(sharing) & set(shown_first), r.name
@@ -92,12 +95,6 @@ def test_an_unknown_run_is_refused_by_train_naming_the_known_ones():
 
 ALLOWED = {Path("mgc/runs/table.py"), Path("mgc/models/__init__.py")}
 """The table, and the family registry (a family is named where its network class is)."""
-REMAINING = {
-    # Owned by others, moved to the table by them (issue 27): each count may only go down.
-    "mgc/charts.py": 5,  # RECURRENT_LAYERS, per picture run
-    "mgc/train/__init__.py": 1,  # the trainer "hybrid" (`Family.trainer`), not a run
-}
-"""Files that still write a run's name, and how many times: a new one, or one more, fails the test."""
 
 
 def run_name_literals(source: str, names) -> list[tuple[int, str]]:
@@ -144,7 +141,7 @@ def test_no_run_is_named_outside_the_table_and_the_family_registry():
         if relative in ALLOWED:
             continue
         hits = run_name_literals(path.read_text(encoding="utf-8"), names)
-        if len(hits) > REMAINING.get(str(relative), 0):
+        if hits:
             found[str(relative)] = hits
     assert not found, (
         "a run's name written as a string (read it from mgc.runs.table: row(), names(), default_run(), "

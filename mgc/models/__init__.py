@@ -35,9 +35,10 @@ class Family:
     network: type[nn.Module]
     frontend: FrontEnd
     trainer: str
-    """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular", "hybrid", "audio" (a head on
-    a frozen pretrained network, from audio), "audio-network" (a whole network on its front end's input of audio) or
-    "audio-sequence" (a GRU over a frozen pretrained network's patch embeddings of audio: `musicnn-gru`)."""
+    """Which of `mgc.train.TRAINERS` trains it: "pictures", "tabular", "run-embedding" (a head on another trained
+    run's embedding and the features: the hybrid), "audio" (a head on a frozen pretrained network, from audio),
+    "audio-network" (a whole network on its front end's input of audio) or "audio-sequence" (a GRU over a frozen
+    pretrained network's patch embeddings of audio: `musicnn-gru`)."""
     defaults: tuple[tuple[str, object], ...] = ()
     """Config values that make this family out of a shared network class (the CNN-LSTM is the CRNN with LSTMs)."""
     reads_run: bool = False
@@ -54,7 +55,14 @@ FAMILIES: dict[str, Family] = {
         Family("lstm", LSTM, PICTURE, "pictures"),
         Family("mlp", MLP, FEATURES, "tabular"),
         Family("logreg", SoftmaxRegression, FEATURES, "tabular"),
-        Family("hybrid", Hybrid, PICTURE_AND_FEATURES, "hybrid", defaults=(("picture_model", "cnn"),), reads_run=True),
+        Family(
+            "hybrid",
+            Hybrid,
+            PICTURE_AND_FEATURES,
+            "run-embedding",
+            defaults=(("picture_model", "cnn"),),
+            reads_run=True,
+        ),
         Family("musicnn", MusicnnHead, MUSICNN_INPUT, "audio"),
         Family("crnn-seed", CRNN, SEED_INPUT, "audio-network", defaults=(("bands", 96),)),
         Family("musicnn-gru", MusicnnGRU, MUSICNN_PASS, "audio-sequence"),

@@ -10,7 +10,9 @@ people (`description`), what it reads (`frontend`, whose `reads` says it in word
 * `picker` — its place in the app's short picker for a class (0: only under "All models"); the ensembles share
   one place, which the best of them on the split fills;
 * `for_uploads` / `for_recordings` — the run a page or a command uses when none is named, for uploaded files and
-  for microphone recordings.
+  for microphone recordings;
+* `recurrent_layer` / `recurrent_place` — for the runs that differ in their recurrent layer alone, that layer in
+  words and the run's place in Model comparison's table of them (`mgc.charts.recurrent_layer_table`).
 
 The CLI's choices, the ensembles' default members, the words for students, the pickers, the benchmark and the
 results report read this table; a test walks it and checks that each of them knows every row, and another fails
@@ -48,6 +50,11 @@ class Row:
     picker: int = 0
     for_uploads: bool = False
     for_recordings: bool = False
+    recurrent_layer: str = ""
+    """For the runs that differ in their recurrent layer alone (the CNN's conv blocks, then nothing, LSTMs or GRUs):
+    this run's layer in words, as Model comparison's "Recurrent layer" table labels it; "" for the other runs."""
+    recurrent_place: int = 0
+    """Its place in that table (1: the run without one, which the others are compared with; 0: not in it)."""
 
     @property
     def is_ensemble(self) -> bool:
@@ -89,6 +96,8 @@ RUNS: tuple[Row, ...] = (
         picker=1,
         for_uploads=True,
         for_recordings=True,
+        recurrent_layer="GRU (CNN-GRU, the CRNN)",
+        recurrent_place=3,
     ),
     Row(
         "cnn-lstm",
@@ -96,6 +105,8 @@ RUNS: tuple[Row, ...] = (
         "The CRNN with a different memory layer (LSTM cells instead of GRU cells).",
         zoo=True,
         candidate=True,
+        recurrent_layer="LSTM (CNN-LSTM)",
+        recurrent_place=2,
     ),
     Row(
         "cnn",
@@ -104,6 +115,8 @@ RUNS: tuple[Row, ...] = (
         "then averages over time.",
         zoo=True,
         candidate=True,
+        recurrent_layer="none (CNN)",
+        recurrent_place=1,
     ),
     Row(
         "lstm",
@@ -223,3 +236,7 @@ ENSEMBLES: dict[str, str] = {r.name: r.rule for r in RUNS if r.is_ensemble}
 """Ensemble run name → rule."""
 CANDIDATES: tuple[str, ...] = names(candidate=True)
 """The single runs an ensemble takes as members when none are named."""
+RECURRENT_LAYERS: dict[str, str] = {
+    r.name: r.recurrent_layer for r in sorted(RUNS, key=lambda r: r.recurrent_place) if r.recurrent_place
+}
+"""The runs that differ in their recurrent layer alone → that layer in words, in their places (the baseline first)."""

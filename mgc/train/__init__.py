@@ -3,7 +3,7 @@
 Each model family names its recipe (`mgc.models.Family.trainer`); `TRAINERS` maps that name to its
 trainer here. Picture models (`pictures`): random crops of the mel pictures, augmentation, Adam, early
 stopping. Feature models (`tabular`): the tabular seed's MLP recipes and a scikit-learn baseline on the
-57 features. The hybrid (`hybrid`): a head over a trained picture run's embedding and the features. The
+57 features. The hybrid (`run-embedding`): a head over a trained picture run's embedding and the features. The
 musicnn head (`audio`): a head over the pretrained musicnn's embedding of the clips that have audio. A whole
 network from audio (`audio-network`, `crnn-seed`): the CRNN on the seeds' own log-mel of the clips that have audio.
 Ensembles (`ensembles`) are chosen from their members' validation predictions. Every trainer runs the one
@@ -66,7 +66,7 @@ def _train_audio_sequence(name, split, **options) -> Path:
 TRAINERS = {
     "pictures": _train_pictures,
     "tabular": _train_tabular,
-    "hybrid": _train_hybrid,
+    "run-embedding": _train_hybrid,
     "audio": _train_audio,
     "audio-network": _train_audio_network,
     "audio-sequence": _train_audio_sequence,
