@@ -17,7 +17,7 @@ from audio_recorder_streamlit import audio_recorder
 import mgc
 from app_pages.cached import all_robustness, cached_embedding_map, dataset, picture_model, run_label, split_parts
 from app_pages.in_view import keep_in_view
-from app_pages.picker import arrived, from_url, link_note, pick_run, select_model, to_url
+from app_pages.picker import arrived, from_url, in_plain_words, link_note, pick_run, select_model, to_url
 from app_pages.plot import plot
 from app_pages.recorder import ask_for_music
 from mgc import GENRES, charts, explain
@@ -463,7 +463,9 @@ except CheckpointError:  # a damaged robustness.json: the table's default, unmea
     default = classify_default({}, "random")
 run = pick_run("classify", default=default.model)
 if run is not None and run[0] == default.model and default.measured:
-    st.caption(f":material/hearing: {default.reason()}")
+    reason = default.reason()  # the test's name and p-value for experts (All models); the words for a class
+    expert = st.session_state.get("classify_all_models")
+    st.caption(f":material/hearing: {reason if expert else in_plain_words(reason)}")
 gtzan = dataset()
 wanted = from_url("classify", "example", fresh)
 if wanted is not None:

@@ -19,6 +19,13 @@ from mgc.explain.words import GLOSSARY, describe_model, student_models
 from mgc.runs import available_runs, is_ensemble_name
 
 _WRITTEN = "url_written"  # session state: (page, name) → the value this session last put in the address
+_STATISTICS = re.compile(r" \((?:McNemar|Wilson)\b[^)]*\)")
+
+
+def in_plain_words(line: str) -> str:
+    """A line for the student view: without a statistical test's name and figure in brackets ("(McNemar p <
+    0.05)"), which the expert view (*All models*) keeps; the words around it ("beyond chance") say the same."""
+    return _STATISTICS.sub("", line)
 
 
 def arrived(page: str) -> bool:
