@@ -178,6 +178,8 @@ def test_a_highlighted_radar_draws_that_run_in_colour_on_top_and_every_other_gre
     runs = {name: metrics_for(0.7, f1=f) for name, f in (("crnn", 0.6), ("cnn", 0.5), ("mlp", 0.4), ("lstm", 0.3))}
     figure = charts.f1_radar_figure(runs, highlight="mlp")
     assert figure.data[-1].name == "mlp" and figure.data[-1].line.color != charts.OTHERS_GREY
+    # its own colour, strong on a projector (left to plotly's cycle it was a 1.6:1 light green with 16 runs)
+    assert contrast_ratio(figure.data[-1].line.color, "#ffffff") >= 4.5
     others = figure.data[:-1]
     assert all(trace.line.color == charts.OTHERS_GREY for trace in others)
     assert [trace.showlegend for trace in others] == [True, False, False]
