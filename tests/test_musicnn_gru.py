@@ -322,3 +322,43 @@ def test_one_musicnn_pass_feeds_the_model_and_the_gate_and_comes_back_for_the_ta
     again = mgc.classify(audio, model=RUN, split="filtered", musicnn=given)
     assert len(passes) == 1  # the given pass was read, musicnn did not run again
     assert again.probabilities == pytest.approx(prediction.probabilities)
+
+
+def test_the_benchmark_answers_the_gru_from_musicnns_pass_as_classify_does_and_keeps_each_pass_on_disk(
+    trained, synthetic_data, monkeypatch, tmp_path
+):
+    """`python -m mgc robustness` reads a GRU's answer off musicnn's pass of each degraded clip (no picture drawn) and
+    keeps that pass in `$MGC_CACHE`: measured again (a retrained GRU reads the same passes), no condition is rendered
+    and musicnn does not run, except for a clip whose file changed."""
+    import os
+
+    from mgc.data.audio import load_audio
+    from mgc.data.gtzan import GTZAN
+    from mgc.runs.outputs import audio_outputs
+
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(trained))
+    monkeypatch.setenv("MGC_CACHE", str(tmp_path))
+    names = ["quiet", "phone_speaker"]
+    first = robustness.measure([RUN], "filtered", data=synthetic_data, names=names, out=False)[RUN]
+    dataset = GTZAN(synthetic_data)
+    for clip in first["tracks"][:3]:
+        clean = load_audio(dataset.audio[clip])
+        for name in ("clean", *names):
+            samples = conditions.apply(name, clean.samples)
+            whole = audio_outputs(RUN, "filtered", mgc.Audio(samples, SR, len(samples) / SR, SR, 1)).probabilities
+            the_pass = robustness.PassCache().get(dataset.audio[clip], name)
+            np.testing.assert_allclose(robustness.pass_probabilities(RUN, "filtered", the_pass), whole, atol=1e-5)
+            index = first["tracks"].index(clip)
+            assert first["conditions"][name]["answers"][index] == GENRES[int(np.argmax(whole))]
+
+    rendered, passes = [], []
+    apply, from_audio = conditions.apply, MusicnnPassInput.from_audio
+    monkeypatch.setattr(conditions, "apply", lambda name, x: rendered.append(name) or apply(name, x))
+    monkeypatch.setattr(MusicnnPassInput, "from_audio", lambda self, a: passes.append(a) or from_audio(self, a))
+    assert robustness.measure([RUN], "filtered", data=synthetic_data, names=names, out=False)[RUN] == first
+    assert rendered == [] and passes == []
+
+    changed = dataset.audio[first["tracks"][0]]
+    os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
+    robustness.measure([RUN], "filtered", data=synthetic_data, names=names, out=False)
+    assert rendered == ["clean", *names] and len(passes) == 3

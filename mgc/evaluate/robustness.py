@@ -5,11 +5,15 @@ The clips are the test part's tracks with audio in the data folder (here 33 of t
 all 200 for a user with Kaggle's full download), so every figure carries its clip count and a Wilson 95 %
 interval. Each clip is degraded once per condition and its front-end inputs (mel picture, 57 features)
 are computed once; every run of the split then reads the same inputs, so the runs are compared on the
-very same sounds.
+very same sounds. A run that reads musicnn's pass (`mgc.models.musicnn_pass.MUSICNN_PASS`, the GRU with pretrained
+ears) answers from that pass alone, and each degraded clip's pass is kept on disk (`PassCache`): on two shared cores
+degrading a clip 19 ways and running musicnn on each takes most of an hour, and a retrained GRU reads the very same
+passes, so it is measured again in seconds.
 """
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +26,12 @@ from ..data.audio import Audio, load_audio
 from ..data.gtzan import GENRES, GTZAN, genre_of
 from ..errors import CheckpointError, DatasetError
 from ..frontends import InputsOf
+from ..frontends.picture import default_cache_dir
+from ..models import family
+from ..models.musicnn_pass import MUSICNN_PASS, MusicnnPass
 from ..runs.checkpoints import ROBUSTNESS_FILE, TRAINING_FILE, read_json, run_digest, run_dir, write_json
-from ..runs.outputs import audio_outputs
+from ..runs.outputs import audio_outputs, window_outputs
+from ..runs.run import locate
 from ..runs.table import default_run, names
 from .metrics import mcnemar, wilson_interval
 
@@ -64,19 +72,102 @@ def measure(
     if not clips:
         raise DatasetError(f"no track of the {split} split's {part} part has audio in {dataset.root}")
     answers = {model: {name: [] for name in names} for model in models}
+    on_pass = [m for m in models if reads_the_pass(m, split)]
+    others = [m for m in models if m not in on_pass]
+    cache = PassCache()
     for clip in tqdm(clips, desc=f"robustness, {split} split, {part} part", unit="clip"):
-        clean = load_audio(dataset.audio[clip])
+        path = dataset.audio[clip]
+        clean = None
         for name in names:
-            samples = listening.apply(name, clean.samples)
-            inputs = InputsOf(Audio(samples, clean.sample_rate, len(samples) / clean.sample_rate, clean.sample_rate, 1))
+            the_pass = cache.get(path, name) if on_pass else None
+            inputs = None
+            if others or the_pass is None:  # the condition is rendered only for a run that needs the sound
+                clean = clean if clean is not None else load_audio(path)
+                samples = listening.apply(name, clean.samples)
+                audio = Audio(samples, clean.sample_rate, len(samples) / clean.sample_rate, clean.sample_rate, 1)
+                inputs = InputsOf(audio)
+                if the_pass is not None:
+                    inputs.provide(MUSICNN_PASS, the_pass)
+                elif on_pass:
+                    the_pass = inputs(MUSICNN_PASS)
+                    cache.put(path, name, the_pass)
             for model in models:
-                genre = GENRES[int(np.argmax(audio_outputs(model, split, inputs).probabilities))]
-                answers[model][name].append(genre)
+                if model in on_pass:
+                    probabilities = pass_probabilities(model, split, the_pass)
+                else:
+                    probabilities = audio_outputs(model, split, inputs).probabilities
+                answers[model][name].append(GENRES[int(np.argmax(probabilities))])
     records = {model: record(model, split, clips, answers[model]) for model in models}
     if out:
         for model, rec in records.items():
             write_json(run_dir(model, split) / ROBUSTNESS_FILE, merged(load(model, split), rec))
     return records
+
+
+def reads_the_pass(model: str, split: str) -> bool:
+    """Whether run `model` of `split` is a single model whose family reads musicnn's pass (no picture, no features)."""
+    run = locate(model, split)
+    if run.ensemble is not None:
+        return False
+    _, saved = run.load()
+    return family(saved["family"]).frontend is MUSICNN_PASS
+
+
+def pass_probabilities(model: str, split: str, the_pass: MusicnnPass) -> np.ndarray:
+    """Run `model`'s track-level probabilities from musicnn's pass of the audio: the mean over its patches, as
+    `mgc.runs.outputs.audio_outputs` gives them (its calibration's temperature keeps the order of the genres, so the
+    answer is the same and is left out)."""
+    network, _ = locate(model, split).load()
+    probabilities, _ = window_outputs(network, MUSICNN_PASS, the_pass)
+    return probabilities.mean(axis=0)
+
+
+class PassCache:
+    """musicnn's pass of each test clip under each condition, on disk in `$MGC_CACHE/robustness-passes/`. A pass is
+    found again only for the same clip file (name, size, modification time), the same condition code (the source of
+    `mgc.conditions`, the sounds folder's held-out files, pedalboard's and pyroomacoustics' versions) and the same
+    pass (`MUSICNN_PASS.version`: the log-mel and the weights)."""
+
+    def __init__(self, folder: Path | None = None):
+        import inspect
+
+        import pedalboard
+        import pyroomacoustics
+
+        self.folder = Path(folder or default_cache_dir() / "robustness-passes")
+        held_out = listening.real_sounds("held_out")
+        self.recipe = "|".join(
+            (
+                hashlib.sha1(inspect.getsource(listening).encode()).hexdigest(),
+                ",".join(held_out.names) if held_out else "",
+                pedalboard.__version__,
+                pyroomacoustics.__version__,
+                MUSICNN_PASS.version,
+            )
+        )
+
+    def _file(self, path: Path, condition: str) -> Path:
+        stat = Path(path).stat()
+        key = f"{self.recipe}|{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{condition}"
+        return self.folder / f"{Path(path).stem}-{condition}-{hashlib.sha1(key.encode()).hexdigest()[:16]}.npz"
+
+    def get(self, path: Path, condition: str) -> MusicnnPass | None:
+        """The pass of clip `path` under `condition` kept before, or None."""
+        file = self._file(path, condition)
+        if not file.is_file():
+            return None
+        try:
+            with np.load(file) as saved:
+                return MusicnnPass(saved["embedding"], saved["taggram"], tuple(str(t) for t in saved["tags"]))
+        except (OSError, ValueError, KeyError):  # a damaged file is measured again
+            return None
+
+    def put(self, path: Path, condition: str, the_pass: MusicnnPass) -> None:
+        file = self._file(path, condition)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        partial = file.with_suffix(".partial.npz")
+        np.savez(partial, embedding=the_pass.embedding, taggram=the_pass.taggram, tags=np.array(the_pass.tags))
+        partial.replace(file)  # whole or not at all: two measurements may run at once
 
 
 def merged(before: dict | None, new: dict) -> dict:
