@@ -681,6 +681,8 @@ def test_the_real_world_tab_shows_each_condition_with_its_interval_or_how_to_mea
     assert bars["error_x"]["array"][0] > 0 and any("same 3 test clips" in c.value for c in app.caption)
 
     table = open_tab(open_app("app_pages/model_comparison.py"), "comparison_tab", "Real world")
+    student = table.table[-1].value  # one split at a time: a split column ran past a phone's screen
+    assert list(student.columns) == ["as recorded", "in a classroom", "hardest alone"] and "crnn" in student.index
     rows = table.dataframe[1].value
     assert ("crnn", 3) in set(zip(rows["model"], rows["clips"]))
     assert table.dataframe[0].value.loc["crnn", "classroom chain (random)"] == pytest.approx(1 / 3)

@@ -19,6 +19,7 @@ import soundfile
 
 import mgc
 from benchmarks import harness as bench
+from benchmarks.screenshots import CUT
 from mgc import GENRES
 from mgc.evaluate import robustness
 from mgc.evaluate.robustness import better_for_recordings
@@ -345,39 +346,6 @@ def new_page(browser, viewport: dict):
     page = context.new_page()
     page.set_default_timeout(SECONDS_TO_WAIT)
     return page
-
-
-CUT = """(() => {
-  const cut = (e) => e.scrollWidth > e.clientWidth + 1;
-  const found = [];
-  const main = document.querySelector('[data-testid=stMain]');
-  if (cut(main)) found.push(`${main.scrollWidth - main.clientWidth} px wider than the screen`);
-  for (const list of document.querySelectorAll('[role=tablist]'))
-    if (cut(list)) found.push(`tabs need a scroll arrow: ${list.innerText.replace(/\\s+/g, ' ')}`);
-  for (const table of document.querySelectorAll('[data-testid=stTable]')) {
-    if (cut(table)) found.push(`a table is cut: ${table.innerText.slice(0, 40)}`);
-    for (const cell of table.querySelectorAll('th, td')) if (cut(cell)) found.push(`a cell is cut: ${cell.innerText}`);
-  }
-  for (const grid of document.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller'))
-    if (cut(grid)) found.push(`a table's columns run past its edge: ${grid.scrollWidth - grid.clientWidth} px`);
-  for (const text of document.querySelectorAll('button p, [data-testid=stMetricValue] div, [data-testid=stTab] p'))
-    if (cut(text)) found.push(`a label is cut: ${text.innerText}`);
-  const linear = (c) => (c / 255 <= 0.04045 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
-  const luminance = (rgb) => rgb.map(linear).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
-  for (const caption of document.querySelectorAll('[data-testid=stCaptionContainer]')) {
-    const style = getComputedStyle(caption);
-    const [r, g, b] = style.color.match(/[\\d.]+/g).map(Number);
-    const alpha = Number(style.opacity);  // drawn over white: the colour mixed with the page by its opacity
-    const seen = [r, g, b].map((c) => alpha * c + (1 - alpha) * 255);
-    const ratio = 1.05 / (luminance(seen) + 0.05);
-    if (ratio < 7) found.push(`a caption at ${ratio.toFixed(2)}:1: ${caption.innerText.slice(0, 40)}`);
-  }
-  return found;
-})()"""
-"""What a visitor could not read on the painted page: content wider than the screen, tabs behind a scroll arrow, a
-table's cell, columns or a button's or tab's label cut short, a caption under 7:1 (WCAG AAA; Streamlit's own
-captions, 4.95:1, wash out on a projector). An open st.dataframe draws its cells on a canvas, so it is checked as a
-whole: its columns fit when its scroller does not scroll sideways."""
 
 
 def problems_on(page, name: str, tabs_may_scroll: bool = False) -> list[str]:

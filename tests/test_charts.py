@@ -191,7 +191,10 @@ def test_a_run_scored_on_some_test_clips_says_how_many_beside_its_bar_and_the_la
     runs = {("crnn", "random"): metrics_for(0.78), ("musicnn", "random"): partial}
     (bars,) = charts.comparison_bars_figure(runs, "accuracy").data
     assert list(bars.text) == ["0.78", "1.00 (33 clips)"]
-    assert bars.cliponaxis is False
+    # the long label inside its bar, the short one beside it within the axis: no wide right margin, which left a
+    # phone's bars 50 px to grow in
+    assert list(bars.textposition) == ["outside", "inside"] and bars.cliponaxis is False
+    assert charts.comparison_bars_figure(runs, "accuracy").layout.margin.r <= 20
 
 
 def test_highlighting_a_model_fades_the_other_models_bars():
@@ -378,4 +381,5 @@ def test_a_long_chart_title_is_broken_into_lines_a_phone_can_show_whole():
     figure = charts.saliency_figure(np.zeros((4, 4)), "classical")  # "Where the model heard “classical” (red: …)"
     lines = figure.layout.title.text.split("<br>")
     assert len(lines) > 1 and all(len(line) <= charts.TITLE_CHARACTERS for line in lines)
+    assert charts.TITLE_CHARACTERS <= 30  # a 390-px phone showed 32 characters of a line at the title's 19 px
     assert figure.layout.margin.t > charts.confusion_figure(np.eye(len(GENRES))).layout.margin.t  # room for them
