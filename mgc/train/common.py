@@ -15,7 +15,7 @@ from torch import nn
 from ..data.gtzan import GENRES, genre_of
 from ..errors import DatasetError
 from ..models import build_model, parameter_count
-from ..runs.checkpoints import save_model, write_json
+from ..runs.checkpoints import HISTORY_FILE, MODEL_FILE, TRAINING_FILE, save_model, write_json
 from ..runs.outputs import track_outputs
 
 
@@ -36,15 +36,15 @@ def save_run(
     `record` adds run facts (device, train_seconds, train_tracks, …) to training.json.
     """
     best = max(history, key=lambda r: (r["valid_accuracy"], -r["valid_loss"]))
-    save_model(out_dir / "model.pt", family, model, split, {"train_config": train_config, "best_epoch": best["epoch"]})
-    with open(out_dir / "history.csv", "w", newline="") as f:
+    save_model(out_dir / MODEL_FILE, family, model, split, {"train_config": train_config, "best_epoch": best["epoch"]})
+    with open(out_dir / HISTORY_FILE, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(history[0]))
         writer.writeheader()
         writer.writerows(history)
     if "train_seconds" in record:
         record["train_seconds"] = round(record["train_seconds"], 1)
     write_json(
-        out_dir / "training.json",
+        out_dir / TRAINING_FILE,
         {
             "model": name,
             "family": family,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..data.gtzan import GTZAN, labels_of
 from ..errors import CheckpointError
-from ..runs.checkpoints import forget_calibration, run_dir, trained_models, write_json
+from ..runs.checkpoints import TRAINING_FILE, forget_calibration, run_dir, trained_models, write_json
 from ..runs.ensembles import DEFAULT_MEMBERS, ENSEMBLE_FILE, ENSEMBLES, combine, log_loss
 from ..runs.outputs import common_outputs, each_member_outputs
 
@@ -68,7 +68,7 @@ def build_ensemble(
     write_json(out_dir / ENSEMBLE_FILE, {"rule": rule, "members": chosen["members"]})
     forget_calibration(out_dir)
     write_json(
-        out_dir / "training.json",
+        out_dir / TRAINING_FILE,
         {
             "model": name,
             "family": "ensemble",

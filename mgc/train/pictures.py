@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from ..data.gtzan import GTZAN, labels_of
 from ..frontends.picture import PICTURE, WINDOW_COLUMNS
 from ..models import build_model
-from ..runs.checkpoints import load_model, read_json
+from ..runs.checkpoints import TRAINING_FILE, load_model, read_json
 from .common import (
     RunningScores,
     native_bf16,
@@ -285,7 +285,7 @@ def train_picture_model(family: str, split: str, config: TrainConfig | None = No
 def fine_tuned_from(start_from: str) -> dict:
     """What training.json says of the run a fine-tuning starts from: its epochs, best epoch and validation, recipe
     and training seconds."""
-    record = read_json(Path(start_from) / "training.json")
+    record = read_json(Path(start_from) / TRAINING_FILE)
     started_from = {key: record.get(key) for key in ("epochs_run", "best_epoch", "best_valid_accuracy")}
     started_from["recipe"] = record.get("recipe", "clean")  # runs from before the recipes were recorded: clean
     started_from["train_seconds"] = record.get("train_seconds", 0.0)

@@ -26,7 +26,16 @@ from ..data.gtzan import GTZAN, labels_of
 from ..frontends.features import FEATURES, table_features
 from ..models import build_model, family
 from ..models.logreg import SoftmaxRegression
-from ..runs.checkpoints import read_json, run_dir, write_json
+from ..runs.checkpoints import (
+    HISTORY_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    PREDICTIONS_FILE,
+    TRAINING_FILE,
+    read_json,
+    run_dir,
+    write_json,
+)
 from ..runs.outputs import window_outputs
 from ..runs.table import RUNS, TABLE, Row
 from .common import save_run, seed_everything
@@ -187,16 +196,16 @@ def ship_best(runs: dict[str, Path], out_dir: Path) -> Path:
     training.json of the shipped copy names the `variant` and every candidate's validation accuracy;
     stale predictions.csv / metrics.json there are removed (evaluate the shipped model again).
     """
-    records = {name: read_json(folder / "training.json") for name, folder in runs.items()}
+    records = {name: read_json(folder / TRAINING_FILE) for name, folder in runs.items()}
     chosen = max(records, key=lambda n: (records[n]["best_valid_accuracy"], -records[n]["best_valid_loss"]))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("predictions.csv", "metrics.json"):
+    for stale in (PREDICTIONS_FILE, METRICS_FILE):
         (out_dir / stale).unlink(missing_ok=True)
-    for file in ("model.pt", "history.csv"):
+    for file in (MODEL_FILE, HISTORY_FILE):
         shutil.copyfile(runs[chosen] / file, out_dir / file)
     write_json(
-        out_dir / "training.json",
+        out_dir / TRAINING_FILE,
         {
             **records[chosen],
             "model": out_dir.parent.name,
