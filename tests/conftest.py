@@ -29,6 +29,7 @@ SLOW_FILES = {
     "test_taggram.py",
     "test_microphone.py",
     "test_train_loop.py",  # whole training runs
+    "test_toy_family.py",  # trains, evaluates and classifies with a toy family in a copy of the package
     "test_hybrid.py",
     "test_seed_frontend.py",
     "test_tabular.py",  # trains every MLP recipe (24–119 s each at load 30)
