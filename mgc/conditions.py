@@ -374,7 +374,7 @@ def clipped(samples: np.ndarray, gain_db: float = 18.0) -> np.ndarray:
 def classroom(samples: np.ndarray, babble_seed: int = SEED + 1, hum_seed: int = SEED + 2) -> np.ndarray:
     """The whole chain of a classroom: a phone speaker → a room (RT60 0.6 s) → pupils' babble and the room's
     hum at 15 dB SNR → a laptop microphone with automatic gain → a 32-kbit/s MP3. The benchmark's babble and hum
-    are fixed (`babble_seed`, `hum_seed`); tools/classroom_oracle.py draws others."""
+    are fixed (`babble_seed`, `hum_seed`); other seeds draw other pupils and hums."""
     sound = room(phone_speaker(samples), 0.6, (8.0, 7.0, 3.0))
     noise = 0.7 * babble(len(sound), seed=babble_seed) + 0.7 * pink_noise(len(sound), seed=hum_seed)
     return mp3(laptop_microphone(add_noise(sound, noise, 15.0)), 32)

@@ -11,7 +11,7 @@ ICASSP 2017) read, step for step:
 * in decibels: 10·log10 of the power mel, as the seed's `librosa.amplitude_to_db` gives a dB scale. Our one
   change: the 0-dB reference is the input's loudest bin (`ref=np.max`, floored 80 dB below it, as Kaggle's
   picture), not the seed's absolute 1.0, so a quiet recording gives the same input as a loud one — musicnn's
-  absolute log-mel costs it 30 points on quiet audio (README, "A genre head on musicnn's embedding"). The CRNN
+  absolute log-mel costs it 30 points on quiet audio (docs/models.md, "The seeds' own front end"). The CRNN
   standardises each band inside the module, so the dB scale's factor does not matter;
 * windows of `WINDOW_FRAMES` = 1366 frames (≈ 29.1 s, the seed's input): a 30-s GTZAN clip (1407 frames) is one
   window, from its start; longer audio the most whole windows that fit, spread evenly from its first frame to its

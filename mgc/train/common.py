@@ -142,8 +142,8 @@ def training_precision(requested: str, device: str) -> str:
     less time, a CRNN step ~1.9×, an LSTM step ~3.6× (`python -m mgc bench --parts training`).
     The per-epoch validation (on the CPU) runs in bf16 too when the steps do and the CPU computes it
     natively (the CNN's ~2× quicker, the CRNN's and LSTM's a little); on the shipped runs' valid tracks
-    its probabilities are within 0.005 of float32's and 1 of 891 answers differs (`python
-    tools/validation_precision.py`). `evaluate`, the test figures and serving compute in float32.
+    its probabilities are within 0.005 of float32's and 1 of 891 answers differs (docs/models.md, "Training a
+    picture model": measured at commit d35658b). `evaluate`, the test figures and serving compute in float32.
     """
     if requested in ("bf16", "fp32"):
         return requested

@@ -15,8 +15,9 @@ picture itself. A picture holds, per mel band b and column t, `X = 10·log10(S²
   picture shows one STFT frame in 3.87, so its maximum may lie below 0; it is kept where it was.)
 
 `random_condition` draws one such chain per training example (`ConditionRecipe` says how often and how
-strongly); `tools/validate_picture_conditions.py` checks them against rendered degraded audio. Where the
-training part has audio, `degraded_pictures` draws pictures of truly degraded audio as well.
+strongly); how close they come to rendered degraded audio is in docs/real-world.md ("The picture-domain imitation
+checked against the truth"; tests/test_conditions.py holds the phone speaker's case). Where the training part has
+audio, `degraded_pictures` draws pictures of truly degraded audio as well.
 """
 
 from __future__ import annotations

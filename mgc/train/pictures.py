@@ -115,10 +115,10 @@ def train_step(
 def robust_fine_tuning(start_from: Path) -> TrainConfig:
     """The robust recipe's second stage: 20 epochs at a tenth of the learning rate from the clean run in
     `start_from`, 80 % of the examples through picture-domain listening conditions and, where the train part
-    has audio, pictures of truly degraded audio half the time. Measured on the random split's CRNN (README,
-    Real-world conditions): clean test accuracy 79.0 → 77.5 %, the phone speaker 39 → 70 %, the classroom
-    chain 18 → 36 % on the 33 test clips with audio; trained from scratch with the same conditions for 60
-    epochs instead, it fell to 70.5 % clean."""
+    has audio, pictures of truly degraded audio half the time. Measured on the random split's CRNN
+    (docs/real-world.md): clean test accuracy 79.0 → 77.5 %, the phone speaker 39 → 70 %, the classroom chain
+    18 → 36 % on the 33 test clips with audio; trained from scratch with the same conditions for 60 epochs instead,
+    it fell to 70.5 % clean."""
     return TrainConfig(epochs=20, lr=3e-4, listening=0.8, degraded_renders=4, patience=100, start_from=str(start_from))
 
 
