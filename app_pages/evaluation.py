@@ -99,7 +99,7 @@ if run is not None:
                 )
                 st.audio(audio[track].read_bytes(), format=mimetypes.guess_type(audio[track].name)[0] or "audio/wav")
             elif len(wrong):
-                st.caption("The dataset folder's audio is not available here, so the tracks cannot be played.")
+                st.caption("GTZAN's recordings are not on this server, so these tracks cannot be played here.")
     if real_world.open:
         with real_world:
             record = robustness(model, split)

@@ -565,7 +565,9 @@ def f1_radar_figure(metrics: dict[str, dict], highlight: str | None = None) -> g
                 name=label,
                 line=dict(width=4, color=HIGHLIGHT) if highlighted else dict(width=3),
                 fill="toself" if highlighted or len(metrics) <= 2 else "none",
-                opacity=0.9 if highlighted else 0.7,
+                # a light fill: at 0.9 it hid the grey runs' lines inside the highlighted one
+                **({"fillcolor": "rgba(194, 24, 91, 0.12)"} if highlighted else {}),
+                opacity=1.0 if highlighted else 0.7,
             )
         )
     figure.update_layout(
@@ -773,6 +775,7 @@ def comparison_bars_figure(
         height=160 + 34 * len(models),
         legend=dict(_LAYOUT["legend"], y=-0.12),
         margin=dict(_LAYOUT["margin"], r=20),
+        uniformtext=dict(minsize=12, mode="show"),  # plotly shrank a label inside a thin bar to 6 px
     )
 
 
