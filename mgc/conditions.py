@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -217,12 +216,9 @@ SOUND_KINDS = ("ir", "noise")
 def default_sounds_dir() -> Path | None:
     """`$MGC_SOUNDS`, else `../shared/sounds` beside the repository when it exists, else None (like the GTZAN folder's
     `mgc.data.gtzan.default_data_dir`)."""
-    from .data.gtzan import REPO_ROOT
+    from .data.gtzan import shared_folder
 
-    if os.environ.get("MGC_SOUNDS"):
-        return Path(os.environ["MGC_SOUNDS"])
-    candidate = REPO_ROOT.parent / "shared" / "sounds"
-    return candidate if candidate.is_dir() else None
+    return shared_folder("MGC_SOUNDS", "sounds")
 
 
 @dataclass(frozen=True)

@@ -56,12 +56,18 @@ def genre_of(track: str) -> str:
     return track.split(".")[0]
 
 
+def shared_folder(variable: str, name: str) -> Path | None:
+    """A data folder's setting: `$variable`, else `../shared/<name>` beside the repository when it exists, else None
+    (the GTZAN folder: `default_data_dir`; the real rooms and noise: `mgc.conditions.default_sounds_dir`)."""
+    if os.environ.get(variable):
+        return Path(os.environ[variable])
+    candidate = REPO_ROOT.parent / "shared" / name
+    return candidate if candidate.is_dir() else None
+
+
 def default_data_dir() -> Path | None:
     """`$MGC_DATA`, else `../shared/gtzan` beside the repository when it exists, else None."""
-    if os.environ.get("MGC_DATA"):
-        return Path(os.environ["MGC_DATA"])
-    candidate = REPO_ROOT.parent / "shared" / "gtzan"
-    return candidate if candidate.is_dir() else None
+    return shared_folder("MGC_DATA", "gtzan")
 
 
 @dataclass(frozen=True)
