@@ -573,7 +573,10 @@ def f1_radar_figure(metrics: dict[str, dict], highlight: str | None = None) -> g
     figure.update_layout(
         # The radial scale along 18°, between the first two genres: along 0° its "1.0" ran into "blues".
         polar=dict(
-            radialaxis=dict(range=[0, 1], tickformat=".1f", angle=18, tickangle=18, tickvals=[0.2, 0.4, 0.6, 0.8, 1]),
+            # two ticks: on a phone's 180-px radar five ran into each other
+            radialaxis=dict(
+                range=[0, 1], tickformat=".1f", angle=18, tickangle=18, tickvals=[0.5, 1], tickfont_size=12
+            ),
             angularaxis=dict(tickfont_size=14),
         )
     )
@@ -759,8 +762,9 @@ def comparison_bars_figure(
                 # "0.97 (33 clips)" inside its bar: beside it, it needed a 110-px right margin, which left a phone's
                 # bars 50 px to grow in; a plain "0.78" fits beside its bar within the axis's 1.12
                 textposition=["inside" if p else "outside" for p in partial],
-                insidetextanchor="end",
+                insidetextanchor="start",  # from the bar's start: anchored at its end it ran left into the names
                 insidetextfont=dict(color=TEXT_COLOUR),
+                textfont=dict(size=13),
                 cliponaxis=False,
                 marker=dict(opacity=[1.0 if not faded or model == highlight else 0.3 for model in models]),
             )
