@@ -102,22 +102,40 @@ def genre_signal(genre: str, index: int, seconds: float = 4.0) -> np.ndarray:
     return sine_chord(seconds, freqs=(root, root * 1.5, root * 2.01), seed=100 * k + index)
 
 
-@pytest.fixture(scope="session")
-def synthetic_data(tmp_path_factory) -> Path:
-    """A tiny GTZAN folder in the Kaggle layout: 4 clips of 4 s per genre, audio only, with split lists."""
-    root = tmp_path_factory.mktemp("gtzan")
-    lines = {"train": [], "valid": [], "test": []}
+def tiny_gtzan(root: Path, features: bool = False) -> Path:
+    """A tiny GTZAN folder in the Kaggle layout at `root`: 4 clips of 4 s per genre (`genre_signal`; 2 train, 1 valid,
+    1 test in the filtered split's lists), audio only — with `features`, also the features_30_sec.csv that
+    `extract_features` gives for that audio, so the CSV rows are what classify computes (every trainer can read it)."""
+    lines, rows = {"train": [], "valid": [], "test": []}, []
     for genre in GENRES:
         (root / "genres_original" / genre).mkdir(parents=True)
         for i in range(4):
             name = f"{genre}.{i:05d}.wav"
-            soundfile.write(root / "genres_original" / genre / name, genre_signal(genre, i), SR)
-            part = "train" if i < 2 else ("valid" if i == 2 else "test")
-            lines[part].append(f"{genre}/{name}")
+            samples = genre_signal(genre, i)
+            soundfile.write(root / "genres_original" / genre / name, samples, SR)
+            if features:
+                import mgc
+                from mgc.frontends.features import FEATURE_NAMES, extract_features
+
+                measured = extract_features(mgc.load_audio(encode(samples)).samples)
+                rows.append(
+                    {"filename": name, "length": len(samples), **dict(zip(FEATURE_NAMES, measured)), "label": genre}
+                )
+            lines["train" if i < 2 else ("valid" if i == 2 else "test")].append(f"{genre}/{name}")
+    if features:
+        import pandas as pd
+
+        pd.DataFrame(rows).to_csv(root / "features_30_sec.csv", index=False)
     (root / "splits").mkdir()
     for part, names in lines.items():
         (root / "splits" / f"{part}_filtered.txt").write_text("\n".join(names) + "\n")
     return root
+
+
+@pytest.fixture(scope="session")
+def synthetic_data(tmp_path_factory) -> Path:
+    """A tiny GTZAN folder in the Kaggle layout: 4 clips of 4 s per genre, audio only, with split lists."""
+    return tiny_gtzan(tmp_path_factory.mktemp("gtzan"))
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,11 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-import soundfile
 import torch
 
 import mgc
 from mgc.data.gtzan import GENRES
 from mgc.evaluate import evaluate
-from mgc.frontends.features import FEATURE_NAMES, extract_features
 from mgc.frontends.picture import window_starts
 from mgc.runs import ensembles
 from mgc.runs.checkpoints import load_model, read_json, run_digest, run_dir
@@ -19,7 +17,7 @@ from mgc.train import TrainConfig, train
 from mgc.train.ensembles import build_ensemble
 from mgc.train.hybrid import HybridTrainConfig, train_hybrid
 from mgc.train.tabular import feature_parts
-from tests.conftest import SR, encode, genre_signal, sine_chord
+from tests.conftest import encode, sine_chord, tiny_gtzan
 
 PICTURE_CONFIG = {"channels": [8, 8, 16, 16, 16]}
 """A tiny cnn: its embedding has 2 × 16 values."""
@@ -30,28 +28,7 @@ FEW_EPOCHS = HybridTrainConfig(picture_models=("cnn",), remedies=((0.0, 0.0),), 
 def hybrid_data(tmp_path_factory):
     """A GTZAN folder with audio (4 clips of 4 s per genre: 2 train, 1 valid, 1 test) and the features_30_sec.csv
     that `extract_features` gives for that audio, so the CSV rows are what classify computes."""
-    root = tmp_path_factory.mktemp("hybrid") / "gtzan"
-    lines, rows = {"train": [], "valid": [], "test": []}, []
-    for genre in GENRES:
-        (root / "genres_original" / genre).mkdir(parents=True)
-        for i in range(4):
-            name = f"{genre}.{i:05d}.wav"
-            samples = genre_signal(genre, i)
-            soundfile.write(root / "genres_original" / genre / name, samples, SR)
-            rows.append(
-                {
-                    "filename": name,
-                    "length": len(samples),
-                    **dict(zip(FEATURE_NAMES, extract_features(mgc.load_audio(encode(samples)).samples))),
-                    "label": genre,
-                }
-            )
-            lines["train" if i < 2 else ("valid" if i == 2 else "test")].append(f"{genre}/{name}")
-    pd.DataFrame(rows).to_csv(root / "features_30_sec.csv", index=False)
-    (root / "splits").mkdir()
-    for part, names in lines.items():
-        (root / "splits" / f"{part}_filtered.txt").write_text("\n".join(names) + "\n")
-    return root
+    return tiny_gtzan(tmp_path_factory.mktemp("hybrid") / "gtzan", features=True)
 
 
 @pytest.fixture(scope="module")

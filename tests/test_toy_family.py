@@ -303,9 +303,9 @@ def in_copy(root: Path, *args: str, cwd: Path | None = None, env: dict | None = 
 def test_a_toy_family_with_a_new_input_is_trained_evaluated_and_classified_with_and_every_consumer_knows_it(
     copy, tmp_path
 ):
-    from tests.test_train_loop import tiny_folder
+    from tests.conftest import tiny_gtzan
 
-    data = tiny_folder(tmp_path / "gtzan")
+    data = tiny_gtzan(tmp_path / "gtzan", features=True)
     env = {"MGC_CHECKPOINTS": str(tmp_path / "checkpoints"), "MGC_CACHE": str(tmp_path / "cache")}
     (tmp_path / "checkpoints" / "gate").mkdir(parents=True)  # classify asks the shipped not-music gate first
     shutil.copyfile(REPO / "checkpoints" / "gate" / "gate.json", tmp_path / "checkpoints" / "gate" / "gate.json")

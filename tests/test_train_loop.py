@@ -20,9 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
-import soundfile
 import torch
 
 REFERENCE = Path(__file__).with_name("train_loop_reference.json")
@@ -36,29 +34,10 @@ in the commit that added this test: a learning rate of 1.1e-3 instead of 1e-3 mo
 
 def tiny_folder(root: Path) -> Path:
     """A GTZAN folder with audio (4 clips of 4 s per genre: 2 train, 1 valid, 1 test) and the features_30_sec.csv
-    that `extract_features` gives for it: every trainer can read it (as tests/test_hybrid.py builds its folder)."""
-    import mgc
-    from mgc.data.gtzan import GENRES
-    from mgc.frontends.features import FEATURE_NAMES, extract_features
-    from tests.conftest import SR, encode, genre_signal
+    that `extract_features` gives for it: every trainer can read it."""
+    from tests.conftest import tiny_gtzan
 
-    lines, rows = {"train": [], "valid": [], "test": []}, []
-    for genre in GENRES:
-        (root / "genres_original" / genre).mkdir(parents=True)
-        for i in range(4):
-            name = f"{genre}.{i:05d}.wav"
-            samples = genre_signal(genre, i)
-            soundfile.write(root / "genres_original" / genre / name, samples, SR)
-            features = extract_features(mgc.load_audio(encode(samples)).samples)
-            rows.append(
-                {"filename": name, "length": len(samples), **dict(zip(FEATURE_NAMES, features)), "label": genre}
-            )
-            lines["train" if i < 2 else ("valid" if i == 2 else "test")].append(f"{genre}/{name}")
-    pd.DataFrame(rows).to_csv(root / "features_30_sec.csv", index=False)
-    (root / "splits").mkdir()
-    for part, names in lines.items():
-        (root / "splits" / f"{part}_filtered.txt").write_text("\n".join(names) + "\n")
-    return root
+    return tiny_gtzan(root, features=True)
 
 
 def tiny_runs(data: Path, checkpoints: Path) -> dict[str, Path]:
