@@ -199,6 +199,12 @@ def top_genres_figure(probabilities: dict[str, float], k: int = 5) -> go.Figure:
     return _styled(figure, "Top genres", height=60 + 45 * len(genres), margin=dict(l=10, r=40, t=50, b=10))
 
 
+def _with_alpha(colour: str, alpha: float) -> str:
+    """A hex colour as rgba() with this opacity."""
+    red, green, blue = (int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
 def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
     """Genre probabilities over time as stacked areas, one point per ≈10-s window at its centre."""
     if len(timeline) == 1:  # one window: draw it flat across its span, or the area has no width
@@ -216,6 +222,8 @@ def timeline_figure(timeline: pd.DataFrame) -> go.Figure:
                 stackgroup="genres",
                 mode="lines",
                 line=dict(width=0.5, color=GENRE_COLOURS[genre]),
+                # nearly the genre's own colour: plotly's default half-transparent fill made jazz a 1.6:1 pale pink
+                fillcolor=_with_alpha(GENRE_COLOURS[genre], 0.85),
                 hovertemplate=f"{genre}: %{{y:.0%}} at %{{x:.1f}} s<extra></extra>",
             )
             for genre in GENRES

@@ -61,6 +61,12 @@ def test_timeline_stacks_one_area_per_genre_at_window_centres():
     assert [trace.name for trace in figure.data] == list(GENRES)
     assert {trace.stackgroup for trace in figure.data} == {"genres"}
     assert list(figure.data[0].x) == [5.0, 7.5]
+    # each area nearly opaque in its genre's colour (plotly's default half-transparent fill washed out on a projector)
+    assert (
+        figure.data[GENRES.index("jazz")].fillcolor
+        == "rgba(195, 120, 150, 0.85)"
+        == charts._with_alpha(charts.GENRE_COLOURS["jazz"], 0.85)
+    )
 
 
 def test_timeline_of_a_single_window_spans_the_window():
