@@ -204,6 +204,7 @@ def check(
     gate: Gate | None = None,
     *,
     embeddings: np.ndarray | None = None,
+    measured: Measurements | None = None,
 ) -> GateResult:
     """Measure a sound and weigh the measurements with the shipped gate (or `gate`).
 
@@ -217,11 +218,14 @@ def check(
     read as well as a few. None (the default): the gate computes its own for at most
     `mgc.gate.embedding.GATE_PATCHES` patches spread over the input. Ignored by a gate that does not read musicnn.
     A wrong shape or a non-finite value raises ValueError.
+
+    `measured`: `measure(samples, sample_rate)` when the caller made it already (on a worker thread, beside musicnn's
+    network: `mgc.serve.prediction.listen`); None: measured here.
     """
     from .embedding import checked_embeddings, patch_embeddings
 
     gate = gate or load_gate()
-    measured = measure(samples, sample_rate)
+    measured = measured if measured is not None else measure(samples, sample_rate)
     read = None
     if gate.reads_embedding:
         read = [checked_embeddings(embeddings) if embeddings is not None else patch_embeddings(samples, sample_rate)]

@@ -23,7 +23,11 @@ from ..frontends.audio_mel import AudioFrontEnd
 from ..frontends.musicnn_input import MUSICNN_INPUT
 from ..frontends.musicnn_input import VERSION as LOG_MEL_VERSION
 from .musicnn import load_musicnn, weights_file_digest
+from .workers import each, submit
 
+WORKER_PATCHES = 1
+"""Patches a worker puts through the network at a time. One (not `PATCH_BATCH`'s two) so that a 30-s clip's ten
+patches share out evenly over two workers while one of them also measures for the gate."""
 PASS_MODEL = "MSD_musicnn"
 """The Million Song Dataset's network: the one the musicnn head, the gate and the taggram read."""
 
@@ -43,12 +47,17 @@ class MusicnnPass:
 
 
 def musicnn_pass(patches: np.ndarray, model: str = PASS_MODEL) -> MusicnnPass:
-    """musicnn `model` over log-mel patches (n, 187, 96) from `MUSICNN_INPUT`, `PATCH_BATCH` patches at a time."""
+    """musicnn `model` over log-mel patches (n, 187, 96) from `MUSICNN_INPUT`: `WORKER_PATCHES` patches at a time,
+    shared among the one-thread workers (`mgc.models.workers`)."""
     import torch
 
     network = load_musicnn(model)
-    with torch.inference_mode():
-        outputs = [network(*batch) for batch in MUSICNN_INPUT.batches(patches)]
+
+    def through_network(first: int) -> dict:
+        with torch.inference_mode():
+            return network(torch.from_numpy(patches[first : first + WORKER_PATCHES]))
+
+    outputs = each(through_network, range(0, len(patches), WORKER_PATCHES))
     embedding = torch.cat([o["embedding"] for o in outputs]).numpy().astype(np.float32, copy=False)
     taggram = torch.cat([o["taggram"] for o in outputs]).numpy().astype(np.float32, copy=False)
     return MusicnnPass(embedding, taggram, tuple(network.tags))
@@ -71,7 +80,8 @@ class MusicnnPassInput(AudioFrontEnd):
         return f"{LOG_MEL_VERSION}+{PASS_MODEL}:{weights_file_digest(PASS_MODEL)[7:23]}"
 
     def from_audio(self, audio) -> MusicnnPass:
-        return musicnn_pass(MUSICNN_INPUT.from_audio(audio))
+        # the log-mel on a worker too: there torch runs on one thread, without waiting for a second
+        return musicnn_pass(submit(MUSICNN_INPUT.from_audio, audio).result())
 
     def batches(self, model_input: MusicnnPass):
         """The whole sequence in one batch: a recurrent model reads the patches in order, each in its context."""

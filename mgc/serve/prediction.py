@@ -18,9 +18,12 @@ import pandas as pd
 from ..data.audio import Audio, load_audio
 from ..data.gtzan import GENRES
 from ..errors import AudioError
-from ..frontends import InputsOf
+from ..frontends import PICTURE, InputsOf
 from ..gate import GateResult, check
+from ..gate.measurements import _vad, measure
+from ..models import family
 from ..models.musicnn_pass import MUSICNN_PASS, MusicnnPass
+from ..models.workers import submit
 from ..runs.outputs import run_outputs
 from ..runs.run import resolve
 from ..runs.table import default_run
@@ -172,6 +175,24 @@ def _cut_notice(seconds: float, source_seconds: float) -> str:
     )
 
 
+def reads_musicnn_pass(run) -> bool:
+    """Whether a resolved run (`mgc.runs.run.resolve`), or a member of it, reads musicnn's pass (`musicnn-gru`)."""
+    return any(family(each.load()[1]["family"]).frontend is MUSICNN_PASS for each in run.members or (run,))
+
+
+def listen(audio: Audio, musicnn: MusicnnPass | None = None) -> tuple[MusicnnPass, GateResult]:
+    """musicnn's pass over decoded audio (`MUSICNN_PASS`; `musicnn` when it was made already) and the not-music
+    gate's verdict on the audio, made side by side: the gate's measurements on one worker thread while musicnn's
+    log-mel and patches go through the network on the others (`mgc.models.workers`; each on one torch thread, so
+    none waits for another). The same numbers as `MUSICNN_PASS.from_audio(audio)` then `check(…, embeddings=)`."""
+    _vad()  # Silero VAD loaded in this thread, not on a worker: loading it sets torch's thread count to the loading
+    # thread's, and a worker's 1 would then become the count of every thread the process starts later
+    measuring = submit(measure, audio.samples, audio.sample_rate)
+    musicnn = musicnn or MUSICNN_PASS.from_audio(audio)
+    gate = check(audio.samples, audio.sample_rate, embeddings=musicnn.embedding, measured=measuring.result())
+    return musicnn, gate
+
+
 def classify(
     source,
     model: str = default_run("uploads"),
@@ -194,13 +215,23 @@ def classify(
     run = resolve(model, split)  # resolved once; a missing or stale checkpoint is reported before the audio is decoded
     audio = source if isinstance(source, Audio) else load_audio(source)
     inputs = InputsOf(audio)
+    # Every piece runs on the one-thread workers (`mgc.models.workers`), side by side where it can.
+    drawing = submit(PICTURE.from_audio, audio)  # every Prediction carries the picture
+    gating = None
+    if gate is None and (musicnn is not None or reads_musicnn_pass(run)):
+        musicnn, gate = listen(audio, musicnn)  # the pass, and the gate's measurements beside it
+    elif musicnn is None and reads_musicnn_pass(run):
+        musicnn = MUSICNN_PASS.from_audio(audio)
+    elif gate is None:  # a model without musicnn: the gate draws its own patches, beside the model
+        _vad()  # loaded in this thread, not on a worker (see `listen`)
+        gating = submit(check, audio.samples, audio.sample_rate)
     if musicnn is not None:
         inputs.provide(MUSICNN_PASS, musicnn)
-    outputs = run_outputs(run, inputs)
+    inputs.provide(PICTURE, drawing.result())
+    outputs = submit(run_outputs, run, inputs).result()
     if not (np.isfinite(outputs.probabilities).all() and np.isfinite(outputs.window_probabilities).all()):
         raise _not_finite(model)  # before a Prediction exists: no page or table ever ranks NaN
-    musicnn = inputs.computed(MUSICNN_PASS)
-    gate = gate or check(audio.samples, audio.sample_rate, embeddings=None if musicnn is None else musicnn.embedding)
+    gate = gate or gating.result()
     notices = list(audio.notices)
     if audio.truncated:
         notices.append(_cut_notice(audio.seconds, audio.source_seconds))
