@@ -94,7 +94,7 @@ def decode(data: bytes) -> tuple[str, Decoded]:
 
 @st.cache_data(show_spinner="Listening…", max_entries=16)
 def classify(digest: str, model: str, split: str, _audio: mgc.Audio) -> mgc.Prediction:
-    with admission().slot():
+    with admission().slot(weight=admission().weight_for(_audio.seconds)):  # a long piece: every slot (memory)
         return mgc.classify(
             _audio, model=model, split=split, gate=music_gate(digest, _audio), musicnn=musicnn_pass(digest, _audio)
         )

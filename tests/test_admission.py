@@ -125,3 +125,84 @@ def test_recent_values_are_dropped_on_time_without_a_lookup():
     time.sleep(0.5)  # nobody looks: the clock drops them
     assert len(kept) == 0
     assert made == [1, 3, 4]
+
+
+def test_a_heavy_caller_holds_every_slot_and_light_ones_wait_for_it(monkeypatch):
+    monkeypatch.setattr(admission_module, "WAIT_POLL_SECONDS", 0.02)
+    limit, inside, most, lock = Admission(2), [], [0], threading.Lock()
+
+    def work(weight: int, hold: float) -> None:
+        with limit.slot(weight=weight):
+            with lock:
+                inside.append(weight)
+                most[0] = max(most[0], sum(inside))
+            time.sleep(hold)
+            with lock:
+                inside.remove(weight)
+
+    heavy = threading.Thread(target=work, args=(2, 0.3))
+    heavy.start()
+    time.sleep(0.05)
+    assert limit.busy == 2
+    light = [threading.Thread(target=work, args=(1, 0.1)) for _ in range(3)]
+    for thread in light:
+        thread.start()
+    time.sleep(0.1)
+    assert limit.busy == 2 and limit.waiting == 3  # none squeezed in beside the heavy one
+    for thread in [heavy, *light]:
+        thread.join(5)
+    assert most[0] == 2 and limit.busy == 0 and limit.waiting == 0
+
+
+def test_two_threads_widening_at_once_both_finish(monkeypatch):
+    """Decoding holds one slot, classifying a long piece asks for both: two uploads doing this together must not
+    each keep one slot waiting for the other's."""
+    monkeypatch.setattr(admission_module, "WAIT_POLL_SECONDS", 0.02)
+    limit, both_in, done, most = Admission(2), threading.Barrier(2, timeout=5), [], [0]
+
+    def upload(name: str) -> None:
+        with limit.slot():
+            both_in.wait()  # each holds one slot now
+            with limit.slot(weight=2):
+                most[0] = max(most[0], limit.busy)
+                time.sleep(0.1)
+            assert limit.busy >= 1  # back to its one slot
+        done.append(name)
+
+    threads = [threading.Thread(target=upload, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert sorted(done) == ["a", "b"] and most[0] == 2 and limit.busy == 0
+
+
+def test_a_widening_stopped_while_it_waits_gives_back_nothing_twice(monkeypatch):
+    monkeypatch.setattr(admission_module, "WAIT_POLL_SECONDS", 0.02)
+    limit, release = Admission(2), threading.Event()
+
+    def hold() -> None:
+        with limit.slot():
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.05)
+
+    def closed_page(ahead: int, seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), limit.slot(), limit.slot(closed_page, weight=2):
+        pass
+    assert limit.busy == 1 and limit.waiting == 0  # the holder's slot only
+    release.set()
+    holder.join(5)
+    assert limit.busy == 0
+
+
+def test_only_long_audio_is_heavy():
+    from mgc.serve.admission import HEAVY_SECONDS
+
+    assert Admission(2).weight_for(30.0) == 1
+    assert Admission(2).weight_for(600.0) == 2
+    assert Admission(4).weight_for(HEAVY_SECONDS + 1) == 4

@@ -33,13 +33,24 @@ def default_slots() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+HEAVY_SECONDS = 120.0
+"""Audio longer than this is classified holding every slot (`Admission.weight_for`). A 10-minute upload's classification
+raises the server's memory by ~320 MB (the decode ~50 MB, musicnn's log-mel of the whole piece ~270 MB; measured
+with /proc's peak reset before each step), a 30-s clip's by a twentieth of that: two long ones at once took a
+served app from 520 MB to 1,154 MB (`python -m benchmarks.concurrency --sessions 2`). On one request at a time
+the cores are not idle: the model and the gate use every core themselves."""
+
+
 class Admission:
-    """At most `slots` holders at once, the others served first come, first served.
+    """At most `slots` held at once, the callers served first come, first served.
 
     `with admission.slot(on_wait):` waits for a slot; while it waits, `on_wait(ahead, seconds)` is called every
-    `WAIT_POLL_SECONDS` with how many callers are before it in the queue and how long it has waited. A thread
-    that holds a slot and asks again gets it at once (decoding and classifying one upload nest), and a caller
-    whose wait ends in an exception (a closed page) leaves the queue.
+    `WAIT_POLL_SECONDS` with how many callers are before it in the queue and how long it has waited. A caller
+    may ask for `weight` slots (at most all of them): a long piece of audio costs several times a short one's
+    memory while it is classified (`weight_for`). A thread that holds slots and asks again gets them at once
+    (decoding and classifying one upload nest); if it asks for more than it holds, it gives back what it holds
+    and waits at the front of the queue for the more, so two threads widening at once cannot wait for each other.
+    A caller whose wait ends in an exception (a closed page) leaves the queue.
     """
 
     def __init__(self, slots: int):
@@ -49,6 +60,7 @@ class Admission:
         self._changed = threading.Condition()
         self._busy = 0
         self._queue: deque[object] = deque()
+        self._weights: dict[object, int] = {}
         self._held = threading.local()
 
     @property
@@ -61,24 +73,23 @@ class Admission:
         """Callers in the queue now."""
         return len(self._queue)
 
-    def _ahead(self, ticket: object) -> int | None:
-        """Callers before `ticket` in the queue; None when it may go (first in line and a slot is free)."""
-        ahead = self._queue.index(ticket)
-        return None if ahead == 0 and self._busy < self.slots else ahead
+    def weight_for(self, seconds: float) -> int:
+        """Slots a piece of `seconds` holds while it is classified: all of them past `HEAVY_SECONDS`, else one."""
+        return self.slots if seconds > HEAVY_SECONDS else 1
 
-    @contextmanager
-    def slot(self, on_wait: Callable[[int, float], None] | None = None) -> Iterator[None]:
-        """Hold one slot for the block (see the class)."""
-        if getattr(self._held, "depth", 0):  # this thread holds one already
-            self._held.depth += 1
-            try:
-                yield
-            finally:
-                self._held.depth -= 1
-            return
+    def _ahead(self, ticket: object) -> int | None:
+        """Callers before `ticket` in the queue; None when it may go (first in line and its slots are free)."""
+        ahead = self._queue.index(ticket)
+        return None if ahead == 0 and self._busy + self._weights[ticket] <= self.slots else ahead
+
+    def _acquire(self, weight: int, on_wait, front: bool) -> None:
         ticket, started = object(), time.monotonic()
         with self._changed:
-            self._queue.append(ticket)
+            self._weights[ticket] = weight
+            if front:
+                self._queue.appendleft(ticket)
+            else:
+                self._queue.append(ticket)
         try:
             while True:
                 with self._changed:
@@ -88,25 +99,44 @@ class Admission:
                         ahead = self._ahead(ticket)
                     if ahead is None:
                         self._queue.remove(ticket)
-                        self._busy += 1
+                        del self._weights[ticket]
+                        self._busy += weight
                         self._changed.notify_all()  # the next in line may be first now
-                        break
+                        return
                 if on_wait is not None:  # outside the lock: a page draws here, and may be stopped here
                     on_wait(ahead, time.monotonic() - started)
         except BaseException:
             with self._changed:
                 if ticket in self._queue:
                     self._queue.remove(ticket)
+                    del self._weights[ticket]
                 self._changed.notify_all()
             raise
-        self._held.depth = 1
+
+    def _release(self, count: int) -> None:
+        with self._changed:
+            self._busy -= count
+            self._changed.notify_all()
+
+    @contextmanager
+    def slot(self, on_wait: Callable[[int, float], None] | None = None, weight: int = 1) -> Iterator[None]:
+        """Hold `weight` slots (1 to `slots`) for the block (see the class)."""
+        weight = max(1, min(weight, self.slots))
+        held = getattr(self._held, "weight", 0)
+        if held >= weight:  # this thread holds enough already
+            yield
+            return
+        if held:  # widen: give back what is held, wait at the front for the more
+            self._held.weight = 0
+            self._release(held)
+        self._acquire(weight, on_wait, front=bool(held))
+        self._held.weight = weight
         try:
             yield
         finally:
-            self._held.depth = 0
-            with self._changed:
-                self._busy -= 1
-                self._changed.notify_all()
+            now = self._held.weight  # less than `weight` where a nested widening was stopped while it waited
+            self._held.weight = min(held, now)  # back to what the outer block holds (none outside any)
+            self._release(now - self._held.weight)
 
 
 _lock = threading.Lock()
