@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -29,9 +30,9 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import (
-    ANSWER_LABELS,
     RENDERED,
     WAIT_MS,
+    answer_or_error,
     app_server,
     browser_ready,
     concurrent_sessions,
@@ -158,8 +159,8 @@ async def _upload_together(url: str, files: list[Path]) -> list:
                 started = time.perf_counter()
                 await page.locator("input[type=file]").set_input_files(file)
                 metrics = page.get_by_test_id("stMetric")
-                genre = metrics.filter(has_text=ANSWER_LABELS).get_by_test_id("stMetricValue").first
-                await genre.wait_for(timeout=WAIT_MS * 3)  # the last in the queue waits for 15 before it
+                genre = await answer_or_error(page, timeout=WAIT_MS * 3)  # the last in the queue waits for 15
+                answered = time.perf_counter() - started
                 await page.wait_for_function(RENDERED, timeout=WAIT_MS)
                 seconds = time.perf_counter() - started
                 confidence = metrics.filter(has_text="Confidence").get_by_test_id("stMetricValue")
@@ -167,6 +168,7 @@ async def _upload_together(url: str, files: list[Path]) -> list:
                 errors += await page.get_by_test_id("stAlertContentError").count()
                 answer = {"file": file.name, "genre": (await genre.inner_text()).strip().split(" or ")[0]}
                 answer.update(confidence=(await confidence.inner_text()).strip(), seconds=seconds, errors=errors)
+                answer["answered_s"] = answered
                 await page.context.close()  # the session ends as a visitor's tab closes
                 return answer
 
@@ -175,12 +177,23 @@ async def _upload_together(url: str, files: list[Path]) -> list:
             await browser.close()
 
 
-def measure(sessions: int, minutes: float, settle_s: float, env: dict[str, str] | None = None) -> dict:
-    """The measurement described in the module's docstring, as plain data."""
+def log_summary(log: Path) -> dict:
+    """What the server's log says: its lines, and the first few that report a traceback, an error or a warning."""
+    lines = log.read_text(errors="replace").splitlines() if log.is_file() else []
+    marked = [line for line in lines if re.search(r"Traceback|Error|WARNING|Exception", line)]
+    return {"log": str(log), "log_lines": len(lines), "log_problems": len(marked), "log_first_problems": marked[:5]}
+
+
+def measure(
+    sessions: int, minutes: float, settle_s: float, env: dict[str, str] | None = None, log: Path | None = None
+) -> dict:
+    """The measurement described in the module's docstring, as plain data; the server's output goes to `log`
+    (a temporary file without it), summed up in the result (`log_summary`)."""
     if why := browser_ready():
         return {"skipped": why}
     with tempfile.TemporaryDirectory(prefix="mgc-concurrency-") as folder:
         folder = Path(folder)
+        log = log or folder / "server.log"
         started = time.perf_counter()
         upload = long_mp3(folder, minutes)
         files = variants(upload, sessions, folder)
@@ -197,7 +210,7 @@ def measure(sessions: int, minutes: float, settle_s: float, env: dict[str, str] 
             "slots": os.environ.get("MGC_SLOTS") or os.cpu_count(),
             "made_in_s": time.perf_counter() - started,
         }
-        with app_server(env=env) as (url, process, _):
+        with app_server(env=env, log=log) as (url, process, _):
             pid = process.pid
             result["server_rss_mb_idle"] = rss_mb(pid)
             one = concurrent_sessions(url, pid, [first])
@@ -226,6 +239,7 @@ def measure(sessions: int, minutes: float, settle_s: float, env: dict[str, str] 
             result["seconds_per_session"] = sorted(r["seconds"] for r in results if "seconds" in r)
             result["settle"] = settle(pid, settle_s)
             result["server_rss_mb_after_settle"] = result["settle"][-1][1]
+        result.update(log_summary(log))
     models = max(0.0, result["server_rss_mb_served"] - result["server_rss_mb_idle"])
     result["budget_mb"] = HOSTED_MB + models
     result["within_budget"] = result["peak_mb_server_and_children"] <= result["budget_mb"]
@@ -250,6 +264,9 @@ def report(result: dict) -> None:
         f"({result['peak_mb_server_vmhwm']:.0f} MB server VmHWM), "
         f"{result['settle'][-1][0]:.0f} s after: {result['server_rss_mb_after_settle']:.0f} MB"
     )
+    print(f"server log: {result['log_lines']} lines, {result['log_problems']} naming an error or a warning")
+    for line in result["log_first_problems"]:
+        print(f"  {line[:200]}")
     print(
         f"budget: {HOSTED_MB:.0f} MB + models {result['budget_mb'] - HOSTED_MB:.0f} MB = {result['budget_mb']:.0f} MB: "
         + ("within" if result["within_budget"] else "OVER")
@@ -263,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=60.0, help="seconds watched after the load")
     parser.add_argument("--timeout", type=int, default=1500, help="seconds for the whole run, then it stops")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--log", type=Path, help="keep the server's output in this file (default: beside --out)")
     args = parser.parse_args(argv)
 
     def too_long(*_) -> None:
@@ -270,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGALRM, too_long)  # the server is stopped on the way out (app_server's finally)
     signal.alarm(args.timeout)
-    result = measure(args.sessions, args.minutes, args.settle)
+    log = args.log or (args.out.with_suffix(".server.log") if args.out else None)
+    result = measure(args.sessions, args.minutes, args.settle, log=log)
     signal.alarm(0)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))

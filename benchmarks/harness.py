@@ -14,6 +14,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -78,11 +79,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def app_server(timeout: float = 90.0, env: dict[str, str] | None = None):
+def app_server(timeout: float = 90.0, env: dict[str, str] | None = None, log: Path | None = None):
     """`streamlit run app.py` on a free local port: yields (url, process, seconds until healthy). `env`:
-    variables added to this process's environment for the server (e.g. `MGC_MODELS_KEPT`)."""
+    variables added to this process's environment for the server (e.g. `MGC_MODELS_KEPT`). The server's
+    output goes to the file `log` (a temporary file without it), never to a pipe: a pipe that nobody reads
+    fills at 64 kB and then stops the server at its next log line."""
     port = free_port()
     started = time.perf_counter()
+    output = open(log, "wb") if log is not None else tempfile.TemporaryFile()  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -101,7 +105,7 @@ def app_server(timeout: float = 90.0, env: dict[str, str] | None = None):
         ],
         cwd=REPO_ROOT,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -112,8 +116,9 @@ def app_server(timeout: float = 90.0, env: dict[str, str] | None = None):
                     break
             if process.poll() is not None or time.perf_counter() - started > timeout:
                 process.kill()
-                output = process.stdout.read().decode(errors="replace")[-3000:]
-                raise RuntimeError(f"streamlit did not start:\n{output}")
+                output.seek(0)
+                said = output.read().decode(errors="replace")[-3000:]
+                raise RuntimeError(f"streamlit did not start:\n{said}")
             time.sleep(0.05)
         yield url, process, time.perf_counter() - started
     finally:
@@ -122,6 +127,7 @@ def app_server(timeout: float = 90.0, env: dict[str, str] | None = None):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        output.close()
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
@@ -185,6 +191,22 @@ async def choose(page, label: str, option: str) -> None:
     await page.wait_for_function(RENDERED, timeout=WAIT_MS)
 
 
+class PageError(Exception):
+    """The page showed an error box (or Streamlit's exception box) where an answer was awaited."""
+
+
+async def answer_or_error(page, timeout: float = WAIT_MS):
+    """Wait for Classify's answer (the genre metric) or an error box, whichever comes first; return the genre's
+    locator, or raise `PageError` with the box's text. Waiting for the answer alone turned a refusal shown at once
+    (the loader's decode deadline) into a timeout minutes later that did not say what the page said."""
+    genre = page.get_by_test_id("stMetric").filter(has_text=ANSWER_LABELS).get_by_test_id("stMetricValue").first
+    failed = page.get_by_test_id("stException").or_(page.get_by_test_id("stAlertContentError"))
+    await genre.or_(failed).first.wait_for(timeout=timeout)
+    if await failed.count():
+        raise PageError(" | ".join(" ".join(text.split()) for text in await failed.all_inner_texts())[:500])
+    return genre
+
+
 async def _classify_in_browser(browser, url: str, file: Path) -> dict:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(WAIT_MS)  # many sessions at once on 2 cores: a page may take a while to load
@@ -195,8 +217,7 @@ async def _classify_in_browser(browser, url: str, file: Path) -> dict:
         started = time.perf_counter()
         await page.locator("input[type=file]").set_input_files(file)
         metrics = page.get_by_test_id("stMetric")
-        genre = metrics.filter(has_text=ANSWER_LABELS).get_by_test_id("stMetricValue").first
-        await genre.wait_for(timeout=WAIT_MS)
+        genre = await answer_or_error(page)
         await page.wait_for_function(RENDERED, timeout=WAIT_MS)
         seconds = time.perf_counter() - started
         confidence = metrics.filter(has_text="Confidence").get_by_test_id("stMetricValue")

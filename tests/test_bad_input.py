@@ -589,7 +589,46 @@ def test_the_rate_and_channel_checks_apply_to_what_ffmpeg_reads(rate, channels, 
 
 def test_decoding_that_outlasts_the_deadline_is_stopped_with_a_message(monkeypatch):
     monkeypatch.setattr(audio_module, "DECODE_SECONDS", 0.0)
-    with pytest.raises(AudioError, match="took over 0 s to decode and was stopped"):
+    with pytest.raises(AudioError, match="took over 0 s of processing to decode and was stopped"):
+        load_audio(encode(sine_chord(3.0)))
+
+
+class _Clocks:
+    """`time` for mgc.data.audio with one clock run fast: each reading of `fast` ("monotonic", the wall clock, or
+    "thread_time", this thread's processor time) is `step` seconds after the last; the other clock is real."""
+
+    def __init__(self, fast: str, step: float):
+        self.fast, self.step, self.offset = fast, step, 0.0
+
+    def __getattr__(self, name):
+        real = getattr(time, name)
+        if name != self.fast:
+            return real
+
+        def reading() -> float:
+            self.offset += self.step
+            return real() + self.offset
+
+        return reading
+
+
+def test_a_busy_server_does_not_refuse_a_decode_that_gets_little_processor_time(monkeypatch):
+    """A 10-minute mp3 takes ~1.5 s of processor time, but 16 sessions on 2 cores gave four decodes at once over
+    20 s of the clock each: the wall-clock deadline refused all of them as "probably damaged"."""
+    monkeypatch.setattr(audio_module, "time", _Clocks("monotonic", step=5.0))  # 5 s of the clock per look
+    audio = load_audio(encode(sine_chord(30.0)))  # several blocks: the clock passes 20 s many times over
+    assert audio.seconds == pytest.approx(30.0, abs=0.1)
+
+
+def test_a_decode_that_spends_its_processor_time_is_stopped_however_little_clock_time_passed(monkeypatch):
+    monkeypatch.setattr(audio_module, "time", _Clocks("thread_time", step=5.0))  # 5 s of work per look
+    with pytest.raises(AudioError, match="took over 20 s of processing to decode and was stopped"):
+        load_audio(encode(sine_chord(30.0)))
+
+
+def test_the_clock_still_stops_a_decode_that_waits_without_working(monkeypatch):
+    monkeypatch.setattr(audio_module, "DECODE_WALL_SECONDS", 0.0)
+    with pytest.raises(AudioError, match="to decode and was stopped"):
         load_audio(encode(sine_chord(3.0)))
 
 
@@ -603,7 +642,7 @@ def test_an_ffmpeg_decode_that_outlasts_the_deadline_is_killed_with_a_message(mo
     if not HAVE_FFMPEG:
         pytest.skip("needs ffmpeg on the PATH")
     monkeypatch.setattr(audio_module, "DECODE_SECONDS", 1.0)
-    with pytest.raises(AudioError, match="took over 1 s to decode and was stopped"):
+    with pytest.raises(AudioError, match="took over 1 s of processing to decode and was stopped"):
         load_audio(slow_m4a())
 
 

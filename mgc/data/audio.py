@@ -7,10 +7,11 @@ bytes never touch the disk (ffmpeg reads them from an in-memory file). Nothing i
 
 Every decode is bounded by construction, whatever the input claims (see `_Budget`): at most
 `MAX_CHANNELS` channels and `MAX_SAMPLES_PER_SECOND` samples a second are accepted, at most
-`MAX_DECODED_SAMPLES` samples are decoded, and decoding stops after `DECODE_SECONDS`. ffmpeg runs as a
-sandboxed child (`_run_ffmpeg`): only the demuxers of the formats we accept and only the file protocol
-(so playlists and concat scripts cannot name other files), a ceiling on its memory, CPU time and log,
-its own process group, killed at the deadline and when this process dies.
+`MAX_DECODED_SAMPLES` samples are decoded, and decoding stops after `DECODE_SECONDS` of processor time
+(`DECODE_WALL_SECONDS` of the clock at most). ffmpeg runs as a sandboxed child (`_run_ffmpeg`): only the
+demuxers of the formats we accept and only the file protocol (so playlists and concat scripts cannot name
+other files), a ceiling on its memory, CPU time and log, its own process group, killed at the deadline and
+when this process dies.
 """
 
 from __future__ import annotations
@@ -80,8 +81,13 @@ tagger prepended a new one): libmpg123 parses a chain of millions of tiny tags i
 deadline can stop (4,000,000 tags took 82 s and printed 4,000,000 lines), and read from a path or from bytes
 the same chain once gave an answer and once a refusal. `_id3_chain` walks the chain's headers alone."""
 DECODE_SECONDS = 20.0
-"""Wall-clock deadline of one `load_audio`, every decoder together: what the budget above cannot
-foresee (a damaged stream the decoder fights with packet by packet) is stopped here."""
+"""Processor seconds one `load_audio` may spend, every decoder together (the calling thread's and each ffmpeg
+child's): what the budget above cannot foresee (a damaged stream the decoder fights with packet by packet) is
+stopped here. Processor time, not the clock's: a 10-minute mp3 takes ~1.5 s of it, but on a busy server (16
+sessions on 2 cores, or other work) four such decodes at once each took over 20 s of the clock with 0.6 s of
+processor time, and a wall-clock deadline refused every one of them as "probably damaged"."""
+DECODE_WALL_SECONDS = 120.0
+"""The clock's backstop for one `load_audio`: a decoder that waits without working (none is known to) still ends."""
 FFMPEG_MEMORY = 1 << 30
 """Address space of an ffmpeg child (its shared libraries alone map ~300 MB): an index or a resampler
 table that a crafted header asks for fails to allocate instead of taking the server's memory."""
@@ -430,33 +436,44 @@ def _check_stream(name: str, rate: int, channels: int) -> None:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Budget:
-    """What one `load_audio` may spend: seconds of audio, samples decoded, and a wall-clock deadline."""
+    """What one `load_audio` may spend: seconds of audio, samples decoded, processor time (`DECODE_SECONDS`:
+    the calling thread's, `time.thread_time`, plus that of the ffmpeg children it has waited for) and the
+    clock's backstop (`DECODE_WALL_SECONDS`). One budget serves one thread: `load_audio` decodes in its caller's."""
 
     name: str
     max_seconds: float
     deadline: float
     """On `time.monotonic()`'s clock."""
+    cpu_seconds: float
+    thread_started: float
+    """`time.thread_time()` when the decode began."""
+    children_cpu: float = 0.0
+    """Processor seconds of the ffmpeg children that have ended."""
 
     @classmethod
     def start(cls, name: str, max_seconds: float) -> _Budget:
-        return cls(name, max_seconds, time.monotonic() + DECODE_SECONDS)
+        return cls(name, max_seconds, time.monotonic() + DECODE_WALL_SECONDS, DECODE_SECONDS, time.thread_time())
 
     def frames(self, rate: int, channels: int) -> int:
         """Frames to decode at most from a stream of this rate and channel count."""
         return max(1, min(int(self.max_seconds * rate), MAX_DECODED_SAMPLES // channels))
 
-    def seconds_left(self) -> float:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
+    def cpu_used(self) -> float:
+        return time.thread_time() - self.thread_started + self.children_cpu
+
+    def seconds_left(self) -> tuple[float, float]:
+        """(processor seconds, clock seconds) left; `too_slow` is raised when either is spent."""
+        cpu, wall = self.cpu_seconds - self.cpu_used(), self.deadline - time.monotonic()
+        if cpu <= 0 or wall <= 0:
             raise self.too_slow()
-        return left
+        return cpu, wall
 
     def too_slow(self) -> AudioError:
         return AudioError(
-            f"{self.name} took over {DECODE_SECONDS:.0f} s to decode and was stopped: it is probably damaged; "
-            "try a shorter or simpler file (stereo, 44.1 or 48 kHz)"
+            f"{self.name} took over {self.cpu_seconds:.0f} s of processing to decode and was stopped: it is probably "
+            "damaged; try a shorter or simpler file (stereo, 44.1 or 48 kHz)"
         )
 
 
@@ -727,19 +744,21 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _child_limits(cpu_seconds: int):
-    """What an ffmpeg child does before it starts: ceilings on memory and CPU, no core file, and
-    (Linux) death with the thread that started it, so a killed server leaves no decoder running.
+    """What an ffmpeg child does before it starts: ceilings on memory and CPU (SIGXCPU at `cpu_seconds`, SIGKILL
+    a second later), no core file, and (Linux) death with the thread that started it, so a killed server leaves
+    no decoder running.
 
     The limits are computed here, in the parent: the function that runs in the child only sets them.
     """
 
-    def ceiling(kind: int, wanted: int) -> tuple[int, int]:
+    def ceiling(kind: int, wanted: int, hard_after: int = 0) -> tuple[int, int]:
         _, hard = resource.getrlimit(kind)
-        value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        return value, value
+        if hard == resource.RLIM_INFINITY:
+            return wanted, wanted + hard_after
+        return min(wanted, hard), min(wanted + hard_after, hard)
 
     memory = ceiling(resource.RLIMIT_AS, FFMPEG_MEMORY)
-    cpu = ceiling(resource.RLIMIT_CPU, cpu_seconds)
+    cpu = ceiling(resource.RLIMIT_CPU, cpu_seconds, hard_after=1)
     core = ceiling(resource.RLIMIT_CORE, 0)
 
     def limit() -> None:
@@ -761,8 +780,10 @@ class _ChildRun:
 
 def _run_ffmpeg(command: list[str], budget: _Budget, max_output: int, pass_fds=(), data: bytes | None = None):
     """Run an ffmpeg tool sandboxed and bounded: its output up to `max_output` bytes, its log counted with every
-    native decoder's (`_NativeChatter`), killed with its process group at the budget's deadline or on any exception."""
-    seconds = budget.seconds_left()
+    native decoder's (`_NativeChatter`), killed with its process group at the budget's deadline or on any exception.
+    Its processor time is the kernel's to stop (`RLIMIT_CPU` at what is left of the budget) and is added to the
+    budget when it ends; the clock's backstop is a timer here."""
+    cpu_left, seconds = budget.seconds_left()
     child = subprocess.Popen(
         command,
         stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
@@ -770,7 +791,7 @@ def _run_ffmpeg(command: list[str], budget: _Budget, max_output: int, pass_fds=(
         stderr=_native.write_end if _native is not None else subprocess.DEVNULL,  # counted with libsndfile's
         pass_fds=pass_fds,
         start_new_session=True,  # its own process group: killing it kills whatever it started
-        preexec_fn=_child_limits(math.ceil(seconds) + 1),
+        preexec_fn=_child_limits(max(1, math.ceil(cpu_left))),
     )
     late = threading.Event()
 
@@ -803,7 +824,7 @@ def _run_ffmpeg(command: list[str], budget: _Budget, max_output: int, pass_fds=(
                 kill()
                 del output[max_output:]
                 break
-        returncode = child.wait()
+        returncode = _wait_counting(child, budget)
     finally:
         timer.cancel()
         if child.poll() is None:
@@ -814,9 +835,22 @@ def _run_ffmpeg(command: list[str], budget: _Budget, max_output: int, pass_fds=(
         for stream in (child.stdout, child.stdin):
             if stream is not None:
                 stream.close()
-    if late.is_set():
+    if late.is_set() or budget.cpu_used() >= budget.cpu_seconds:
+        # The clock's backstop, or the kernel's processor-time ceiling (ffmpeg ends on SIGXCPU as on SIGTERM,
+        # exit code 255, so its time tells, not how it ended).
         raise budget.too_slow()
     return _ChildRun(returncode, output)
+
+
+def _wait_counting(child: subprocess.Popen, budget: _Budget) -> int:
+    """Wait for `child` to end, add its processor time to `budget`, and return its exit code as Popen gives it."""
+    try:
+        _, status, usage = os.wait4(child.pid, 0)
+    except ChildProcessError:  # reaped already (not by us): its time is unknown
+        return child.wait()
+    budget.children_cpu += usage.ru_utime + usage.ru_stime
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode
 
 
 def _ffmpeg_input_options(protocols: str) -> list[str]:
