@@ -29,10 +29,10 @@ from mgc.evaluate.robustness import better_for_recordings, classify_default
 from mgc.explain import words
 from mgc.explain.words import GLOSSARY
 from mgc.gate import GateResult
-from mgc.gate import check as check_music
-from mgc.models.musicnn_pass import MUSICNN_PASS, MusicnnPass
+from mgc.models.musicnn_pass import MusicnnPass
 from mgc.serve.admission import admission, recent_decodes
 from mgc.serve.microphone import microphone_refusal
+from mgc.serve.prediction import listen
 
 UPLOAD_TYPES = ["wav", "mp3", "flac", "ogg", "opus", "m4a"]
 UPLOAD, RECORD, EXAMPLE = "Upload a file", "Record", "Try an example"
@@ -101,15 +101,20 @@ def classify(digest: str, model: str, split: str, _audio: mgc.Audio) -> mgc.Pred
 
 
 @st.cache_resource(show_spinner="Listening with musicnn…", max_entries=4, ttl=600)
+def heard(digest: str, _audio: mgc.Audio) -> tuple[MusicnnPass, GateResult]:
+    """musicnn once per upload, and the not-music gate's measurements side by side with it (`listen`): the default
+    model, the gate and the taggram read this one pass."""
+    return listen(_audio)
+
+
 def musicnn_pass(digest: str, _audio: mgc.Audio) -> MusicnnPass:
-    """musicnn once per upload: the default model, the gate and the taggram read this one pass."""
-    return MUSICNN_PASS.from_audio(_audio)
+    return heard(digest, _audio)[0]
 
 
 @st.cache_resource(show_spinner="Listening for music…", max_entries=16, ttl=600)
 def music_gate(digest: str, _audio: mgc.Audio) -> GateResult:
     """The not-music gate reads the audio, not a model: once per upload, whichever models are tried."""
-    return check_music(_audio.samples, _audio.sample_rate, embeddings=musicnn_pass(digest, _audio).embedding)
+    return heard(digest, _audio)[1]
 
 
 @st.cache_data(show_spinner="Listening with musicnn…", max_entries=16)

@@ -1,6 +1,7 @@
 """`python -m benchmarks.app`: the app's speed and memory in a real browser, on this machine.
 
-    python -m benchmarks.app [--parts app,load,models] [--sessions 8] [--load-sessions 24] [--out FILE.json]
+    python -m benchmarks.app [--parts app,load,models] [--sessions 8] [--load-sessions 24] [--models all|short]
+                             [--out FILE.json]
 
 * **app** — `streamlit run app.py` to a healthy server; each page opened in a new browser session (with an empty
   browser cache and with the app's code cached) and page switches within one — when its heading shows and when it
@@ -8,8 +9,9 @@
   browser sessions at once, each uploading a different clip, checked against `mgc.classify` of the same file.
 * **load** — memory under load and after it, on a server of its own: idle, after one visitor, the peak while
   `load_sessions` sessions upload at once, and its RSS every 5 s for a minute after they closed.
-* **models** — one session trying every model of the random split on one upload: the server's RSS after each,
-  its peak, and a minute after.
+* **models** — one session trying every model of the random split on one upload (`--models short`: only the short
+  picker's, as a class sees them, without turning on "All models"): the server's RSS after each, its peak, and a
+  minute after.
 
 Needs Playwright and Debian's chromium (`/usr/bin/chromium`); a part says why it is skipped where they are
 missing. Nothing here is a test: the figures depend on the machine (docs/performance.md quotes them). The speed
@@ -127,7 +129,7 @@ def load_test(sessions: int, settle_s: float = 60.0) -> dict:
     return result
 
 
-async def _every_model(url: str, pid: int, file: Path, models: list[str]) -> list[dict]:
+async def _every_model(url: str, pid: int, file: Path, models: list[str], expert: bool = True) -> list[dict]:
     from playwright.async_api import async_playwright
 
     rows = []
@@ -142,9 +144,10 @@ async def _every_model(url: str, pid: int, file: Path, models: list[str]) -> lis
         genre = metrics.filter(has_text=ANSWER_LABELS).get_by_test_id("stMetricValue").first
         await genre.wait_for(timeout=WAIT_MS)
         await page.wait_for_function(RENDERED, timeout=WAIT_MS)
-        await page.get_by_text("All models", exact=True).click()  # the picker lists three models until then
-        await page.wait_for_timeout(500)
-        await page.wait_for_function(RENDERED, timeout=WAIT_MS)
+        if expert:
+            await page.get_by_text("All models", exact=True).click()  # the picker lists the short list until then
+            await page.wait_for_timeout(500)
+            await page.wait_for_function(RENDERED, timeout=WAIT_MS)
         for model in models:
             started = time.perf_counter()
             await choose(page, "Model", model)
@@ -167,20 +170,41 @@ async def _every_model(url: str, pid: int, file: Path, models: list[str]) -> lis
     return rows
 
 
-def every_model(settle_s: float = 60.0) -> dict:
+def short_picker_models(split: str = "random") -> list[str]:
+    """The models Classify's short picker offers on `split` (`mgc.explain.words.student_models`, as the page
+    chooses them from the trained runs' metrics)."""
+    from mgc.errors import MgcError
+    from mgc.explain.words import student_models
+    from mgc.runs import trained_models
+    from mgc.runs.run import resolve
+
+    metrics = {}
+    for model in trained_models(split):
+        try:
+            metrics[(model, split)] = resolve(model, split).metrics()
+        except MgcError:
+            metrics[(model, split)] = {}
+    return student_models(metrics, split)
+
+
+def every_model(settle_s: float = 60.0, which: str = "all") -> dict:
     """One session, on a server of its own, classifying one upload with every model of the random split in
-    turn (the Classify page's model picker): the server's RSS after each, its peak, and `settle_s` seconds
-    after the session closed."""
+    turn (the Classify page's model picker; `which="short"`: the short picker's models only, "All models" left
+    off): the server's RSS after each, its peak, and `settle_s` seconds after the session closed."""
     from mgc.runs import trained_models
 
     if why := browser_ready():
         return {"skipped": why}
-    models = sorted(trained_models("random"), key=lambda m: (m != "crnn", m))
+    if which == "short":
+        models = short_picker_models()
+    else:
+        models = sorted(trained_models("random"), key=lambda m: (m != "crnn", m))
     with app_server() as (url, process, _), tempfile.TemporaryDirectory(prefix="mgc-bench-") as folder:
         pid = process.pid
         result = {"server_rss_mb_idle": rss_mb(pid)}
         (file,) = session_files(Path(folder), 1)
-        result["models"] = run_async(_every_model(url, pid, file, models))
+        result["models"] = run_async(_every_model(url, pid, file, models, expert=which != "short"))
+        result["which"] = which
         result["errors"] = sum(row["errors"] + (row["genre"] == "") for row in result["models"])
         result["peak_mb"] = rss_mb(pid, "VmHWM")
         result["settle"] = settle(pid, settle_s)
@@ -277,7 +301,9 @@ def report(results: dict) -> None:
     _report_memory(results)
 
 
-def run(parts: list[str], sessions: int = 8, load_sessions: int = 24, out: Path | None = None) -> dict:
+def run(
+    parts: list[str], sessions: int = 8, load_sessions: int = 24, out: Path | None = None, models: str = "all"
+) -> dict:
     """Run the chosen parts (app, load, models), print them and write the JSON file."""
     results: dict = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M")}
     if "app" in parts:
@@ -285,7 +311,7 @@ def run(parts: list[str], sessions: int = 8, load_sessions: int = 24, out: Path 
     if "load" in parts:
         results["load"] = load_test(load_sessions)
     if "models" in parts:
-        results["models"] = every_model()
+        results["models"] = every_model(which=models)
     report(results)
     write_results(results, out)
     return results
@@ -296,12 +322,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated: " + ", ".join(PARTS))
     parser.add_argument("--sessions", type=int, default=8, help="browser sessions classifying at once (app)")
     parser.add_argument("--load-sessions", type=int, default=24, help="browser sessions classifying at once (load)")
+    parser.add_argument(
+        "--models", choices=("all", "short"), default="all", help="models: every model, or the short picker's"
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-app.json"), help="where to write the figures (JSON)")
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     if unknown := [p for p in parts if p not in PARTS]:
         parser.error(f"unknown part {', '.join(unknown)}: choose from {', '.join(PARTS)}")
-    run(parts, sessions=args.sessions, load_sessions=args.load_sessions, out=args.out)
+    run(parts, sessions=args.sessions, load_sessions=args.load_sessions, out=args.out, models=args.models)
     return 0
 
 

@@ -4,8 +4,9 @@ The library's own speed check; it needs no browser, no server and no code outsid
 
 1. **latency**: classify a 30-s MP3 (44.1 kHz stereo, as a download would be) end to end — decode,
    resample, the not-music gate, the model's front end, model, timeline — with every trained model of the random
-   split: median and 90th percentile of `runs` calls after `warmup` calls; and where `classify` spends its time
-   (`stages`).
+   split: median and 90th percentile of `runs` calls after `warmup` calls; where `classify` spends its time
+   with a picture model and a feature model (`stages`); and stage by stage as the page runs an upload through its
+   default model, musicnn-gru (`page_stages`: musicnn's pass and the gate side by side, the gate's share of it).
 2. **musicnn**: the pretrained tagger on a 30-s clip's ten 3-s patches — its log-mel front end, the network as
    first ported (the checkpoint's layout, `Musicnn`: all patches at once, batch norms separate, default memory
    layout, under `torch.no_grad`) against mgc's (`FoldedMusicnn`: batch norm folded, channels-last, a few patches
@@ -159,7 +160,9 @@ def stages(
     feature_network, _ = load_model(feature_model, "random")
     return {
         "decode and resample": timings(lambda: load_audio(mp3), runs, warmup),
-        "not-music gate": timings(lambda: check(audio.samples, audio.sample_rate), runs, warmup),
+        "not-music gate, with 2 musicnn patches of its own (a model without musicnn)": timings(
+            lambda: check(audio.samples, audio.sample_rate), runs, warmup
+        ),
         "mel picture": timings(lambda: render_audio(audio.samples), runs, warmup),
         f"{model} over the windows": timings(lambda: window_outputs(network, PICTURE, picture), runs, warmup),
         "57 features": timings(lambda: extract_features(audio.samples), runs, warmup),
@@ -172,6 +175,74 @@ def stages(
     }
 
 
+def page_default_model(split: str = "random") -> str:
+    """The run Classify answers uploads, examples and recordings with: the measured rule the page applies
+    (`mgc.evaluate.robustness.classify_default`) to the shipped runs' robustness records."""
+    from .evaluate import robustness
+    from .runs.checkpoints import available_runs
+
+    records = {run: record for run in available_runs() if (record := robustness.load(*run)) is not None}
+    return robustness.classify_default(records, split).model
+
+
+def page_stages(mp3: bytes, runs: int, warmup: int, model: str | None = None) -> dict[str, dict]:
+    """Where the time goes when the page classifies an upload with its default model (`model`; None: the run the
+    page's measured rule picks, `page_default_model`: musicnn-gru), in the page's order: decode; musicnn's log-mel
+    and network; the not-music gate — its measurements on a worker beside the network, with the request's
+    embeddings (`mgc.serve.prediction.listen`, which the page calls once per upload), and for comparison alone after
+    it; the model over the pass (`classify(…, gate=, musicnn=)`: the mel picture the page shows, the GRU,
+    calibration); the whole request (`classify(mp3, model=)`, as `latency` times it)."""
+    from .data.audio import load_audio
+    from .frontends import MUSICNN_INPUT
+    from .gate import check
+    from .gate.measurements import measure
+    from .models.musicnn_pass import MUSICNN_PASS, musicnn_pass
+    from .models.workers import submit
+    from .serve import classify
+    from .serve.prediction import listen
+
+    model = model or page_default_model()
+    audio = load_audio(mp3)
+    patches = MUSICNN_INPUT.from_audio(audio)
+    the_pass, gate = listen(audio)
+    stages = {
+        "decode and resample": timings(lambda: load_audio(mp3), runs, warmup),
+        "musicnn's log-mel (on a worker)": timings(
+            lambda: submit(MUSICNN_INPUT.from_audio, audio).result(), runs, warmup
+        ),
+        f"musicnn's network ({len(patches)} patches over the workers)": timings(
+            lambda: musicnn_pass(patches), runs, warmup
+        ),
+        "musicnn's pass (log-mel and network)": timings(lambda: MUSICNN_PASS.from_audio(audio), runs, warmup),
+        "musicnn's pass and the not-music gate side by side (listen: what the page runs)": timings(
+            lambda: listen(audio), runs, warmup
+        ),
+        "  the gate alone after it, with its embeddings (check(…, embeddings=))": timings(
+            lambda: check(audio.samples, audio.sample_rate, embeddings=the_pass.embedding), runs, warmup
+        ),
+        "    of which its measurements (on a worker)": timings(
+            lambda: submit(measure, audio.samples, audio.sample_rate).result(), runs, warmup
+        ),
+        f"{model} given the pass and the gate (mel picture for the page, the model, calibration)": timings(
+            lambda: classify(audio, model=model, gate=gate, musicnn=the_pass), runs, warmup
+        ),
+        f"the whole request: classify(mp3, model={model!r})": timings(lambda: classify(mp3, model=model), runs, warmup),
+    }
+    together, alone = (
+        stages[name]["median_ms"]
+        for name in (
+            "musicnn's pass and the not-music gate side by side (listen: what the page runs)",
+            "musicnn's pass (log-mel and network)",
+        )
+    )
+    stages["the gate's share of the request (side by side minus the pass alone)"] = {
+        "median_ms": together - alone,
+        "p90_ms": float("nan"),
+        "runs": runs,
+    }
+    return stages
+
+
 def musicnn(mp3: bytes, runs: int, warmup: int) -> dict[str, dict]:
     """musicnn's taggram of one clip: front end, the naive port and mgc's network (ratio), the whole taggram."""
     import torch
@@ -180,6 +251,7 @@ def musicnn(mp3: bytes, runs: int, warmup: int) -> dict[str, dict]:
     from .explain import taggram
     from .frontends import MUSICNN_INPUT
     from .models.musicnn import load_musicnn
+    from .models.musicnn_pass import musicnn_pass
 
     audio = load_audio(mp3)
     patches = MUSICNN_INPUT.from_audio(audio)
@@ -197,6 +269,9 @@ def musicnn(mp3: bytes, runs: int, warmup: int) -> dict[str, dict]:
         "log-mel patches": timings(lambda: MUSICNN_INPUT.from_audio(audio), runs, warmup),
         "network, naive port": timings(naive_port, runs, warmup),
         "network, mgc": timings(mgc_network, runs, warmup),
+        "network, mgc, a patch at a time over the one-thread workers (as served)": timings(
+            lambda: musicnn_pass(patches), runs, warmup
+        ),
         "taggram (log-mel and network)": timings(lambda: taggram(audio), runs, warmup),
     }
     results |= musicnn_sequence_runs(audio, runs, warmup)
@@ -408,6 +483,13 @@ def report(results: dict) -> None:
             "Where classify's time goes (ms, median)",
             [{"stage": s, "median": t["median_ms"]} for s, t in results.get("stages", {}).items()],
         )
+        print_table(
+            "An upload on the page, with its default model (ms; median and 90th percentile)",
+            [
+                {"stage": s, "median": t["median_ms"], "p90": t["p90_ms"]}
+                for s, t in results.get("page_stages", {}).items()
+            ],
+        )
     if MUSICNN_PART in results:
         print_table(
             "musicnn on a 30-s clip (ms; median and 90th percentile): naive port / mgc = "
@@ -488,6 +570,7 @@ def run(parts: list[str], runs: int = 20, warmup: int = 3, out: Path | None = No
         mp3 = download_mp3(music_clips(1)[0][1])
         results["latency"] = latency(mp3, runs, warmup)
         results["stages"] = stages(mp3, runs, warmup)
+        results["page_stages"] = page_stages(mp3, runs, warmup)
     if MUSICNN_PART in parts:
         results[MUSICNN_PART] = musicnn(download_mp3(music_clips(1)[0][1]), runs, warmup)
     if "throughput" in parts:
