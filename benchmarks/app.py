@@ -286,7 +286,8 @@ def _report_memory(results: dict) -> None:
             print(f"\n## Every model\n\nskipped: {models['skipped']}")
         else:
             print_table(
-                f"One session trying every model on one upload (server idle {models['server_rss_mb_idle']:.0f} MB, "
+                f"One session trying {'the short picker' if models.get('which') == 'short' else 'every model'} on "
+                f"one upload (server idle {models['server_rss_mb_idle']:.0f} MB, "
                 f"peak {models['peak_mb']:.0f} MB, {models['settle'][-1][0]:.0f} s after it closed "
                 f"{models['server_rss_mb_settled']:.0f} MB; errors {models['errors']})",
                 [{k: row[k] for k in ("model", "genre", "seconds", "server_rss_mb")} for row in models["models"]],
