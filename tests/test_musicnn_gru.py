@@ -362,3 +362,6 @@ def test_the_benchmark_answers_the_gru_from_musicnns_pass_as_classify_does_and_k
     os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
     robustness.measure([RUN], "filtered", data=synthetic_data, names=names, out=False)
     assert rendered == ["clean", *names] and len(passes) == 3
+    assert robustness.PassCache().get(changed, "quiet") is not None
+    monkeypatch.setattr(conditions, "VERSION", "conditions-changed")  # a condition's sound changed: measured again
+    assert robustness.PassCache().get(changed, "quiet") is None

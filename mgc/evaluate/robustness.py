@@ -124,13 +124,12 @@ def pass_probabilities(model: str, split: str, the_pass: MusicnnPass) -> np.ndar
 
 class PassCache:
     """musicnn's pass of each test clip under each condition, on disk in `$MGC_CACHE/robustness-passes/`. A pass is
-    found again only for the same clip file (name, size, modification time), the same condition code (the source of
-    `mgc.conditions`, the sounds folder's held-out files, pedalboard's and pyroomacoustics' versions) and the same
-    pass (`MUSICNN_PASS.version`: the log-mel and the weights)."""
+    found again only for the same clip file (name, size, modification time), the same conditions (`mgc.conditions.
+    VERSION`, the sounds folder's held-out files, pedalboard's and pyroomacoustics' versions) and the same pass
+    (`MUSICNN_PASS.version`: the log-mel and the weights). Not the conditions' source text: a docstring edited while
+    a long measurement runs would orphan every pass it kept."""
 
     def __init__(self, folder: Path | None = None):
-        import inspect
-
         import pedalboard
         import pyroomacoustics
 
@@ -138,7 +137,7 @@ class PassCache:
         held_out = listening.real_sounds("held_out")
         self.recipe = "|".join(
             (
-                hashlib.sha1(inspect.getsource(listening).encode()).hexdigest(),
+                listening.VERSION,
                 ",".join(held_out.names) if held_out else "",
                 pedalboard.__version__,
                 pyroomacoustics.__version__,
