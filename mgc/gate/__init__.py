@@ -59,8 +59,7 @@ class Gate:
 
     Each of the input's musicnn patches gets one row of features — the standardised measurements of the whole
     input (with their pairwise products when `pairs`), then, when the gate reads musicnn (`embedding_mean` is not
-    None), the patch's standardised embedding and, when it has `music_mean`, the patch's distance from the music it
-    was fitted on (`music_distance`); the input's logits are the mean of its patches' logits."""
+    None), the patch's standardised embedding; the input's logits are the mean of its patches' logits."""
 
     mean: np.ndarray
     scale: np.ndarray
@@ -75,17 +74,6 @@ class Gate:
     least_change: float = 0.0
     """A sound whose spectral change (`Measurements.spectral_change`) is below this is never music: half the least
     of any music the gate was fitted on. A pure tone, DC or a square wave changes ~1e-5 dB a frame, music ≥ 0.1."""
-    music_mean: np.ndarray | None = None
-    """The mean and spread of the fitted music's standardised patch embeddings, for `music_distance` (None: the
-    gate does not weigh that distance)."""
-    music_scale: np.ndarray | None = None
-
-    def music_distance(self, standardised: np.ndarray) -> np.ndarray:
-        """(patches, 1): how far each standardised patch embedding lies from the fitted music's — the logarithm of
-        the mean squared z-score over the 200 dimensions (≈ 0 for a patch like the fitted music, larger for a
-        sound musicnn never learnt)."""
-        z = (standardised - self.music_mean) / self.music_scale
-        return np.log(np.mean(z**2, axis=1, keepdims=True) + 1e-6)
 
     def music(self, p_music, spectral_change) -> np.ndarray:
         """Whether inputs with these P(music) and spectral changes are music."""
@@ -110,10 +98,7 @@ class Gate:
         rows = []
         for m, e in zip(measured, embeddings):
             z = (np.asarray(e, dtype=np.float64) - self.embedding_mean) / self.embedding_scale
-            parts = [np.repeat(m[None], len(z), axis=0), z]
-            if self.music_mean is not None:
-                parts.append(self.music_distance(z))
-            features = np.hstack(parts)
+            features = np.hstack([np.repeat(m[None], len(z), axis=0), z])
             rows.append((features @ self.coefficients.T + self.intercepts).mean(axis=0))
         return np.stack(rows)
 
@@ -142,11 +127,6 @@ class Gate:
                 "mean": self.embedding_mean.tolist(),
                 "scale": self.embedding_scale.tolist(),
             }
-            if self.music_mean is not None:
-                saved["musicnn_embedding"] |= {
-                    "music_mean": self.music_mean.tolist(),
-                    "music_scale": self.music_scale.tolist(),
-                }
         return saved
 
     @classmethod
@@ -174,8 +154,6 @@ class Gate:
             np.asarray(embedding["scale"]) if embedding else None,
             bool(saved.get("pairs", True)),
             float(saved.get("least_spectral_change", 0.0)),
-            np.asarray(embedding["music_mean"]) if embedding and "music_mean" in embedding else None,
-            np.asarray(embedding["music_scale"]) if embedding and "music_scale" in embedding else None,
         )
 
 
