@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for mode in modes:
                 env = {} if mode == "data" else {"MGC_DATA": str(args.out / "no-gtzan-here")}
-                with harness.app_server(env=env) as (url, _, _):
+                with harness.app_server(env=env, log=args.out / f"server-{mode}.log") as (url, _, _):
                     for name in wanted:
                         shoot_viewport(browser, url, args.out / mode / name, VIEWPORTS[name], log)
         finally:
