@@ -365,3 +365,27 @@ def test_the_benchmark_answers_the_gru_from_musicnns_pass_as_classify_does_and_k
     assert robustness.PassCache().get(changed, "quiet") is not None
     monkeypatch.setattr(conditions, "VERSION", "conditions-changed")  # a condition's sound changed: measured again
     assert robustness.PassCache().get(changed, "quiet") is None
+
+
+def test_the_benchmarks_answer_from_the_pass_is_the_mean_over_every_patch_as_classify_gives_it(tmp_path, monkeypatch):
+    """On a 12-s input of three different chords (four patches), `robustness.pass_probabilities` equals
+    `audio_outputs`' probabilities: the mean over all patches, not one patch's (the synthetic clips are one patch)."""
+    from mgc.runs.checkpoints import save_model
+    from mgc.runs.outputs import audio_outputs, window_outputs
+    from mgc.runs.run import locate
+
+    torch.manual_seed(0)
+    save_model(
+        tmp_path / RUN / "random" / "model.pt", row(RUN).family, build_model(row(RUN).family, {"hidden": 8}), "random"
+    )
+    monkeypatch.setenv("MGC_CHECKPOINTS", str(tmp_path))
+    chords = [sine_chord(4.0, freqs, seed=i) for i, freqs in enumerate(((220.0, 277.2), (98.0, 123.5), (660.0, 880.0)))]
+    samples = np.concatenate(chords)
+    audio = mgc.Audio(samples, SR, len(samples) / SR, SR, 1)
+    the_pass = MUSICNN_PASS.from_audio(audio)
+    assert len(the_pass) == 4
+    from_pass = robustness.pass_probabilities(RUN, "random", the_pass)
+    np.testing.assert_allclose(from_pass, audio_outputs(RUN, "random", audio).probabilities, atol=1e-6)
+    network, _ = locate(RUN, "random").load()
+    patches, _ = window_outputs(network, MUSICNN_PASS, the_pass)
+    assert np.abs(patches - from_pass).max(axis=1).min() > 1e-4  # no single patch answers as the whole input does
