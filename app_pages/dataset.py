@@ -100,5 +100,6 @@ else:
             plot(charts.feature_correlation_figure(features), key="correlation", where=correlation)
             correlation.caption(
                 "Each square: how two features rise and fall together over the 1000 clips — red together, blue "
-                "one up when the other is down, white unrelated. mfcc1 … mfcc20 describe the sound's timbre."
+                "one up when the other is down, white unrelated. The columns are the rows in the same order: the dark "
+                "diagonal is each feature with itself. mfcc1 … mfcc20 describe the sound's timbre."
             )

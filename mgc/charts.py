@@ -945,8 +945,11 @@ def feature_correlation_figure(features: pd.DataFrame) -> go.Figure:
     )
     every = dict(tickmode="array", tickvals=list(correlation.columns), tickfont=dict(size=13), automargin=True)
     figure.update_yaxes(autorange="reversed", **every)
-    figure.update_xaxes(tickangle=-90, **every)
-    figure.update_traces(colorbar=dict(title="r", len=0.6, thickness=14))  # thin: a phone's heatmap is ~200 px
+    # The matrix is symmetric: the columns are the rows in the same order (the dark diagonal is each feature with
+    # itself) and the hover names both, so the columns carry no labels — 30 of them under a phone's ~140-px
+    # heatmap ran into each other — and the colour bar lies under the squares, which get the width.
+    figure.update_xaxes(showticklabels=False, ticks="")
+    figure.update_traces(colorbar=dict(orientation="h", y=-0.02, yanchor="top", len=0.8, thickness=12))
     return _styled(figure, "How the features go together", height=300 + 20 * len(correlation))
 
 

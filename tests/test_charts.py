@@ -272,8 +272,10 @@ def test_features_charts_read_kaggle_columns():
     # the averages (and the tempo), named without "_mean" in plain words; length and the variances left out
     assert list(correlation.x) == ["tempo", "loudness", "zero crossings"]
     assert correlation.z[1][2] == pytest.approx(-1.0)
-    assert list(figure.layout.xaxis.tickvals) == list(correlation.x)  # every label drawn, none skipped
-    assert figure.layout.xaxis.tickfont.size >= 12 and figure.layout.yaxis.tickfont.size >= 12
+    assert list(figure.layout.yaxis.tickvals) == list(correlation.y)  # every row's label drawn, none skipped
+    assert figure.layout.yaxis.tickfont.size >= 12
+    # the columns repeat the rows: no labels under them (they ran into each other on a phone), the bar underneath
+    assert figure.layout.xaxis.showticklabels is False and correlation.colorbar.orientation == "h"
     boxes = charts.tempo_figure(features).data
     assert {trace.name for trace in boxes} == {"blues", "rock"}
 
