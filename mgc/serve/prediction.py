@@ -231,7 +231,8 @@ def classify(
     outputs = submit(run_outputs, run, inputs).result()
     if not (np.isfinite(outputs.probabilities).all() and np.isfinite(outputs.window_probabilities).all()):
         raise _not_finite(model)  # before a Prediction exists: no page or table ever ranks NaN
-    gate = gate or gating.result()
+    if gate is None:  # the gate ran beside the model (a model without musicnn)
+        gate = gating.result()
     notices = list(audio.notices)
     if audio.truncated:
         notices.append(_cut_notice(audio.seconds, audio.source_seconds))
