@@ -67,9 +67,9 @@ def test_a_waiter_hears_how_many_are_ahead_until_its_turn(monkeypatch):
     assert heard == sorted(heard, reverse=True)
 
 
-def test_a_waiter_that_gives_up_leaves_the_queue(monkeypatch):
-    monkeypatch.setattr(admission_module, "WAIT_POLL_SECONDS", 0.02)
-    limit, release = Admission(1), threading.Event()
+def holding_a_slot(limit: Admission) -> tuple[threading.Thread, threading.Event]:
+    """Another visitor holding one of `limit`'s slots until the event is set (then join the thread)."""
+    release = threading.Event()
 
     def hold() -> None:
         with limit.slot():
@@ -78,9 +78,19 @@ def test_a_waiter_that_gives_up_leaves_the_queue(monkeypatch):
     holder = threading.Thread(target=hold)
     holder.start()
     time.sleep(0.05)
+    return holder, release
 
-    def closed_page(ahead: int, seconds: float) -> None:
-        raise KeyboardInterrupt  # what a stopped Streamlit script raises inside a page's drawing
+
+def closed_page(ahead: int, seconds: float) -> None:
+    """A waiting page's progress callback once its tab has closed: what a stopped Streamlit script raises inside
+    a page's drawing."""
+    raise KeyboardInterrupt
+
+
+def test_a_waiter_that_gives_up_leaves_the_queue(monkeypatch):
+    monkeypatch.setattr(admission_module, "WAIT_POLL_SECONDS", 0.02)
+    limit = Admission(1)
+    holder, release = holding_a_slot(limit)
 
     with pytest.raises(KeyboardInterrupt), limit.slot(closed_page):
         pass
@@ -179,18 +189,8 @@ def test_two_threads_widening_at_once_both_finish(monkeypatch):
 
 def test_a_widening_stopped_while_it_waits_gives_back_nothing_twice(monkeypatch):
     monkeypatch.setattr(admission_module, "WAIT_POLL_SECONDS", 0.02)
-    limit, release = Admission(2), threading.Event()
-
-    def hold() -> None:
-        with limit.slot():
-            release.wait(5)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    time.sleep(0.05)
-
-    def closed_page(ahead: int, seconds: float) -> None:
-        raise KeyboardInterrupt
+    limit = Admission(2)
+    holder, release = holding_a_slot(limit)
 
     with pytest.raises(KeyboardInterrupt), limit.slot(), limit.slot(closed_page, weight=2):
         pass

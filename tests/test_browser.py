@@ -20,6 +20,7 @@ import soundfile
 import mgc
 from benchmarks import harness as bench
 from benchmarks.screenshots import CUT
+from benchmarks.screenshots import full_page as screenshot  # the whole page, grown to its height
 from mgc import GENRES
 from mgc.evaluate import robustness
 from mgc.evaluate.robustness import better_for_recordings
@@ -120,21 +121,6 @@ def wait_until_rendered(page) -> None:
     """Until the script has finished and every chart has drawn (see mgc.bench.RENDERED)."""
     page.wait_for_timeout(500)
     page.wait_for_function(bench.RENDERED, timeout=SECONDS_TO_WAIT)
-
-
-def screenshot(page, path: Path) -> None:
-    """The whole page: Streamlit scrolls an inner container, so grow the viewport to its height first."""
-    size = page.viewport_size
-    height = size["height"]
-    for _ in range(5):  # the height settles once charts and tables have laid out at the new size
-        page.wait_for_timeout(1000)
-        content = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-        if content <= height:
-            break
-        height = min(content, 12000)
-        page.set_viewport_size({"width": size["width"], "height": height})
-    page.screenshot(path=path)
-    page.set_viewport_size(size)
 
 
 def top_genre(page) -> str:
