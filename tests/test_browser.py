@@ -438,6 +438,25 @@ def test_the_answer_comes_into_view_after_an_example_click_an_upload_and_home_s_
         page.context.close()
 
 
+@VIEWPORTS
+def test_the_answer_comes_into_view_after_a_recording(server, chromium, screenshots, viewport):
+    """After a take from Streamlit's recorder (the fake microphone plays a clip) the answer, drawn below the
+    recorder, is scrolled into the window within a second, as after a click or an upload."""
+    url, _ = server
+    size = f"{viewport['width']}x{viewport['height']}"
+    page = new_page(chromium, viewport)
+    try:
+        page.goto(f"{url}/classify")
+        page.get_by_role("heading", name="Classify").first.wait_for()
+        page.get_by_test_id("stRadio").get_by_text("Record", exact=True).click()
+        page.get_by_test_id("stAudioInput").wait_for()
+        record_with_streamlits_recorder(page, 6)
+        assert_in_view_within_a_second(page, answer_box(page), "a recording")
+        page.screenshot(path=screenshots / f"{size}-answer-in-view-recording.png")
+    finally:
+        page.context.close()
+
+
 def chosen(page, index: int) -> str:
     """The option shown by the page's `index`-th selectbox (a combobox: the value is its input's, not its text)."""
     return page.get_by_test_id("stSelectbox").nth(index).locator("input").input_value()
