@@ -39,6 +39,21 @@ by a CIELAB distance of at least 23 as seen with normal vision and as simulated 
 tritanopia (Machado, Oliveira & Fernandes 2009, full severity) — Paul Tol's muted scheme, used before, had
 classical and country at 1.8 and 1.6:1 and metal and rock 6 apart for deuteranopes. Found by a search over sRGB
 colours that maximises the smallest of those distances; tests/test_charts.py checks both properties."""
+GENRE_DASHES: dict[str, str] = {
+    "blues": "solid",
+    "classical": "solid",
+    "country": "solid",
+    "disco": "dot",
+    "hiphop": "solid",
+    "jazz": "dash",
+    "metal": "dash",
+    "pop": "solid",
+    "reggae": "dashdot",
+    "rock": "solid",
+}
+"""Each genre's line style in the per-genre curves (ROC, precision-recall): the colours closest to each other — the
+four violets (blues, disco, metal, reggae) and the two rose reds (jazz, pop) — also differ by dash, since a 2-px
+line on a projector shows its hue less than a bar or an area does."""
 TEXT_COLOUR = "#1a1a1a"
 """Chart text: near-black on white (contrast ≈ 17:1), readable on a washed-out projector."""
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -366,7 +381,7 @@ def roc_figure(predictions: pd.DataFrame) -> go.Figure:
                 y=tpr,
                 mode="lines",
                 name=f"{genre} (AUC {area:.2f})",
-                line=dict(color=GENRE_COLOURS[genre], width=2),
+                line=dict(color=GENRE_COLOURS[genre], width=2, dash=GENRE_DASHES[genre]),
             )
         )
     if mean_tpr:
@@ -415,7 +430,7 @@ def precision_recall_figure(predictions: pd.DataFrame) -> go.Figure:
                 y=precision,
                 mode="lines",
                 name=f"{genre} (AP {ap:.2f})",
-                line=dict(color=GENRE_COLOURS[genre], width=2, shape="hv"),
+                line=dict(color=GENRE_COLOURS[genre], width=2, dash=GENRE_DASHES[genre], shape="hv"),
             )
         )
     figure.update_xaxes(title="recall", range=[0, 1])

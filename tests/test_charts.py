@@ -115,6 +115,18 @@ def test_confusion_matrix_counts_or_fractions_of_each_row():
     assert list(counts.x) == list(GENRES) and counts.text[0][1] == "4"
 
 
+def test_the_closest_genre_colours_also_differ_by_line_style_in_the_per_genre_curves():
+    """The four violets and the two rose reds read alike as thin lines on a projector: their dashes differ."""
+    rng = np.random.default_rng(0)
+    predictions = pd.DataFrame({"genre": [g for g in GENRES for _ in range(4)]})
+    for genre in GENRES:
+        predictions[genre] = rng.random(len(predictions))
+    for figure in (charts.roc_figure(predictions), charts.precision_recall_figure(predictions)):
+        dashes = {trace.name.split(" (")[0]: trace.line.dash for trace in figure.data if trace.name}
+        assert len({dashes[g] for g in ("blues", "disco", "metal", "reggae")}) == 4
+        assert dashes["jazz"] != dashes["pop"]
+
+
 def test_roc_has_a_curve_per_genre_and_a_macro_average_whose_auc_is_in_the_legend():
     figure = charts.roc_figure(predictions_table())
     names = [trace.name for trace in figure.data]
