@@ -408,7 +408,8 @@ def roc_figure(predictions: pd.DataFrame) -> go.Figure:
         )
     )
     figure.update_xaxes(title="false positive rate", range=[0, 1])
-    figure.update_yaxes(title="true positive rate", range=[0, 1.02])
+    # the x axis's 0 marks the corner: a second 0 beside it ran into the first on a phone
+    figure.update_yaxes(title="true positive rate", range=[0, 1.02], tickvals=[0.2, 0.4, 0.6, 0.8, 1.0])
     return _styled(figure, "ROC per genre (one vs rest)", height=PER_GENRE_CURVES_HEIGHT)
 
 
@@ -434,7 +435,8 @@ def precision_recall_figure(predictions: pd.DataFrame) -> go.Figure:
             )
         )
     figure.update_xaxes(title="recall", range=[0, 1])
-    figure.update_yaxes(title="precision", range=[0, 1.02])
+    # the x axis's 0 marks the corner: a second 0 beside it ran into the first on a phone
+    figure.update_yaxes(title="precision", range=[0, 1.02], tickvals=[0.2, 0.4, 0.6, 0.8, 1.0])
     title = "Precision-recall per genre" + (f" (mean AP {np.mean(aps):.2f})" if aps else "")
     return _styled(figure, title, height=PER_GENRE_CURVES_HEIGHT)
 
