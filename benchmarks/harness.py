@@ -19,7 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from mgc.bench import download_mp3, music_clips
+from mgc.bench import download_mp3, music_clips, page_default_model  # the page's measured default, one rule
 from mgc.data.gtzan import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -246,16 +246,6 @@ async def _sessions(url: str, files: list[Path]) -> list[dict]:
             )
         finally:
             await browser.close()
-
-
-def page_default_model(split: str = "random") -> str:
-    """The run Classify answers uploads, examples and recordings with: the measured rule the page applies
-    (`mgc.evaluate.robustness.classify_default`) to the shipped runs' robustness records."""
-    from mgc.evaluate import robustness
-    from mgc.runs.checkpoints import available_runs
-
-    records = {run: record for run in available_runs() if (record := robustness.load(*run)) is not None}
-    return robustness.classify_default(records, split).model
 
 
 def concurrent_sessions(url: str, pid: int, files: list[Path]) -> dict:

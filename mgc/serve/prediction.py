@@ -217,10 +217,10 @@ def classify(
     inputs = InputsOf(audio)
     # Every piece runs on the one-thread workers (`mgc.models.workers`), side by side where it can.
     drawing = submit(PICTURE.from_audio, audio)  # every Prediction carries the picture
-    gating = None
-    if gate is None and (musicnn is not None or reads_musicnn_pass(run)):
+    gating, reads_pass = None, reads_musicnn_pass(run)
+    if gate is None and (musicnn is not None or reads_pass):
         musicnn, gate = listen(audio, musicnn)  # the pass, and the gate's measurements beside it
-    elif musicnn is None and reads_musicnn_pass(run):
+    elif musicnn is None and reads_pass:
         musicnn = MUSICNN_PASS.from_audio(audio)
     elif gate is None:  # a model without musicnn: the gate draws its own patches, beside the model
         _vad()  # loaded in this thread, not on a worker (see `listen`)
