@@ -58,6 +58,10 @@ time is ≈ 25 % quicker than all 10 at once (1 or 3 at a time within noise of 2
 convolution's output, 9 MB a patch, then stays in the CPU's cache — and a 10-minute song's 200 patches need
 ~40 MB of activations instead of ~1.8 GB."""
 
+CHUNK_PATCHES = 10
+"""Patches whose log-mel is drawn at once (`patches_in_chunks`): 30 s, a GTZAN clip's whole length, so a clip is
+one chunk as before, and a 10-minute piece's STFT takes ~6 MB at a time instead of ~270 MB."""
+
 LEVEL_DBFS = -19.0
 """The RMS level (dB of full scale) that `levelled` scales every input to: the median of GTZAN's clips (−19.1 dBFS
 over 40 train clips with audio; 10–90 %: −26.9 to −13.7)."""
@@ -85,26 +89,91 @@ def patches(log_mel_frames: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(log_mel_frames[: count * PATCH_FRAMES].reshape(count, PATCH_FRAMES, N_MELS))
 
 
-def audio_patches(samples: np.ndarray, rate: int = AUDIO_SAMPLE_RATE) -> np.ndarray:
-    """Mono float32 audio at `rate` (22050 Hz from `load_audio`) → musicnn's input patches (n ≥ 1, 187, 96).
+def patches_in_chunks(samples_16k: np.ndarray, chunk: int = CHUNK_PATCHES) -> np.ndarray:
+    """`patches(log_mel(samples_16k))`, drawn `chunk` patches at a time into one array: the whole piece's STFT never
+    exists at once (a 10-minute piece's took +271 MB at its peak, its patches are 14 MB).
+
+    Frame f of the centred STFT reads samples [256·(f − 1), 256·(f + 1)), zeros outside the piece. Each chunk's
+    frames are drawn (centred) from the samples one hop before its first frame to one hop after its last, zeros
+    where that passes the piece's ends, and the first frame of the result dropped: every frame then reads what it
+    reads in the whole piece's STFT."""
+    count = (1 + len(samples_16k) // HOP_LENGTH) // PATCH_FRAMES
+    out = np.empty((count, PATCH_FRAMES, N_MELS), dtype=np.float32)
+    for first in range(0, count, chunk):
+        last = min(count, first + chunk)
+        frames = (last - first) * PATCH_FRAMES
+        start = (first * PATCH_FRAMES - 1) * HOP_LENGTH  # one hop before the chunk's first frame's centre
+        segment = np.zeros(frames * HOP_LENGTH + HOP_LENGTH, dtype=np.float32)  # … to its last frame's centre + 1 hop
+        inside = samples_16k[max(0, start) : start + len(segment)]
+        segment[max(0, -start) : max(0, -start) + len(inside)] = inside
+        out[first:last] = log_mel(segment)[1 : 1 + frames].reshape(last - first, PATCH_FRAMES, N_MELS)
+    return out
+
+
+def audio_patches(samples: np.ndarray, rate: int = AUDIO_SAMPLE_RATE, chunk: int = CHUNK_PATCHES) -> np.ndarray:
+    """Mono float32 audio at `rate` (22050 Hz from `load_audio`) → musicnn's input patches (n ≥ 1, 187, 96), drawn
+    `chunk` patches at a time (`patches_in_chunks`).
 
     Audio shorter than one patch is repeated to one patch's length first (musicnn's 'repeat-pad').
     """
-    samples_16k = resample_to_16k(samples, rate)
+    return patches_of_16k(resample_to_16k(samples, rate), chunk)
+
+
+def patches_of_16k(samples_16k: np.ndarray, chunk: int = CHUNK_PATCHES) -> np.ndarray:
+    """`audio_patches` of audio resampled to 16 kHz already."""
     needed = (PATCH_FRAMES - 1) * HOP_LENGTH  # the fewest samples that give 187 centred frames
     if 0 < len(samples_16k) < needed:
         samples_16k = np.resize(samples_16k, needed)  # np.resize repeats the samples cyclically
-    return patches(log_mel(samples_16k))
+    return patches_in_chunks(samples_16k, chunk)
+
+
+LEVEL_BLOCK = 1 << 20
+"""Samples levelled and resampled at a time (`levelled_16k`), and summed at a time for the RMS (`level_gain`): ~48 s
+at 22050 Hz, so a 10-minute piece is never copied whole in float32 (53 MB) nor squared whole in float64 (106 MB)."""
+
+
+def level_gain(samples: np.ndarray) -> np.float32 | None:
+    """The gain that brings `samples`' RMS to `LEVEL_DBFS` (float32), or None for silence (RMS < 1e-7). The squares
+    are summed in float64 a block at a time: the whole piece's float64 squares never exist at once."""
+    if not len(samples):
+        return None
+    total = sum(
+        float(np.sum(np.square(samples[first : first + LEVEL_BLOCK], dtype=np.float64)))
+        for first in range(0, len(samples), LEVEL_BLOCK)
+    )
+    rms = float(np.sqrt(total / len(samples)))
+    return None if rms < 1e-7 else np.float32(10 ** (LEVEL_DBFS / 20) / rms)
 
 
 def levelled(samples: np.ndarray) -> np.ndarray:
     """`samples` scaled so their RMS is `LEVEL_DBFS` (float32; silence stays silence, the scaled samples may pass
     full scale: the log-mel has no ceiling)."""
     samples = np.asarray(samples, dtype=np.float32)
-    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if len(samples) else 0.0
-    if rms < 1e-7:
-        return samples
-    return samples * np.float32(10 ** (LEVEL_DBFS / 20) / rms)
+    gain = level_gain(samples)
+    return samples if gain is None else samples * gain
+
+
+def levelled_16k(samples: np.ndarray, rate: int = AUDIO_SAMPLE_RATE) -> np.ndarray:
+    """`resample_to_16k(levelled(samples), rate)`, the same numbers, drawn `LEVEL_BLOCK` samples at a time: soxr's
+    stream gives what its one-shot call gives, and a block times the gain is that part of `levelled`'s product, so
+    only the 16-kHz result (38 MB for 10 minutes) is ever whole."""
+    import soxr
+
+    samples = np.asarray(samples, dtype=np.float32)
+    gain = level_gain(samples)
+    if rate == SAMPLE_RATE or not len(samples):
+        return resample_to_16k(samples if gain is None else samples * gain, rate)
+    stream = soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+    out = np.empty(len(samples) * SAMPLE_RATE // rate + 1024, dtype=np.float32)  # room for every output sample
+    filled = 0
+    for first in range(0, len(samples), LEVEL_BLOCK):
+        block = samples[first : first + LEVEL_BLOCK]
+        part = stream.resample_chunk(block if gain is None else block * gain, last=first + LEVEL_BLOCK >= len(samples))
+        if filled + len(part) > len(out):  # never seen; kept correct rather than assumed
+            out = np.concatenate([out[:filled], np.empty(len(part) + 1024, dtype=np.float32)])
+        out[filled : filled + len(part)] = part
+        filled += len(part)
+    return out[:filled]
 
 
 def patch_times(count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +196,8 @@ class MusicnnInput(AudioFrontEnd):
     reads_short = "musicnn's summary of each 3 seconds of the sound"
 
     def from_audio(self, audio) -> np.ndarray:
-        return audio_patches(levelled(audio.samples), audio.sample_rate)
+        # = audio_patches(levelled(audio.samples), audio.sample_rate), without a whole levelled copy or STFT
+        return patches_of_16k(levelled_16k(audio.samples, audio.sample_rate))
 
     def batches(self, model_input: np.ndarray):
         import torch
