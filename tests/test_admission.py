@@ -206,3 +206,15 @@ def test_only_long_audio_is_heavy():
     assert Admission(2).weight_for(30.0) == 1
     assert Admission(2).weight_for(600.0) == 2
     assert Admission(4).weight_for(HEAVY_SECONDS + 1) == 4
+
+
+def test_a_waiting_page_is_redrawn_when_its_place_moves_or_now_and_then_not_at_every_poll():
+    """The admission polls every 0.5 s; a waiting tab's browser pays for every redraw (benchmarks.waiting_tabs)."""
+    from mgc.serve.admission import redrawn_when_moved
+
+    drawn = []
+    on_wait = redrawn_when_moved(lambda ahead, seconds: drawn.append((ahead, seconds)), every=15.0)
+    for poll in range(120):  # a minute of polls: 3 ahead for 20 s, 2 ahead for 30 s, then next in line
+        seconds = poll / 2
+        on_wait(3 if seconds < 20 else 2 if seconds < 50 else 0, seconds)
+    assert drawn == [(3, 0.0), (3, 15.0), (2, 20.0), (2, 35.0), (0, 50.0)]

@@ -22,6 +22,30 @@ WAIT_POLL_SECONDS = 0.5
 session that was closed while waiting leaves the queue at its next redraw (Streamlit stops the script there)."""
 
 
+WAIT_REDRAW_SECONDS = 15.0
+"""How often a waiting page redraws its note when its place in the queue has not changed (`redrawn_when_moved`)."""
+
+
+def redrawn_when_moved(show: Callable[[int, float], None], every: float = WAIT_REDRAW_SECONDS):
+    """An `on_wait` that calls `show(ahead, seconds)` only when the place in the queue changed or `every` seconds
+    after it last did (the "waited" count): not at every `WAIT_POLL_SECONDS` poll.
+
+    Why: every redraw costs the visitor's browser a layout. Eight headless Chromium tabs, each redrawn every 0.5 s
+    while Streamlit's "running" figure turned, used 0.98 of a core (0.26 with no redraw, 0.10 drawn once with that
+    figure hidden, 0.05 idle; `python -m benchmarks.waiting_tabs`): 16 such waiting tabs, as
+    `python -m benchmarks.concurrency` drives on the server's own two cores, left the server little to classify
+    with. A stopped page (its tab closed) still leaves the queue at its next redraw, at most `every` seconds
+    later, or when its turn comes."""
+    drawn: list[tuple[int, float]] = []
+
+    def on_wait(ahead: int, seconds: float) -> None:
+        if not drawn or drawn[-1][0] != ahead or seconds - drawn[-1][1] >= every:
+            drawn.append((ahead, seconds))
+            show(ahead, seconds)
+
+    return on_wait
+
+
 def default_slots() -> int:
     """`$MGC_SLOTS` where it is a positive whole number, else the number of cores this process may use."""
     wanted = os.environ.get("MGC_SLOTS", "")
