@@ -20,6 +20,7 @@ from app_pages.in_view import keep_in_view
 from app_pages.picker import arrived, from_url, in_plain_words, link_note, pick_run, select_model, to_url
 from app_pages.plot import plot
 from app_pages.recorder import ask_for_music
+from app_pages.sessions import close_sessions_that_left
 from app_pages.waiting import HIDE_RUNNING
 from mgc import GENRES, charts, explain
 from mgc.data.audio import MAX_SECONDS
@@ -465,6 +466,7 @@ def show_embedding_map(prediction: mgc.Prediction, model: str, split: str) -> No
 
 
 PAGE_STARTED = time.perf_counter()  # this run began: the "Answered in" time is what the visitor waited here
+close_sessions_that_left()  # uploads of tabs that have gone are let go (Streamlit keeps them otherwise)
 st.title("Classify")
 fresh = arrived("classify")
 try:
