@@ -67,16 +67,25 @@ def tree_rss_mb(pid: int) -> float:
 
 
 class PeakSampler:
-    """The largest `tree_rss_mb(pid)` seen, sampled every `every` seconds on a thread until stopped."""
+    """The largest `tree_rss_mb(pid)` seen, sampled every `every` seconds on a thread until stopped, and the
+    largest of each `span` seconds (`spans`: seconds since the start, MB), to say when the peak came."""
 
-    def __init__(self, pid: int, every: float = 0.2):
-        self.pid, self.every, self.peak = pid, every, 0.0
+    def __init__(self, pid: int, every: float = 0.2, span: float = 10.0):
+        self.pid, self.every, self.span, self.peak = pid, every, span, 0.0
+        self.spans: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        started = time.perf_counter()
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_mb(self.pid))
+            now = tree_rss_mb(self.pid)
+            self.peak = max(self.peak, now)
+            at = (time.perf_counter() - started) // self.span * self.span
+            if not self.spans or self.spans[-1][0] != at:
+                self.spans.append((at, now))
+            else:
+                self.spans[-1] = (at, max(self.spans[-1][1], now))
             self._stop.wait(self.every)
 
     def __enter__(self) -> PeakSampler:
@@ -226,6 +235,7 @@ def measure(
                 answers = run_async(_upload_together(url, files))
                 result["wall_s"] = time.perf_counter() - began
             result["peak_mb_server_and_children"] = sampler.peak
+            result["peak_mb_by_10_s"] = sampler.spans
             result["peak_mb_server_vmhwm"] = rss_mb(pid, "VmHWM")
             results = [
                 {"file": f.name, "error": f"{type(a).__name__}: {a}"} if isinstance(a, BaseException) else a
@@ -263,6 +273,14 @@ def report(result: dict) -> None:
         f"peak {result['peak_mb_server_and_children']:.0f} MB with children "
         f"({result['peak_mb_server_vmhwm']:.0f} MB server VmHWM), "
         f"{result['settle'][-1][0]:.0f} s after: {result['server_rss_mb_after_settle']:.0f} MB"
+    )
+    spans = result.get("peak_mb_by_10_s") or [(0.0, float("nan"))]
+    at = max(spans, key=lambda span: span[1])[0]
+    print(f"the peak came {at:.0f}–{at + 10:.0f} s after the uploads; largest of each minute: ", end="")
+    print(
+        ", ".join(
+            f"{max(mb for t, mb in spans if t // 60 == minute):.0f}" for minute in sorted({t // 60 for t, _ in spans})
+        )
     )
     print(f"server log: {result['log_lines']} lines, {result['log_problems']} naming an error or a warning")
     for line in result["log_first_problems"]:
