@@ -66,6 +66,20 @@ def tree_rss_mb(pid: int) -> float:
     return total
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far, with those of the children it has waited for (ffmpeg)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (every core, not idle or waiting for the disk), from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 class PeakSampler:
     """The largest `tree_rss_mb(pid)` seen, sampled every `every` seconds on a thread until stopped, and the
     largest of each `span` seconds (`spans`: seconds since the start, MB), to say when the peak came."""
@@ -227,6 +241,7 @@ def measure(
             result["server_rss_mb_served"] = rss_mb(pid)
             result["first_errors"] = one["errors"]
             with PeakSampler(pid) as sampler:
+                server_cpu, machine_cpu = process_cpu_seconds(pid), machine_cpu_seconds()
                 began = time.perf_counter()
                 # Not the harness's concurrent_sessions: its check against mgc.classify in this process would decode
                 # 16 x 10 minutes here, competing with the server it measures (and it hit the loader's 20-s deadline
@@ -234,6 +249,9 @@ def measure(
                 # other.
                 answers = run_async(_upload_together(url, files))
                 result["wall_s"] = time.perf_counter() - began
+                result["cpu_s_server"] = process_cpu_seconds(pid) - server_cpu
+                result["cpu_s_machine"] = machine_cpu_seconds() - machine_cpu
+            result["cpu_s_available"] = result["wall_s"] * (os.cpu_count() or 1)
             result["peak_mb_server_and_children"] = sampler.peak
             result["peak_mb_by_10_s"] = sampler.spans
             result["peak_mb_server_vmhwm"] = rss_mb(pid, "VmHWM")
@@ -274,6 +292,14 @@ def report(result: dict) -> None:
         f"({result['peak_mb_server_vmhwm']:.0f} MB server VmHWM), "
         f"{result['settle'][-1][0]:.0f} s after: {result['server_rss_mb_after_settle']:.0f} MB"
     )
+    if "cpu_s_server" in result:
+        answered = max(1, len(result["seconds_per_session"]))
+        print(
+            f"CPU during the sessions: the server {result['cpu_s_server']:.0f} s "
+            f"({result['cpu_s_server'] / answered:.0f} s per answered session), everything else (the browser's tabs, "
+            f"anything else running) {result['cpu_s_machine'] - result['cpu_s_server']:.0f} s, of "
+            f"{result['cpu_s_available']:.0f} s the cores had"
+        )
     spans = result.get("peak_mb_by_10_s") or [(0.0, float("nan"))]
     at = max(spans, key=lambda span: span[1])[0]
     print(f"the peak came {at:.0f}–{at + 10:.0f} s after the uploads; largest of each minute: ", end="")
