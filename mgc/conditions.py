@@ -568,7 +568,60 @@ def recording_chain(samples: np.ndarray, rng: np.random.Generator, sounds: RealS
     return _peak_safe(np.asarray(out, dtype=np.float32))
 
 
-CHAINS = {"random": random_chain, "recording": recording_chain}
+CLASSROOM_LIKE_ROOMS = (
+    (0.4, (6.0, 5.5, 3.0)),
+    (0.5, (9.0, 6.5, 3.2)),
+    (0.7, (7.0, 8.0, 2.8)),
+    (0.8, (10.0, 7.5, 3.4)),
+)
+"""The simulated classrooms of `classroom_like_chain` (RT60 s, metres): not the benchmark's (0.6 s, 8 × 7 × 3 m), and
+few, so that their impulse responses stay in `room_impulse_response`'s cache (a new shoebox costs seconds)."""
+
+
+def classroom_like_chain(samples: np.ndarray, rng: np.random.Generator, sounds: RealSounds | None = None) -> np.ndarray:
+    """The classroom chain's parts with their settings jittered, for training: a phone-like speaker (high-passes at
+    150–300 Hz, low-passes at 4.5–8 kHz, resonances near 0.9 and 3 kHz, saturation) → half the time one of `sounds`'
+    measured training rooms, else one of `CLASSROOM_LIKE_ROOMS` → babble and pink hum of random seeds at 10–20 dB SNR
+    → a laptop-like microphone (high-passes at 100–200 Hz, a high shelf cut, automatic gain) → MP3 at 32 or 48 kbit/s.
+    The benchmark's `classroom` is near this distribution but not in it: its room, its noise seeds and its exact
+    speaker and microphone settings are never drawn, nor are the held-out rooms and beds."""
+    from pedalboard import Compressor, Distortion, Gain, HighpassFilter, HighShelfFilter, LowpassFilter, PeakFilter
+
+    speaker = [HighpassFilter(float(rng.uniform(150, 300))) for _ in range(int(rng.integers(2, 4)))]
+    speaker += [LowpassFilter(float(rng.uniform(4500, 8000))) for _ in range(2)]
+    speaker += [
+        PeakFilter(float(rng.uniform(700, 1200)), float(rng.uniform(3, 8)), float(rng.uniform(1, 2))),
+        PeakFilter(float(rng.uniform(2500, 3500)), float(rng.uniform(3, 7)), float(rng.uniform(1.5, 2.5))),
+        Gain(-3.0),
+        Distortion(drive_db=float(rng.uniform(3, 9))),
+    ]
+    out = _run(_board(*speaker), samples)
+    out = _peak_safe(out * (_rms(samples) / max(_rms(out), 1e-9)))
+    if sounds is not None and sounds.impulse_responses and rng.random() < 0.5:
+        out = convolved(out, sounds.impulse_responses[int(rng.integers(len(sounds.impulse_responses)))])
+    else:
+        rt60, size = CLASSROOM_LIKE_ROOMS[int(rng.integers(len(CLASSROOM_LIKE_ROOMS)))]
+        out = room(out, rt60, size)
+    talk = babble(len(out), seed=int(rng.integers(1000, 10**6)))  # the draws' order is the trial's (docs/experiments)
+    hum_level = float(rng.uniform(0.3, 1.0))
+    hum_seed = int(rng.integers(1000, 10**6))
+    out = add_noise(out, 0.7 * talk + hum_level * pink_noise(len(out), seed=hum_seed), float(rng.uniform(10, 20)))
+    microphone = [HighpassFilter(float(rng.uniform(100, 200))) for _ in range(2)]
+    microphone += [
+        HighShelfFilter(float(rng.uniform(6000, 10000)), gain_db=float(rng.uniform(-9, -3))),
+        Compressor(
+            threshold_db=float(rng.uniform(-35, -25)),
+            ratio=float(rng.uniform(3, 6)),
+            attack_ms=float(rng.uniform(3, 10)),
+            release_ms=float(rng.uniform(100, 250)),
+        ),
+        Gain(float(rng.uniform(8, 14))),
+    ]
+    out = _peak_safe(_run(_board(*microphone), out))
+    return _peak_safe(mp3(out, int(rng.choice([32, 48]))))
+
+
+CHAINS = {"random": random_chain, "recording": recording_chain, "classroom_like": classroom_like_chain}
 """The random chains a trainer can draw degraded versions from (`degraded_versions`)."""
 
 

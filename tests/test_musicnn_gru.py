@@ -126,6 +126,32 @@ def test_a_recording_chain_is_drawn_from_its_generator_and_keeps_the_length(tmp_
     assert not np.allclose(other, first[0])
 
 
+def test_a_classroom_like_chain_is_repeatable_and_never_draws_the_benchmarks_room_or_noise(tmp_path, monkeypatch):
+    sounds = conditions.real_sounds("train", sounds_folder(tmp_path, FILES))
+    music = sine_chord(3.0)
+    first = conditions.degraded_versions(music, "rock.00001", 2, 5, sounds, chain="classroom_like")
+    again = conditions.degraded_versions(music, "rock.00001", 2, 5, sounds, chain="classroom_like")
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+        assert a.shape == music.shape and np.isfinite(a).all() and np.abs(a).max() <= 1.0
+    assert not np.allclose(first[0], first[1])
+    assert not np.allclose(first[0], conditions.apply("classroom", music))
+    # the benchmark's room (0.6 s, 8 × 7 × 3 m) and its babble and hum seeds are never drawn
+    assert all(rt60 != 0.6 for rt60, _ in conditions.CLASSROOM_LIKE_ROOMS)
+    rooms, seeds = [], []
+    monkeypatch.setattr(conditions, "room", lambda x, rt60, size: rooms.append((rt60, size)) or x)
+
+    def counted(noise):
+        return lambda n, seed: seeds.append(seed) or noise(n, seed)
+
+    for name in ("babble", "pink_noise"):
+        monkeypatch.setattr(conditions, name, counted(getattr(conditions, name)))
+    for seed in range(20):
+        conditions.degraded_versions(music, "rock.00001", 1, seed, None, chain="classroom_like")
+    assert len(rooms) == 20 and {r for r, _ in rooms} <= {r for r, _ in conditions.CLASSROOM_LIKE_ROOMS}
+    assert len(seeds) == 40 and not {conditions.SEED + 1, conditions.SEED + 2} & set(seeds)
+
+
 # --- the measured rule ---------------------------------------------------------------------------
 
 TRACKS = [f"{GENRES[i % 10]}.{i:05d}" for i in range(30)]
@@ -277,6 +303,7 @@ def trained(synthetic_data, tmp_path_factory):
         random_renders=1,
         recording_renders=1,
         valid_renders=1,
+        extra_renders=("classroom_like",),  # the cheaper extra group (its rooms are cached); second_draw is like above
         render_patches=1,
         workers=1,
         epochs=3,
@@ -293,7 +320,7 @@ def test_training_saves_a_run_of_clean_and_degraded_sequences_from_every_clip_wi
     record = read_json(run_dir(RUN, "filtered", trained) / "training.json")
     assert record["family"] == row(RUN).family and record["recipe"] == "robust"
     assert record["train_tracks"] == 2 * len(GENRES) and record["valid_tracks"] == len(GENRES)
-    assert record["train_sequences"] == {"clean": 20, "random": 20, "recording": 20}
+    assert record["train_sequences"] == {"clean": 20, "random": 20, "recording": 20, "classroom_like": 60}
     assert record["valid_sequences"] == {"clean": 10, "recording": 10}
     assert record["epochs_run"] == 3 and record["embedding_seconds"] > 0
 

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..conditions import degraded_versions, real_sounds
+from ..conditions import CHAINS, degraded_versions, real_sounds
 from ..data.audio import load_audio
 from ..data.gtzan import GTZAN, genre_of, labels_of
 from ..errors import AudioError, DatasetError
@@ -42,6 +42,12 @@ from .loop import Job, Recipe, fit
 RENDERS_VERSION = "gru-renders-v1"
 """Changes when the chains (`mgc.conditions.random_chain`, `recording_chain`) change, so cached passes are redone."""
 
+EXTRA_RENDERS = {"second_draw": 4, "classroom_like": 13}
+"""The extra render groups a train clip can have (`MusicnnGRUTrainConfig.extra_renders`), each cached in its own file,
+with its stream of excerpt draws (the numbers are those of the trial that chose them, docs/experiments): "second_draw"
+is 1 more random chain and 3 more recordings in a room (chain seeds 1, 103–105 past the recipe's); "classroom_like" is
+3 versions through `mgc.conditions.classroom_like_chain`."""
+
 
 @dataclass
 class MusicnnGRUTrainConfig:
@@ -51,6 +57,9 @@ class MusicnnGRUTrainConfig:
     """Per train clip: versions through random listening chains (`mgc.conditions.random_chain`, as the musicnn head)."""
     recording_renders: int = 3
     """Per train clip: versions recorded in a random room (`mgc.conditions.recording_chain`)."""
+    extra_renders: tuple[str, ...] = ("second_draw", "classroom_like")
+    """Per train clip: groups of `EXTRA_RENDERS` beside the renders above. Both were chosen on the validation clips
+    under every listening condition over five seeds of the GRU (docs/experiments: "more renders per clip")."""
     valid_renders: int = 2
     """Per valid clip: recordings in a random room of other seeds, validated beside the clean clip."""
     render_patches: int = 3
@@ -219,6 +228,58 @@ def _track_passes(job: tuple[str, str, str, MusicnnGRUTrainConfig]) -> dict[str,
     }
 
 
+def _extra_track_passes(job: tuple[str, str, str, MusicnnGRUTrainConfig]) -> dict[str, np.ndarray]:
+    """musicnn's patch embeddings of one train track's versions of extra render group `group` (`EXTRA_RENDERS`),
+    each of its own random stretch: "<track>/random1", "<track>/recording3" … or "<track>/classroom_like<k>"."""
+    path, track, group, config = job
+    try:
+        audio = load_audio(path)
+    except AudioError:
+        return {}
+    sounds = real_sounds("train") if config.real_sounds else None
+    rng = np.random.default_rng([config.seed, 8, EXTRA_RENDERS[group], *map(ord, track)])
+    stretch = round((config.render_patches * PATCH_SECONDS + 0.05) * audio.sample_rate)
+
+    def excerpt() -> np.ndarray:
+        start = int(rng.integers(0, max(1, len(audio.samples) - stretch + 1)))
+        return audio.samples[start : start + stretch]
+
+    versions = {}
+    if group == "second_draw":
+        (versions["random1"],) = degraded_versions(excerpt(), track, 1, config.seed + 1, sounds, chain="random")
+        for k in (3, 4, 5):
+            (versions[f"recording{k}"],) = degraded_versions(
+                excerpt(), track, 1, config.seed + 100 + k, sounds, chain="recording"
+            )
+    else:
+        chain = np.random.default_rng([config.seed + 500, *map(ord, track)])
+        for k in range(3):
+            versions[f"{group}{k}"] = CHAINS[group](excerpt(), chain, sounds)
+    return {
+        f"{track}/{kind}": MUSICNN_PASS.from_audio(replace(audio, samples=samples)).embedding
+        for kind, samples in versions.items()
+    }
+
+
+def _cached_passes(cache: Path, tracks: list[str], dataset: GTZAN, work, job, desc: str, workers: int) -> dict:
+    """The passes of `tracks` in `cache` (an .npz of "<track>/<kind>"), `work((path, track, *job))` computing the
+    missing ones on `workers` processes, the file kept up to date as they come (a long first run keeps its work)."""
+    stored: dict[str, np.ndarray] = {}
+    if cache.is_file():
+        with np.load(cache) as saved:
+            stored = {name: saved[name] for name in saved.files}
+    done_tracks = {n.split("/")[0] for n in stored}
+    jobs = [(str(dataset.audio[t]), t, *job) for t in tracks if t not in done_tracks]
+    with _pool(workers if len(jobs) > 1 else 1) as pool:
+        done = tqdm(pool.map(work, jobs), total=len(jobs), desc=desc, unit="clip")
+        for count, passes in enumerate(done):
+            stored |= passes
+            if (count + 1) % 20 == 0 or count + 1 == len(jobs):
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                np.savez(cache, **stored)
+    return stored
+
+
 def embedded_sequences(
     dataset: GTZAN, tracks, part: str, config: MusicnnGRUTrainConfig
 ) -> tuple[Sequences, dict[str, int]]:
@@ -226,22 +287,31 @@ def embedded_sequences(
     module's docstring), cached in `$MGC_CACHE` per recipe; and how many sequences of each kind there are."""
     sounds = real_sounds("train") if config.real_sounds else None
     sounds_key = hashlib.sha1("|".join(sounds.names).encode()).hexdigest()[:8] if sounds else "none"
-    cache = _cache_file(dataset, part, config, sounds_key)
-    stored: dict[str, np.ndarray] = {}
-    if cache.is_file():
-        with np.load(cache) as saved:
-            stored = {name: saved[name] for name in saved.files}
     with_audio = [t for t in tracks if t in dataset.audio]
-    missing = [t for t in with_audio if f"{t}/clean" not in stored]
-    jobs = [(str(dataset.audio[t]), t, part, config) for t in missing]
-    with _pool(config.workers if len(jobs) > 1 else 1) as pool:
-        done = tqdm(pool.map(_track_passes, jobs), total=len(jobs), desc=f"musicnn passes, {part}", unit="clip")
-        for count, passes in enumerate(done):
-            stored |= passes
-            if (count + 1) % 20 == 0 or count + 1 == len(jobs):  # a long first run keeps what it has done
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(cache, **stored)
+    cache = _cache_file(dataset, part, config, sounds_key)
+    stored = _cached_passes(
+        cache, with_audio, dataset, _track_passes, (part, config), f"musicnn passes, {part}", config.workers
+    )
     names = sorted(n for n in stored if n.split("/")[0] in set(with_audio))
+    extra: dict[str, np.ndarray] = {}
+    for group in config.extra_renders if part == "train" else ():
+        if group not in EXTRA_RENDERS:
+            raise ValueError(f"unknown extra renders {group!r}; known: {', '.join(EXTRA_RENDERS)}")
+        recipe = (
+            f"{MUSICNN_PASS.version}|{RENDERS_VERSION}|extra|{group}|{config.render_patches}|{config.seed}|{sounds_key}"
+        )
+        file = (
+            default_cache_dir()
+            / f"musicnn-gru-{hashlib.sha1(recipe.encode()).hexdigest()[:12]}-{_folder_key(dataset.root)}.npz"
+        )
+        # only tracks whose clean clip decoded: the extra groups follow the recipe's sequences
+        decoded = sorted({n.split("/")[0] for n in names})
+        extra |= _cached_passes(
+            file, decoded, dataset, _extra_track_passes, (group, config), f"musicnn passes, {group}", config.workers
+        )
+    names_extra = sorted(n for n in extra if n.split("/")[0] in set(with_audio))
+    stored = {**stored, **extra}
+    names += names_extra  # after the recipe's own, in this order: the batches' draws depend on it
     if not names:
         raise DatasetError(f"none of the {len(with_audio)} {part} tracks with audio decodes in {dataset.root}")
     kinds: dict[str, int] = {}
