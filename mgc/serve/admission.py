@@ -59,10 +59,11 @@ def default_slots() -> int:
 
 HEAVY_SECONDS = 120.0
 """Audio longer than this is classified holding every slot (`Admission.weight_for`). A 10-minute upload's classification
-raises the server's memory by ~320 MB (the decode ~50 MB, musicnn's log-mel of the whole piece ~270 MB; measured
+raised the server's memory by ~320 MB (the decode ~50 MB, musicnn's log-mel of the whole piece ~270 MB; measured
 with /proc's peak reset before each step), a 30-s clip's by a twentieth of that: two long ones at once took a
-served app from 520 MB to 1,154 MB (`python -m benchmarks.concurrency --sessions 2`). On one request at a time
-the cores are not idle: the model and the gate use every core themselves."""
+served app from 520 MB to 1,154 MB (`python -m benchmarks.concurrency --sessions 2`). The log-mel is drawn a few
+patches at a time since (+55 MB; `python -m benchmarks.request_memory`), but one at a time stays: the cores are not
+idle, the model and the gate use every core themselves, so two at once would only hold twice the memory."""
 
 
 class Admission:
