@@ -2,9 +2,10 @@
 
 Reads top to bottom: the split's train and valid tracks that have audio in the data folder (all of them with Kaggle's
 full download) → for each, musicnn's pass over the clean clip and over degraded versions of it (`renders`: a train
-clip through `random_renders` random listening chains and `recording_renders` random recordings in a room, both with
-the sounds folder's training rooms and noise beds; a valid clip through `valid_renders` recordings of other seeds),
-the embeddings of every 3-s patch cached once per recipe in `$MGC_CACHE` (musicnn is ~all of the cost) → for each
+clip through `random_renders` random listening chains and `recording_renders` random recordings in a room, then the
+`extra_renders` groups (`EXTRA_RENDERS`: a second draw of both kinds, classroom-like chains), all with the sounds
+folder's training rooms and noise beds; a valid clip through `valid_renders` recordings of other seeds), the
+embeddings of every 3-s patch cached once per recipe and group in `$MGC_CACHE` (musicnn is ~all of the cost) → for each
 candidate GRU, the one training loop (`mgc.train.loop.fit`) over `SequenceRecipe`: Adam on batches of random
 stretches (1 to all patches, so a 3-s recording is as familiar as a 30-s clip) of the train sequences, every patch
 labelled with its track's genre, validated as a track is answered (the mean of its patches' probabilities) on the
@@ -59,7 +60,7 @@ class MusicnnGRUTrainConfig:
     """Per train clip: versions recorded in a random room (`mgc.conditions.recording_chain`)."""
     extra_renders: tuple[str, ...] = ("second_draw", "classroom_like")
     """Per train clip: groups of `EXTRA_RENDERS` beside the renders above. Both were chosen on the validation clips
-    under every listening condition over five seeds of the GRU (docs/experiments: "more renders per clip")."""
+    under every listening condition over 3–5 seeds of the GRU each (docs/experiments: "more renders per clip")."""
     valid_renders: int = 2
     """Per valid clip: recordings in a random room of other seeds, validated beside the clean clip."""
     render_patches: int = 3
