@@ -43,10 +43,10 @@ class Example:
 
 
 # In the order a class should meet them: the first music buttons are ones Classify's default model (musicnn-gru,
-# the measured rule's choice) is sure of and right about — the jazz trumpet and Vibe Ace, jazz at 100 %; then Brahms,
-# where it hesitates ("not sure: classical or jazz", 70 %), after the class has seen what a confident answer looks
-# like; last the two it answers confidently but not as their sources file them (Let's Go Fishin' pop, not
-# country/folk; MacLeod's Sugar Plum Fairy jazz, not classical). Checked with
+# the measured rule's choice) is sure of and right about — the jazz trumpet and Vibe Ace, jazz at 98-99 %; then
+# Brahms, classical at 65 %, a right answer held with less certainty, after the class has seen what a confident one
+# looks like; last the two it answers, less surely, otherwise than their sources file them (Let's Go Fishin' pop
+# 67 %, not country/folk; MacLeod's Sugar Plum Fairy jazz 77 %, not classical). Checked with
 # `tests/test_app.py -k gallery_opens` when the default model changes.
 EXAMPLES: tuple[Example, ...] = (
     Example(
