@@ -39,13 +39,25 @@ if (!window.mgcClosesSidebar) {
   window.mgcClosesSidebar = true;
   document.addEventListener("click", (event) => {
     if (window.innerWidth >= 768 || !event.target.closest('[data-testid="stSidebarNavLink"]')) return;
-    setTimeout(() => {
+    // Streamlit redraws the sidebar as the new page starts, and on a busy laptop its collapse button may not be
+    // there yet 50 ms later: look for it every 250 ms for up to 10 s; after a click, look again 1.5 s later and
+    // click once more only if it is still open (the button toggles, so never twice in a row).
+    let looks = 0;
+    let clicks = 0;
+    const close = () => {
       const sidebar = document.querySelector('[data-testid="stSidebar"]');
-      if (sidebar && sidebar.getAttribute("data-collapsed") === "false") {
-        sidebar.querySelector('[data-testid="stSidebarCollapseButton"] button, button[aria-label="Collapse sidebar"]')
-          ?.click();
+      if (!sidebar || sidebar.getAttribute("data-collapsed") !== "false") return;
+      const button = sidebar.querySelector(
+        '[data-testid="stSidebarCollapseButton"] button, button[aria-label="Collapse sidebar"]'
+      );
+      if (button) {
+        button.click();
+        if (++clicks < 3) setTimeout(close, 1500);
+      } else if (++looks < 40) {
+        setTimeout(close, 250);
       }
-    }, 50);
+    };
+    setTimeout(close, 50);
   });
 }
 </script>""",

@@ -535,6 +535,8 @@ def test_without_the_dataset_an_example_click_classifies_and_a_link_restores_the
 
 def test_on_a_phone_the_sidebar_closes_once_a_page_is_chosen(server, chromium, screenshots):
     """Open, the sidebar covers 82 % of a phone's screen: choosing a page in it closes it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     url, _ = server
     page = new_page(chromium, PHONE)
     try:
@@ -546,12 +548,20 @@ def test_on_a_phone_the_sidebar_closes_once_a_page_is_chosen(server, chromium, s
         page.wait_for_function("document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'false'")
         page.get_by_test_id("stSidebarNav").get_by_text("Evaluation", exact=True).click()
         page.get_by_role("heading", name="Evaluation").first.wait_for()
-        page.wait_for_function(
-            # 60 s: the new page is drawn first, and on a loaded machine that alone took more than 5 s (and once,
-            # with a screenshot run beside the suite, more than 20 s)
-            "document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'",
-            timeout=60_000,
-        )
+        try:
+            page.wait_for_function(
+                # 60 s: the new page is drawn first, and on a loaded machine that alone took more than 5 s (and
+                # once, with a screenshot run beside the suite, more than 20 s)
+                "document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'true'",
+                timeout=60_000,
+            )
+        except PlaywrightTimeoutError:  # say what the page held, to tell a missing listener from a missing button
+            state = page.evaluate(
+                """() => ({listener: window.mgcClosesSidebar === true,
+                           button: !!document.querySelector('[data-testid=stSidebarCollapseButton] button'),
+                           collapsed: document.querySelector('[data-testid=stSidebar]')?.dataset.collapsed})"""
+            )
+            pytest.fail(f"the sidebar stayed open 60 s after a page was chosen: {state}")
         page.screenshot(path=screenshots / "390x844-sidebar-closed-after-choosing-a-page.png")
     finally:
         page.context.close()
