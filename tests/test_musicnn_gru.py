@@ -113,15 +113,22 @@ def test_the_shipped_sounds_folder_holds_out_four_rooms_and_three_beds_training_
     assert not {sources[n] for n in train.names} & set(conditions.HELD_OUT_SOURCES)
 
 
-def test_a_recording_chain_is_drawn_from_its_generator_and_keeps_the_length(tmp_path):
-    sounds = conditions.real_sounds("train", sounds_folder(tmp_path, FILES))
-    music = sine_chord(3.0)
-    first = conditions.degraded_versions(music, "rock.00001", 2, 5, sounds, chain="recording")
-    again = conditions.degraded_versions(music, "rock.00001", 2, 5, sounds, chain="recording")
+def repeatable_versions(sounds, music: np.ndarray, chain: str) -> list[np.ndarray]:
+    """Two versions of `music` through `chain`, checked the same when drawn again, of its length, finite, within
+    full scale, and different from each other."""
+    first = conditions.degraded_versions(music, "rock.00001", 2, 5, sounds, chain=chain)
+    again = conditions.degraded_versions(music, "rock.00001", 2, 5, sounds, chain=chain)
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
         assert a.shape == music.shape and np.isfinite(a).all() and np.abs(a).max() <= 1.0
     assert not np.allclose(first[0], first[1])
+    return first
+
+
+def test_a_recording_chain_is_drawn_from_its_generator_and_keeps_the_length(tmp_path):
+    sounds = conditions.real_sounds("train", sounds_folder(tmp_path, FILES))
+    music = sine_chord(3.0)
+    first = repeatable_versions(sounds, music, "recording")
     other = conditions.degraded_versions(music, "rock.00002", 1, 5, sounds, chain="recording")[0]
     assert not np.allclose(other, first[0])
 
@@ -129,12 +136,7 @@ def test_a_recording_chain_is_drawn_from_its_generator_and_keeps_the_length(tmp_
 def test_a_classroom_like_chain_is_repeatable_and_never_draws_the_benchmarks_room_or_noise(tmp_path, monkeypatch):
     sounds = conditions.real_sounds("train", sounds_folder(tmp_path, FILES))
     music = sine_chord(3.0)
-    first = conditions.degraded_versions(music, "rock.00001", 2, 5, sounds, chain="classroom_like")
-    again = conditions.degraded_versions(music, "rock.00001", 2, 5, sounds, chain="classroom_like")
-    for a, b in zip(first, again):
-        np.testing.assert_array_equal(a, b)
-        assert a.shape == music.shape and np.isfinite(a).all() and np.abs(a).max() <= 1.0
-    assert not np.allclose(first[0], first[1])
+    first = repeatable_versions(sounds, music, "classroom_like")
     assert not np.allclose(first[0], conditions.apply("classroom", music))
     # the benchmark's room (0.6 s, 8 × 7 × 3 m) and its babble and hum seeds are never drawn
     assert all(rt60 != 0.6 for rt60, _ in conditions.CLASSROOM_LIKE_ROOMS)

@@ -160,10 +160,17 @@ def sequence_probabilities(model: nn.Module, sequences: Sequences) -> np.ndarray
 
 def _cache_file(dataset: GTZAN, part: str, config: MusicnnGRUTrainConfig, sounds_key: str) -> Path:
     renders = (config.random_renders, config.recording_renders) if part == "train" else (0, config.valid_renders)
-    recipe = (
-        f"{MUSICNN_PASS.version}|{RENDERS_VERSION}|{part}|{renders}|{config.render_patches}|{config.seed}|{sounds_key}"
-    )
-    key = hashlib.sha1(recipe.encode()).hexdigest()[:12]
+    return _cache_named(dataset, f"{part}|{renders}|{config.render_patches}|{config.seed}|{sounds_key}")
+
+
+def _extra_cache_file(dataset: GTZAN, group: str, config: MusicnnGRUTrainConfig, sounds_key: str) -> Path:
+    """The cache of extra render group `group`'s passes (`EXTRA_RENDERS`), one file per group."""
+    return _cache_named(dataset, f"extra|{group}|{config.render_patches}|{config.seed}|{sounds_key}")
+
+
+def _cache_named(dataset: GTZAN, recipe: str) -> Path:
+    """The cache file of the passes made by `recipe` (with musicnn's and the renders' versions) on `dataset`."""
+    key = hashlib.sha1(f"{MUSICNN_PASS.version}|{RENDERS_VERSION}|{recipe}".encode()).hexdigest()[:12]
     return default_cache_dir() / f"musicnn-gru-{key}-{_folder_key(dataset.root)}.npz"
 
 
@@ -293,24 +300,18 @@ def embedded_sequences(
     stored = _cached_passes(
         cache, with_audio, dataset, _track_passes, (part, config), f"musicnn passes, {part}", config.workers
     )
-    names = sorted(n for n in stored if n.split("/")[0] in set(with_audio))
+    audio_tracks = set(with_audio)
+    names = sorted(n for n in stored if n.split("/")[0] in audio_tracks)
+    decoded = sorted({n.split("/")[0] for n in names})  # the extra groups follow the recipe's decoded tracks
     extra: dict[str, np.ndarray] = {}
     for group in config.extra_renders if part == "train" else ():
         if group not in EXTRA_RENDERS:
             raise ValueError(f"unknown extra renders {group!r}; known: {', '.join(EXTRA_RENDERS)}")
-        recipe = (
-            f"{MUSICNN_PASS.version}|{RENDERS_VERSION}|extra|{group}|{config.render_patches}|{config.seed}|{sounds_key}"
-        )
-        file = (
-            default_cache_dir()
-            / f"musicnn-gru-{hashlib.sha1(recipe.encode()).hexdigest()[:12]}-{_folder_key(dataset.root)}.npz"
-        )
-        # only tracks whose clean clip decoded: the extra groups follow the recipe's sequences
-        decoded = sorted({n.split("/")[0] for n in names})
+        file = _extra_cache_file(dataset, group, config, sounds_key)
         extra |= _cached_passes(
             file, decoded, dataset, _extra_track_passes, (group, config), f"musicnn passes, {group}", config.workers
         )
-    names_extra = sorted(n for n in extra if n.split("/")[0] in set(with_audio))
+    names_extra = sorted(n for n in extra if n.split("/")[0] in audio_tracks)
     stored = {**stored, **extra}
     names += names_extra  # after the recipe's own, in this order: the batches' draws depend on it
     if not names:
