@@ -54,6 +54,9 @@ GENRE_DASHES: dict[str, str] = {
 """Each genre's line style in the per-genre curves (ROC, precision-recall): the colours closest to each other — the
 four violets (blues, disco, metal, reggae) and the two rose reds (jazz, pop) — also differ by dash, since a 2-px
 line on a projector shows its hue less than a bar or an area does."""
+CURVE_Y_TICKS = [0.2, 0.4, 0.6, 0.8, 1.0]
+"""The y ticks of the per-genre curves (ROC, precision-recall): from 0.2, since the x axis's 0 marks the corner and a
+second 0 beside it ran into the first on a phone."""
 TEXT_COLOUR = "#1a1a1a"
 """Chart text: near-black on white (contrast ≈ 17:1), readable on a washed-out projector."""
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
@@ -408,8 +411,7 @@ def roc_figure(predictions: pd.DataFrame) -> go.Figure:
         )
     )
     figure.update_xaxes(title="false positive rate", range=[0, 1])
-    # the x axis's 0 marks the corner: a second 0 beside it ran into the first on a phone
-    figure.update_yaxes(title="true positive rate", range=[0, 1.02], tickvals=[0.2, 0.4, 0.6, 0.8, 1.0])
+    figure.update_yaxes(title="true positive rate", range=[0, 1.02], tickvals=CURVE_Y_TICKS)
     return _styled(figure, "ROC per genre (one vs rest)", height=PER_GENRE_CURVES_HEIGHT)
 
 
@@ -435,8 +437,7 @@ def precision_recall_figure(predictions: pd.DataFrame) -> go.Figure:
             )
         )
     figure.update_xaxes(title="recall", range=[0, 1])
-    # the x axis's 0 marks the corner: a second 0 beside it ran into the first on a phone
-    figure.update_yaxes(title="precision", range=[0, 1.02], tickvals=[0.2, 0.4, 0.6, 0.8, 1.0])
+    figure.update_yaxes(title="precision", range=[0, 1.02], tickvals=CURVE_Y_TICKS)
     title = "Precision-recall per genre" + (f" (mean AP {np.mean(aps):.2f})" if aps else "")
     return _styled(figure, title, height=PER_GENRE_CURVES_HEIGHT)
 

@@ -36,11 +36,12 @@ def redrawn_when_moved(show: Callable[[int, float], None], every: float = WAIT_R
     `python -m benchmarks.concurrency` drives on the server's own two cores, left the server little to classify
     with. A stopped page (its tab closed) still leaves the queue at its next redraw, at most `every` seconds
     later, or when its turn comes."""
-    drawn: list[tuple[int, float]] = []
+    last: tuple[int, float] | None = None  # the place and the waited seconds last shown
 
     def on_wait(ahead: int, seconds: float) -> None:
-        if not drawn or drawn[-1][0] != ahead or seconds - drawn[-1][1] >= every:
-            drawn.append((ahead, seconds))
+        nonlocal last
+        if last is None or last[0] != ahead or seconds - last[1] >= every:
+            last = (ahead, seconds)
             show(ahead, seconds)
 
     return on_wait
