@@ -66,6 +66,35 @@ def tree_rss_mb(pid: int) -> float:
     return total
 
 
+def rss_parts_mb(pid: int) -> dict[str, float]:
+    """The server's resident memory by kind (Linux /proc): `anon` (the heaps: Python, numpy, torch, and what the
+    allocator keeps) and `file` (pages of mapped files: libraries and weights, which the kernel may drop)."""
+    return {kind: rss_mb(pid, f"Rss{kind.capitalize()}") for kind in ("anon", "file")}
+
+
+def cache_mb(url: str) -> dict[str, float]:
+    """What Streamlit's caches hold, in MB, from its `/_stcore/metrics` (cache_memory_bytes): by cache type
+    (st_cache_data, st_cache_resource, st_session_state, media and uploads) with the largest functions named;
+    {} where the server does not say."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/metrics", timeout=30) as answer:
+            text = answer.read().decode(errors="replace")
+    except OSError:
+        return {}
+    held: dict[str, float] = {}
+    for line in text.splitlines():
+        found = re.match(r'cache_memory_bytes\{cache_type="([^"]*)"(?:,cache="([^"]*)")?\} (\S+)', line)
+        if found:
+            kind, name, size = found.group(1), found.group(2), float(found.group(3)) / 2**20
+            held[kind] = held.get(kind, 0.0) + size
+            if name and size >= 1.0:
+                key = f"{kind}:{name.rsplit('.', 1)[-1]}"
+                held[key] = held.get(key, 0.0) + size
+    return held
+
+
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process so far, with those of the children it has waited for (ffmpeg)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -239,6 +268,8 @@ def measure(
             one = concurrent_sessions(url, pid, [first])
             time.sleep(5.0)
             result["server_rss_mb_served"] = rss_mb(pid)
+            result["served_rss_parts_mb"] = rss_parts_mb(pid)
+            result["served_cache_mb"] = cache_mb(url)
             result["first_errors"] = one["errors"]
             with PeakSampler(pid) as sampler:
                 server_cpu, machine_cpu = process_cpu_seconds(pid), machine_cpu_seconds()
@@ -267,6 +298,8 @@ def measure(
             result["seconds_per_session"] = sorted(r["seconds"] for r in results if "seconds" in r)
             result["settle"] = settle(pid, settle_s)
             result["server_rss_mb_after_settle"] = result["settle"][-1][1]
+            result["after_rss_parts_mb"] = rss_parts_mb(pid)
+            result["after_cache_mb"] = cache_mb(url)
         result.update(log_summary(log))
     models = max(0.0, result["server_rss_mb_served"] - result["server_rss_mb_idle"])
     result["budget_mb"] = HOSTED_MB + models
@@ -299,6 +332,17 @@ def report(result: dict) -> None:
             f"({result['cpu_s_server'] / answered:.0f} s per answered session), everything else (the browser's tabs, "
             f"anything else running) {result['cpu_s_machine'] - result['cpu_s_server']:.0f} s, of "
             f"{result['cpu_s_available']:.0f} s the cores had"
+        )
+    if "after_rss_parts_mb" in result:
+        served, after = result["served_rss_parts_mb"], result["after_rss_parts_mb"]
+        print(
+            "what the server holds, served → after: "
+            + ", ".join(f"{kind} {served[kind]:.0f} → {after[kind]:.0f} MB" for kind in served)
+            + "; Streamlit's caches "
+            + ", ".join(
+                f"{kind} {result['served_cache_mb'].get(kind, 0.0):.1f} → {mb:.1f} MB"
+                for kind, mb in sorted(result["after_cache_mb"].items())
+            )
         )
     spans = result.get("peak_mb_by_10_s") or [(0.0, float("nan"))]
     at = max(spans, key=lambda span: span[1])[0]
