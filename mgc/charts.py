@@ -156,32 +156,65 @@ def magma_colourscale() -> list[list]:
     return [[i / 255, f"rgb({r},{g},{b})"] for i, (r, g, b) in enumerate(rgb)]
 
 
+MAX_DRAWN_COLUMNS = 1500
+"""The most time columns a spectrogram chart sends to the browser. A 10-minute upload's picture has 6,680: the
+browser took ~4 s to draw them (4.7 MB of figure), wider than any screen has pixels; 1,500 keeps every column of
+anything up to 2 minutes 14 s and draws a longer piece at a few columns averaged into one."""
+
+
+def drawn_columns(z: np.ndarray, most: int = MAX_DRAWN_COLUMNS) -> tuple[np.ndarray, np.ndarray, int]:
+    """A (bands, columns) picture with at most `most` columns for drawing: each run of `step` neighbouring columns
+    averaged into one (the last run may be shorter), as float32 (the browser misreads uint8 arrays); the seconds
+    each drawn column starts at; and `step` (1: every column as it is)."""
+    z = np.asarray(z, dtype=np.float32)
+    columns = z.shape[1]
+    step = max(1, -(-columns // max(1, most)))
+    starts = np.arange(0, columns, step)
+    if step > 1:
+        # float64 sums: a float32 running sum of many columns would drift from the mean it reports
+        z = (np.add.reduceat(z.astype(np.float64), starts, axis=1) / np.diff(np.append(starts, columns))).astype(
+            np.float32
+        )
+    return z, starts * COLUMN_SECONDS, step
+
+
+def _time_axis(step: int) -> str:
+    """The time axis's title, saying when columns were averaged for drawing (`drawn_columns`)."""
+    if step == 1:
+        return "seconds"
+    return f"seconds (each column drawn is the mean of {step}: {step * COLUMN_SECONDS:.2f} s)"
+
+
 def picture_figure(picture: np.ndarray, title: str = "What the model sees: the mel spectrogram") -> go.Figure:
-    """The model's input: 128 mel bands (low at the bottom) over time, in the magma colours it was drawn in."""
+    """The model's input: 128 mel bands (low at the bottom) over time, in the magma colours it was drawn in; a
+    long piece's columns averaged a few at a time (`drawn_columns`), as its time axis says."""
+    z, seconds, step = drawn_columns(picture)
     figure = go.Figure(
         go.Heatmap(
-            z=np.asarray(picture, dtype=np.float32),  # the browser misreads uint8 arrays
-            x=np.arange(picture.shape[1]) * COLUMN_SECONDS,
+            z=z,
+            x=seconds,
             y=np.arange(picture.shape[0]),
             colorscale=magma_colourscale(),
             zmin=0,
             zmax=255,
             colorbar=dict(title="level"),
-            hovertemplate="%{x:.1f} s, band %{y}: %{z}<extra></extra>",
+            hovertemplate="%{x:.1f} s, band %{y}: %{z:.0f}<extra></extra>",
         )
     )
-    figure.update_xaxes(title="seconds")
+    figure.update_xaxes(title=_time_axis(step))
     figure.update_yaxes(title="mel band (low → high)")
     return _styled(figure, title, height=330)
 
 
 def saliency_figure(saliency: np.ndarray, genre: str) -> go.Figure:
-    """Gradient × input: red pushed the model towards `genre`, blue away from it."""
-    limit = float(np.percentile(np.abs(saliency), 99)) or 1.0
+    """Gradient × input: red pushed the model towards `genre`, blue away from it; a long piece's columns averaged a
+    few at a time (`drawn_columns`), as its time axis says."""
+    z, seconds, step = drawn_columns(saliency)
+    limit = float(np.percentile(np.abs(z), 99)) or 1.0
     figure = go.Figure(
         go.Heatmap(
-            z=saliency,
-            x=np.arange(saliency.shape[1]) * COLUMN_SECONDS,
+            z=z,
+            x=seconds,
             y=np.arange(saliency.shape[0]),
             colorscale="RdBu_r",
             zmin=-limit,
@@ -191,7 +224,7 @@ def saliency_figure(saliency: np.ndarray, genre: str) -> go.Figure:
             hovertemplate="%{x:.1f} s, band %{y}: %{z:.3g}<extra></extra>",
         )
     )
-    figure.update_xaxes(title="seconds")
+    figure.update_xaxes(title=_time_axis(step))
     figure.update_yaxes(title="mel band (low → high)")
     return _styled(figure, f"Where the model heard “{genre}” (red: for, blue: against)", height=330)
 
