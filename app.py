@@ -37,28 +37,41 @@ st.html(
 <script>
 if (!window.mgcClosesSidebar) {
   window.mgcClosesSidebar = true;
+  // Close it by its collapse button, looking every 250 ms for 10 s: Streamlit redraws the sidebar as the new page
+  // starts, and on a busy laptop the button may come late or a click be lost. The button exists only while the
+  // sidebar is open and always collapses it, so a second click never reopens it.
+  let until = 0;
+  let clicked = 0;
+  const close = () => {
+    if (Date.now() >= until) return;
+    const sidebar = document.querySelector('[data-testid="stSidebar"]');
+    const open = sidebar && sidebar.getAttribute("data-collapsed") === "false";
+    const button = open && sidebar.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (button && Date.now() - clicked > 1000) {
+      button.click();
+      clicked = Date.now();
+    }
+    setTimeout(close, 250);
+  };
+  const closeSoon = () => {
+    if (window.innerWidth >= 768) return;
+    const idle = Date.now() >= until;
+    until = Date.now() + 10000;
+    if (idle) setTimeout(close, 50);
+  };
   document.addEventListener("click", (event) => {
-    if (window.innerWidth >= 768 || !event.target.closest('[data-testid="stSidebarNavLink"]')) return;
-    // Streamlit redraws the sidebar as the new page starts, and on a busy laptop its collapse button may not be
-    // there yet 50 ms later: look for it every 250 ms for up to 10 s; after a click, look again 1.5 s later and
-    // click once more only if it is still open (the button toggles, so never twice in a row).
-    let looks = 0;
-    let clicks = 0;
-    const close = () => {
-      const sidebar = document.querySelector('[data-testid="stSidebar"]');
-      if (!sidebar || sidebar.getAttribute("data-collapsed") !== "false") return;
-      const button = sidebar.querySelector(
-        '[data-testid="stSidebarCollapseButton"] button, button[aria-label="Collapse sidebar"]'
-      );
-      if (button) {
-        button.click();
-        if (++clicks < 3) setTimeout(close, 1500);
-      } else if (++looks < 40) {
-        setTimeout(close, 250);
-      }
-    };
-    setTimeout(close, 50);
-  });
+    if (event.target.closest('[data-testid="stSidebarNavLink"]')) closeSoon();
+    else if (event.target.closest('[data-testid="stExpandSidebarButton"]')) until = 0;  // opened again: leave it
+  }, true);
+  // This script may start seconds after the page is drawn, even after a page was chosen (measured): a page other
+  // than the last one seen, from the one the tab loaded on, means one was chosen.
+  let seen = new URL(performance.getEntriesByType("navigation")[0]?.name || location.href).pathname;
+  setInterval(() => {
+    if (location.pathname !== seen) {
+      seen = location.pathname;
+      closeSoon();
+    }
+  }, 250);
 }
 </script>""",
     unsafe_allow_javascript=True,
