@@ -100,11 +100,9 @@ FEATURES = ("musicnn + measurements", EMBEDDINGS_ONLY, "measurements")
 
 def _groups(table: pd.DataFrame) -> np.ndarray:
     """What must stay on one side of a cross-validation fold: a GTZAN track (clip, excerpt and conditions
-    together), a synthesised sound's seed (the sound and its conditions together: each seed is a new draw of its
-    recipe, as each GTZAN track is a new song of its genre), otherwise the source."""
+    together), otherwise the source."""
     tracks = table.name.str.extract(r"^(?:gtzan|excerpt)/([a-z]+\.\d+)")[0]
-    seeds = table.name.str.extract(r"^(synthetic/[a-z ]+/\d+)")[0]
-    return np.where(tracks.notna(), tracks, np.where(seeds.notna(), seeds, table.source)).astype(str)
+    return np.where(tracks.notna(), tracks, table.source).astype(str)
 
 
 def _embeddings(table: pd.DataFrame) -> list[np.ndarray]:
