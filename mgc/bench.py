@@ -546,6 +546,7 @@ PARTS = ("latency", MUSICNN_PART, "throughput", "training")
 """What `python -m mgc bench` measures; `--parts` chooses among them."""
 MOVED = {
     "app": "python -m benchmarks.app --parts app",
+    "concurrency": "python -m benchmarks.concurrency --sessions 16 --minutes 10 --settle 60",
     "load": "python -m benchmarks.app --parts load",
     "models": "python -m benchmarks.app --parts models",
     "seed_style": "python -m benchmarks.seed_style",

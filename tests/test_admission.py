@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -218,3 +219,21 @@ def test_a_waiting_page_is_redrawn_when_its_place_moves_or_now_and_then_not_at_e
         seconds = poll / 2
         on_wait(3 if seconds < 20 else 2 if seconds < 50 else 0, seconds)
     assert drawn == [(3, 0.0), (3, 15.0), (2, 20.0), (2, 35.0), (0, 50.0)]
+
+
+@pytest.mark.parametrize("part", ["concurrency", "app", "load", "models", "seed_style"])
+def test_bench_sends_a_moved_part_to_a_module_that_exists_with_options_it_takes(part):
+    """`python -m mgc bench --parts concurrency` names the command that measures simultaneous sessions: a module in
+    benchmarks/ whose parser accepts every option the message gives."""
+    import importlib
+    import shlex
+
+    from mgc import MgcError, bench
+
+    with pytest.raises(MgcError, match="run `python -m benchmarks"):
+        bench.check_parts([part])
+    words = shlex.split(bench.MOVED[part])
+    module = importlib.import_module(words[2])
+    options = [word for word in words[3:] if word.startswith("--")]
+    source = Path(module.__file__).read_text()
+    assert all(f'"{option}"' in source for option in options), (part, options)
