@@ -93,14 +93,14 @@ def test_picture_heatmap_uses_magma_over_the_full_colour_index_range():
 def test_a_long_pieces_spectrogram_is_drawn_with_a_bounded_number_of_columns_each_a_mean():
     # A 10-minute upload's picture: 6,680 columns took the browser ~4 s to draw.
     picture = np.random.default_rng(0).integers(0, 256, size=(128, 6680)).astype(np.uint8)
-    heatmap = charts.picture_figure(picture).data[0]
+    figure = charts.picture_figure(picture)
+    heatmap = figure.data[0]
     z = np.asarray(heatmap.z)
     step = -(-6680 // charts.MAX_DRAWN_COLUMNS)  # 5
     assert z.shape == (128, -(-6680 // step)) and z.shape[1] <= charts.MAX_DRAWN_COLUMNS
     assert z[:, 0] == pytest.approx(picture[:, :step].mean(axis=1))  # a drawn column is its columns' mean
     assert z[:, -1] == pytest.approx(picture[:, (z.shape[1] - 1) * step :].mean(axis=1))  # the short last run too
     assert heatmap.x[1] == pytest.approx(step * charts.COLUMN_SECONDS)  # time still in seconds of the piece
-    figure = charts.picture_figure(picture)
     assert f"mean of {step}" in figure.layout.xaxis.title.text  # the chart says the columns were averaged
     saliency = charts.saliency_figure(np.linspace(-3, 1, 128 * 6680).reshape(128, 6680), "rock")
     assert np.asarray(saliency.data[0].z).shape[1] <= charts.MAX_DRAWN_COLUMNS
