@@ -282,8 +282,9 @@ HELD_OUT_SOURCES = frozenset(
         "Freesound alex36917",
         "Freesound Luftrum",
         "spatialaudio room noise",
-        # music: the a cappella song and the tabla (Medley-solos-DB's excerpt and TinySOL's notes are fitted)
+        # music: the a cappella song, the solo notes, the tabla (only Medley-solos-DB's excerpt is fitted)
         "mirdata vocadito",
+        "mirdata tinysol",
         "mirdata four_way_tabla",
         # rooms: the benchmark's held-out rooms (mgc.conditions)
         "OpenAIR st_andrews_church",
