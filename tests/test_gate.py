@@ -218,6 +218,20 @@ def test_cross_validation_keeps_each_source_on_one_side_and_choose_picks_the_low
     )
 
 
+def test_the_gate_is_fitted_on_its_own_patches_rows_of_every_patch_the_default_model_gives_it():
+    """`measure_set` keeps every patch (the default model's musicnn pass); fitting and the main report read the
+    `GATE_PATCHES` of them the gate draws on its own, the very rows `patch_embeddings` returns."""
+    from mgc.gate.embedding import GATE_PATCHES, patch_embeddings
+
+    audio = sine_chord(seconds=10.0) + 0.05 * white_noise(10.0)
+    every = patch_embeddings(audio, most=None)
+    assert len(every) == 3
+    table = pd.DataFrame({"embeddings": [every, every[:1]]})
+    own = gate_fit.own_patches(table).embeddings
+    np.testing.assert_allclose(own[0], patch_embeddings(audio), atol=1e-5)
+    assert len(own[0]) == GATE_PATCHES and len(own[1]) == 1
+
+
 def test_a_gate_survives_its_json_and_refuses_other_measurements():
     gate = gate_fit.fit_gate(fake_table())
     again = Gate.from_json(gate.to_json())
@@ -408,3 +422,6 @@ def test_the_check_report_is_what_the_shipped_gate_does():
     sources = {row["source"] for row in report["held_out_by_source"]}
     assert sources & labelled_set.HELD_OUT_SOURCES
     assert not labelled_set.HELD_OUT_SOURCES & set(gate_fit.read_json(gate_fit.gate_file())["fitted_sources"])
+    every = {row["kind"]: row for row in report["held_out_every_patch"]}
+    for kind in ("music", "speech", "other"):
+        assert every[kind]["items"] == rates[("held-out", kind)]["items"]

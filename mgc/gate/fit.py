@@ -1,12 +1,14 @@
 """Fitting the gate on the labelled set's fit part, and judging it on the held-out part: `python -m mgc check-gate`.
 
-`measure_set` measures every item and draws its musicnn embeddings (≈ 800 items; the first run takes tens of
-minutes on 2 busy cores, each item is then kept in `$MGC_CACHE/gate` and read back); `choose` picks the features
-(musicnn's embedding, the measurements, or both) and the regularisation by cross-validation over the fit part's
-sources; `fit_gate` fits the logistic regression (scikit-learn, items and classes weighted equally) on the fit
-part, with the threshold that flags at most `MUSIC_FLAGGED_AT_MOST` of the fit part's music as judged by gates
-fitted without it; `rates` counts how many items the gate calls "not music" per kind, source and condition, with
-Wilson 95 % intervals.
+`measure_set` measures every item and draws the musicnn embedding of each of its patches (≈ 800 items; the first run
+takes tens of minutes on 2 busy cores, each item is then kept in `$MGC_CACHE/gate` and read back); `choose` picks
+the features (musicnn's embedding, the measurements, or both) and the regularisation by cross-validation over the
+fit part's sources; `fit_gate` fits the logistic regression (scikit-learn, items and classes weighted equally) on
+the fit part, with the threshold that flags at most `MUSIC_FLAGGED_AT_MOST` of the fit part's music as judged by
+gates fitted without it; `rates` counts how many items the gate calls "not music" per kind, source and condition,
+with Wilson 95 % intervals. The gate is fitted and chiefly judged on the patches it reads on its own (`GATE_PATCHES`
+of them, what a model without musicnn gives it: `own_patches`); the held-out part is also judged with every patch
+read, as the default model's one musicnn pass gives them to it.
 """
 
 from __future__ import annotations
@@ -18,11 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..frontends.musicnn_input import PATCH_SECONDS
 from ..models import PRETRAINED
 from ..runs.checkpoints import checkpoints_root, read_json, write_json
 from . import CLASSES, GATE_FILE, Gate, expanded, gate_file, load_gate, transformed
-from .embedding import patch_embeddings
+from .embedding import GATE_PATCHES, patch_embeddings, spread
 from .labelled_set import FIT, HELD_OUT, Item, labelled_set
 from .measurements import NAMES, measure
 
@@ -32,7 +33,7 @@ REGULARISATION = 1.0
 """scikit-learn's C: the inverse strength of the L2 penalty on the weights."""
 
 
-MEASURE_VERSION = "gate-measure-v3"
+MEASURE_VERSION = "gate-measure-v4"
 """Part of each cached row's key: change it when a measurement, the embedding or an item's recipe changes."""
 
 
@@ -43,18 +44,17 @@ def _cache_file(cache: Path, name: str) -> Path:
 
 
 def measure_item(item: Item) -> tuple[dict, np.ndarray, int]:
-    """An item's measurements, the musicnn embeddings of the patches the gate reads on its own (`GATE_PATCHES`,
-    spread over the input) and the input's patch count."""
+    """An item's measurements, the musicnn embedding of each of its patches (`own_patches` picks those the gate
+    reads on its own) and the patch count."""
     samples = item.make()
-    embeddings = patch_embeddings(samples)
-    count = int(len(samples) / 22050 / PATCH_SECONDS) or 1
-    return {"seconds": len(samples) / 22050} | measure(samples).as_dict(), embeddings, count
+    embeddings = patch_embeddings(samples, most=None)
+    return {"seconds": len(samples) / 22050} | measure(samples).as_dict(), embeddings, len(embeddings)
 
 
 def measure_set(items: list[Item], progress: bool = True, cache: Path | None = None) -> pd.DataFrame:
     """One row per item: name, kind, part, source, condition, seconds, the measurements (`NAMES`), `embeddings`
-    (the musicnn embeddings of the patches the gate reads on its own: `GATE_PATCHES`, spread over the input) and
-    `patches` (about how many the whole input has). With `cache` (a folder), each item's row is kept there and
+    (the musicnn embedding of each of the input's patches, as the default model's musicnn pass gives them) and
+    `patches` (how many). With `cache` (a folder), each item's row is kept there and
     read back next time. Torch runs on one thread meanwhile: hundreds of small inputs go faster so than with
     threads that wait on each other."""
     import torch
@@ -90,6 +90,13 @@ def measure_set(items: list[Item], progress: bool = True, cache: Path | None = N
     finally:
         torch.set_num_threads(threads)
     return pd.DataFrame(rows)
+
+
+def own_patches(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with each row's embeddings cut to the patches the gate reads on its own (`GATE_PATCHES` of them,
+    spread over the input, as `patch_embeddings` draws them for a model without musicnn)."""
+    own = [np.asarray(e)[spread(len(e), GATE_PATCHES)] for e in table.embeddings]
+    return table.assign(embeddings=own)
 
 
 EMBEDDINGS_ONLY = PRETRAINED
@@ -254,15 +261,21 @@ def gate_cache_dir() -> Path:
     return default_cache_dir() / "gate"
 
 
+EVERY_PATCH = "kind, the gate given every patch (the default model's musicnn pass)"
+"""The report of the held-out part judged as the default model's requests are: the gate reads the embedding of every
+patch of the input, not only its own `GATE_PATCHES` (a model without musicnn)."""
+
+
 def check_gate(
     data=None, fit: bool = False, progress: bool = True, cache: Path | None = None
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Measure the labelled set (kept in `cache`, default `gate_cache_dir()`), (re)fit the gate when `fit` (the
     features and regularisation chosen by `choose` on the fit part), and report it on the held-out part: per
-    kind, per source, per kind and condition. The reports and the misjudged held-out items are written beside the
-    gate (`check.json`)."""
+    kind, per source, per kind and condition (the gate reading its own patches), and per kind with every patch read.
+    The reports and the misjudged held-out items are written beside the gate (`check.json`)."""
     items = labelled_set(data)
-    table = measure_set(items, progress, cache=cache or gate_cache_dir())
+    every = measure_set(items, progress, cache=cache or gate_cache_dir())
+    table = own_patches(every)
     if fit:
         chosen, tried = choose(table, progress)
         # the threshold from the cross-validated P(music) of the fit part's music: fitted on itself, a model over
@@ -284,12 +297,18 @@ def check_gate(
     gate = load_gate()
     judged = table.assign(flagged=flagged(gate, table), p_music=music_probability(gate, table))
     held = judged[judged.part == HELD_OUT]
+    held_every = every[every.part == HELD_OUT]
+    held_every = held_every.assign(flagged=flagged(gate, held_every))
     reports = {
         "kind": check_table(gate, table),
         "source": rates(held, ["kind", "source"]),
         "condition": rates(held, ["kind", "condition"]),
+        EVERY_PATCH: rates(held_every, ["kind"]),
     }
     wrong = held[(held.flagged != (held.kind != "music")) & (held.kind != "speech over music")]
+    wrong_every = held_every[
+        (held_every.flagged != (held_every.kind != "music")) & (held_every.kind != "speech over music")
+    ]
     write_json(
         gate_file().with_name("check.json"),
         {
@@ -298,6 +317,8 @@ def check_gate(
             "held_out_by_source": reports["source"].to_dict("records"),
             "held_out_by_condition": reports["condition"].to_dict("records"),
             "misjudged_held_out": wrong.name.tolist(),
+            "held_out_every_patch": reports[EVERY_PATCH].to_dict("records"),
+            "misjudged_every_patch": wrong_every.name.tolist(),
             "items": len(table),
         },
     )
