@@ -232,6 +232,13 @@ def test_the_gate_is_fitted_on_its_own_patches_rows_of_every_patch_the_default_m
     assert len(own[0]) == GATE_PATCHES and len(own[1]) == 1
 
 
+def test_a_cached_row_is_kept_per_part_as_a_moved_source_is_heard_in_the_other_parts_rooms(tmp_path):
+    item = labelled_set.Item("sounds/music/a_note (real room)", "music", labelled_set.HELD_OUT, np.zeros, "a source")
+    moved = labelled_set.Item(item.name, "music", labelled_set.FIT, np.zeros, "a source")
+    assert gate_fit._cache_file(tmp_path, item) != gate_fit._cache_file(tmp_path, moved)
+    assert gate_fit._cache_file(tmp_path, item) == gate_fit._cache_file(tmp_path, labelled_set.Item(**vars(item)))
+
+
 def test_a_gate_survives_its_json_and_refuses_other_measurements():
     gate = gate_fit.fit_gate(fake_table())
     again = Gate.from_json(gate.to_json())

@@ -37,10 +37,12 @@ MEASURE_VERSION = "gate-measure-v4"
 """Part of each cached row's key: change it when a measurement, the embedding or an item's recipe changes."""
 
 
-def _cache_file(cache: Path, name: str) -> Path:
+def _cache_file(cache: Path, item: Item) -> Path:
+    """Where an item's row is kept: keyed by its name and its part too, since a source moved to the other part is
+    heard in that part's measured rooms and noise beds under the same name."""
     import hashlib
 
-    return cache / (hashlib.sha1(f"{MEASURE_VERSION}/{name}".encode()).hexdigest() + ".npz")
+    return cache / (hashlib.sha1(f"{MEASURE_VERSION}/{item.part}/{item.name}".encode()).hexdigest() + ".npz")
 
 
 def measure_item(item: Item) -> tuple[dict, np.ndarray, int]:
@@ -67,7 +69,7 @@ def measure_set(items: list[Item], progress: bool = True, cache: Path | None = N
         Path(cache).mkdir(parents=True, exist_ok=True)
     try:
         for item in tqdm(items, desc="measuring the gate's labelled set", disable=not progress, unit="sound"):
-            stored = _cache_file(Path(cache), item.name) if cache is not None else None
+            stored = _cache_file(Path(cache), item) if cache is not None else None
             if stored is not None and stored.is_file():
                 with np.load(stored) as saved:
                     measured = dict(zip(["seconds", *NAMES], saved["measured"].tolist()))
