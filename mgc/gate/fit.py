@@ -263,6 +263,12 @@ def gate_cache_dir() -> Path:
     return default_cache_dir() / "gate"
 
 
+def _misjudged(judged: pd.DataFrame) -> pd.DataFrame:
+    """The rows (with `flagged`) the gate got wrong: music flagged, speech or other sounds passed. Speech over music
+    is never wrong (either answer is defensible)."""
+    return judged[(judged.flagged != (judged.kind != "music")) & (judged.kind != "speech over music")]
+
+
 EVERY_PATCH = "kind, the gate given every patch (the default model's musicnn pass)"
 """The report of the held-out part judged as the default model's requests are: the gate reads the embedding of every
 patch of the input, not only its own `GATE_PATCHES` (a model without musicnn)."""
@@ -307,10 +313,7 @@ def check_gate(
         "condition": rates(held, ["kind", "condition"]),
         EVERY_PATCH: rates(held_every, ["kind"]),
     }
-    wrong = held[(held.flagged != (held.kind != "music")) & (held.kind != "speech over music")]
-    wrong_every = held_every[
-        (held_every.flagged != (held_every.kind != "music")) & (held_every.kind != "speech over music")
-    ]
+    wrong, wrong_every = _misjudged(held), _misjudged(held_every)
     write_json(
         gate_file().with_name("check.json"),
         {
